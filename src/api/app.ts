@@ -1,0 +1,67 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { TokenVerifier } from '../auth/tokens.js';
+import { AppError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { ApiApp, ApiEnv } from './context.js';
+import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
+import { registerFeatureGuards } from './routes/features.js';
+import { registerHealthRoutes, type HealthDeps } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+
+export interface ApiDeps {
+  verifier: TokenVerifier;
+  logger: Logger;
+  health: HealthDeps;
+  admin: Omit<AdminDeps, 'verifier'>;
+  metrics: { render(): Promise<{ contentType: string; body: string }> };
+  features: { realTimeTracking: boolean; workflowAutomation: boolean };
+  version: string;
+}
+
+/**
+ * The Hono app: every REST route, the OpenAPI document at /api/openapi.json and its interactive
+ * docs at /api/docs. One error handler turns every failure into `{error: {code, message,
+ * details}}`; a bug becomes a 500 `internal-error` and is logged once, here.
+ */
+export function createApi(deps: ApiDeps): ApiApp {
+  const app: ApiApp = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new AppError('validation-failed', 'The request is not valid', {
+          issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        });
+      }
+    },
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof AppError) return c.json(error.toJSON(), error.httpStatus as 400);
+    if (error instanceof SyntaxError && /JSON/i.test(error.message)) {
+      return c.json(new AppError('validation-failed', 'The body is not valid JSON').toJSON(), 400);
+    }
+    deps.logger.error({ err: error, path: c.req.path }, 'unhandled API error');
+    return c.json(new AppError('internal-error', 'Something went wrong on our side').toJSON(), 500);
+  });
+  app.notFound((c) => c.json(new AppError('not-found', `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registerFeatureGuards(app, deps.features);
+  registerHealthRoutes(app, deps.health);
+  registerMetricsRoute(app, deps.metrics);
+  registerAdminRoutes(app, { verifier: deps.verifier, ...deps.admin });
+
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Storyloom API',
+      version: deps.version,
+      description: 'REST API of the Storyloom collaboration server. Errors are always {error: {code, message, details}}.',
+    },
+  });
+  app.get('/api/docs', swaggerUI({ url: '/api/openapi.json' }));
+  app.get('/', (c) =>
+    c.text('Storyloom is running. Collaboration: ws(s)://<host>/collaboration. API docs: /api/docs\n'),
+  );
+  return app;
+}

@@ -1,0 +1,90 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { z } from 'zod';
+import { AppError } from '../lib/errors.js';
+import { ROLES, defaultColor, type Identity, type Role } from './identity.js';
+
+const claimsSchema = z.object({
+  sub: z.string().min(1).max(256),
+  name: z.string().min(1).max(256),
+  color: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'color must be #rrggbb')
+    .optional(),
+  projects: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.enum(ROLES)).default({}),
+  scope: z.array(z.string()).optional(),
+  exp: z.number().int(),
+});
+
+export interface TokenVerifier {
+  /** Resolves to the identity or rejects with AppError('unauthorized'). Never throws anything else. */
+  verify(token: string | undefined | null): Promise<Identity>;
+}
+
+function keyOf(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+/** HS256 verification with jose; `exp` is required, clock skew tolerance 30 s. */
+export function createTokenVerifier(options: { secret: string }): TokenVerifier {
+  const key = keyOf(options.secret);
+  return {
+    async verify(token) {
+      if (!token) throw new AppError('unauthorized', 'No token was presented');
+      let payload: unknown;
+      try {
+        ({ payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          requiredClaims: ['exp', 'sub'],
+          clockTolerance: 30,
+        }));
+      } catch (error) {
+        const reason =
+          error instanceof joseErrors.JWTExpired
+            ? 'The token has expired'
+            : error instanceof joseErrors.JWSSignatureVerificationFailed
+              ? 'The token signature is invalid'
+              : 'The token is malformed or was not signed with HS256';
+        throw new AppError('unauthorized', reason);
+      }
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success) {
+        throw new AppError('unauthorized', 'The token claims are invalid', {
+          issues: claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+        });
+      }
+      const c = claims.data;
+      return {
+        userId: c.sub,
+        name: c.name,
+        color: c.color ?? defaultColor(c.sub),
+        projects: c.projects,
+        admin: c.scope?.includes('admin') ?? false,
+        expiresAt: c.exp * 1000,
+      };
+    },
+  };
+}
+
+export interface TokenInput {
+  userId: string;
+  name: string;
+  color?: string;
+  projects?: Record<string, Role>;
+  admin?: boolean;
+  /** Seconds until expiry; default 12 h. */
+  expiresInSeconds?: number;
+}
+
+/** Mints a token in the fixed claim format. Used by `npm run token`, dev login and tests. */
+export async function signToken(secret: string, input: TokenInput, nowMs = Date.now()): Promise<string> {
+  const iat = Math.floor(nowMs / 1000);
+  const claims: Record<string, unknown> = { name: input.name, projects: input.projects ?? {} };
+  if (input.color) claims.color = input.color;
+  if (input.admin) claims.scope = ['admin'];
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(input.userId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (input.expiresInSeconds ?? 12 * 3600))
+    .sign(keyOf(secret));
+}

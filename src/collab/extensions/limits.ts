@@ -1,0 +1,45 @@
+import type { Extension, afterLoadDocumentPayload, beforeSyncPayload, onChangePayload } from '@hocuspocus/server';
+import * as Y from 'yjs';
+import { AppError } from '../../lib/errors.js';
+import { toRefusal } from '../close-codes.js';
+import type { CollabContext } from '../context.js';
+
+/**
+ * Document size limit. Message size is enforced earlier, by the WebSocket server's `maxPayload`
+ * (close 1009). The size kept here is an upper bound (encoded size at load plus every update
+ * since; deletions do not shrink it), so the check costs nothing per update and errs towards
+ * refusing. An update that would pass the limit is refused before it is logged or applied, and
+ * only the offending connection is closed (4413 `document-too-large`).
+ */
+export function createLimitsExtension(options: { maxDocumentBytes: number }): Extension<CollabContext> {
+  const sizes = new Map<string, number>();
+  return {
+    extensionName: 'storyloom-limits',
+    // After auth, before persistence: a refused update must never reach the log.
+    priority: 800,
+
+    async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload<CollabContext>) {
+      sizes.set(documentName, Y.encodeStateAsUpdate(document).byteLength);
+    },
+
+    async beforeSync({ type, payload, documentName, connection }: beforeSyncPayload<CollabContext>) {
+      if (type === 0 || connection.readOnly) return;
+      const size = sizes.get(documentName) ?? 0;
+      if (size + payload.byteLength > options.maxDocumentBytes) {
+        throw toRefusal(
+          new AppError('document-too-large', `The document would exceed ${options.maxDocumentBytes} bytes`, {
+            limit: options.maxDocumentBytes,
+          }),
+        );
+      }
+    },
+
+    async onChange({ documentName, update }: onChangePayload<CollabContext>) {
+      sizes.set(documentName, (sizes.get(documentName) ?? 0) + update.byteLength);
+    },
+
+    async afterUnloadDocument({ documentName }) {
+      sizes.delete(documentName);
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import type {
+  Extension,
+  beforeSyncPayload,
+  onChangePayload,
+  onLoadDocumentPayload,
+  onStoreDocumentPayload,
+} from '@hocuspocus/server';
+import * as Y from 'yjs';
+import type { DocumentStore, UpdateRecord } from '../../db/document-store.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import { toRefusal } from '../close-codes.js';
+import type { CollabContext } from '../context.js';
+
+/** y-protocols sync message types (beforeSync's `type`). */
+const SYNC_STEP_2 = 1;
+const SYNC_UPDATE = 2;
+/** Origin of updates applied while loading from storage; never logged again. */
+export const LOAD_ORIGIN = Symbol('storyloom-load');
+
+export interface UpdateAppender {
+  /** Resolves with the row's seq once its batch is committed. */
+  append(record: UpdateRecord): Promise<number>;
+}
+
+interface PendingUpdate {
+  seq: number;
+  update: Uint8Array;
+}
+
+interface DocState {
+  /** Log rows not yet folded into the snapshot (with their bytes, to prove containment). */
+  pending: PendingUpdate[];
+  /** Server-side (local) updates whose append failed; retried, and they pin the document. */
+  unlogged: Uint8Array[];
+  inflight: Set<Promise<unknown>>;
+  retryTimer: NodeJS.Timeout | undefined;
+  retryAttempt: number;
+}
+
+export interface PersistenceExtension {
+  extension: Extension<CollabContext>;
+  /** Waits for in-flight appends and compacts every loaded document: for graceful shutdown. */
+  flushAll(documents: Iterable<Y.Doc & { name: string }>): Promise<void>;
+}
+
+/**
+ * Snapshot + append-only update log. The log is the truth for anything newer than the snapshot:
+ *
+ * - A client's update is appended (group commit) in `beforeSync`, which Hocuspocus awaits
+ *   before applying the update and sending the sync-status acknowledgement. So an acknowledged
+ *   update is always on disk, whatever happens to the process next (`durableAck`).
+ * - Compaction (on Hocuspocus's debounced store, when enough log rows piled up, when the last
+ *   client leaves, and on shutdown) writes a snapshot and deletes only the rows the snapshot
+ *   provably contains (`Y.snapshotContainsUpdate`), so a row logged but not yet applied can
+ *   never be folded away.
+ * - Updates from another instance (origin `redis`) were logged by that instance: not again here.
+ */
+export function createPersistenceExtension(deps: {
+  store: DocumentStore;
+  appender: UpdateAppender;
+  clock: Clock;
+  logger: Logger;
+  compactAfterUpdates: number;
+  durableAck: boolean;
+}): PersistenceExtension {
+  const { store, appender, clock, logger } = deps;
+  const docs = new Map<string, DocState>();
+
+  const stateOf = (name: string): DocState => {
+    let state = docs.get(name);
+    if (!state) {
+      state = { pending: [], unlogged: [], inflight: new Set(), retryTimer: undefined, retryAttempt: 0 };
+      docs.set(name, state);
+    }
+    return state;
+  };
+
+  const track = <T>(state: DocState, promise: Promise<T>): Promise<T> => {
+    state.inflight.add(promise);
+    void promise.finally(() => state.inflight.delete(promise)).catch(() => {});
+    return promise;
+  };
+
+  async function append(name: string, update: Uint8Array, userId: string | null): Promise<void> {
+    const state = stateOf(name);
+    const seq = await track(state, appender.append({ documentName: name, update, userId, receivedAt: clock.now() }));
+    state.pending.push({ seq, update });
+  }
+
+  async function compact(document: Y.Doc, name: string): Promise<void> {
+    const state = stateOf(name);
+    await Promise.allSettled([...state.inflight]);
+    await retryUnlogged(name, state);
+    const snapshotUpdate = Y.encodeStateAsUpdate(document);
+    const snapshot = Y.snapshot(document);
+    const folded = state.pending.filter((p) => Y.snapshotContainsUpdate(snapshot, p.update));
+    await store.storeSnapshot(name, snapshotUpdate, folded.map((p) => p.seq));
+    const foldedSeqs = new Set(folded.map((p) => p.seq));
+    state.pending = state.pending.filter((p) => !foldedSeqs.has(p.seq));
+    state.retryAttempt = 0;
+  }
+
+  async function retryUnlogged(name: string, state: DocState): Promise<void> {
+    while (state.unlogged.length > 0) {
+      await append(name, state.unlogged[0]!, null);
+      state.unlogged.shift();
+    }
+  }
+
+  /** A failed compaction is retried with exponential backoff (1 s .. 60 s) until it lands. */
+  function scheduleRetry(document: Y.Doc, name: string): void {
+    const state = stateOf(name);
+    if (state.retryTimer) return;
+    const delay = Math.min(60_000, 1_000 * 2 ** state.retryAttempt);
+    state.retryAttempt++;
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = undefined;
+      compact(document, name).catch((error) => {
+        logger.warn({ err: error, document: name, attempt: state.retryAttempt }, 'snapshot retry failed');
+        scheduleRetry(document, name);
+      });
+    }, delay);
+    state.retryTimer.unref();
+  }
+
+  const extension: Extension<CollabContext> = {
+    extensionName: 'storyloom-persistence',
+    priority: 700,
+
+    async onLoadDocument({ document, documentName }: onLoadDocumentPayload<CollabContext>) {
+      let stored;
+      try {
+        stored = await store.load(documentName);
+      } catch (error) {
+        logger.error({ err: error, document: documentName }, 'loading the document failed');
+        // Hocuspocus does not destroy a document whose load rejected (it is not in its map yet),
+        // which would leak the Y.Doc and its awareness timer: destroy it here.
+        document.destroy();
+        throw toRefusal(new AppError('service-unavailable', 'The document could not be loaded; try again'));
+      }
+      const state = stateOf(documentName);
+      if (stored.snapshot) Y.applyUpdate(document, stored.snapshot, LOAD_ORIGIN);
+      for (const row of stored.updates) {
+        try {
+          Y.applyUpdate(document, row.update, LOAD_ORIGIN);
+          state.pending.push({ seq: row.seq, update: row.update });
+        } catch (error) {
+          // A row that cannot be applied is left in the log for inspection, never folded away.
+          logger.error({ err: error, document: documentName, seq: row.seq }, 'skipping an update that does not apply');
+        }
+      }
+    },
+
+    async beforeSync({ type, payload, connection, context, documentName }: beforeSyncPayload<CollabContext>) {
+      if ((type !== SYNC_UPDATE && type !== SYNC_STEP_2) || connection.readOnly) return;
+      // An empty v1 update (no structs, no deletes) is what clients send after a sync with
+      // nothing new: nothing to log.
+      if (payload.byteLength <= 2 && payload.every((b) => b === 0)) return;
+      try {
+        Y.parseUpdateMeta(payload);
+      } catch {
+        throw toRefusal(new AppError('invalid-message', 'The update is not a valid Yjs update'));
+      }
+      const logged = append(documentName, payload, context.user?.userId ?? null);
+      if (!deps.durableAck) {
+        logged.catch((error) => logger.error({ err: error, document: documentName }, 'update log append failed'));
+        return;
+      }
+      try {
+        await logged;
+      } catch (error) {
+        logger.error({ err: error, document: documentName }, 'update log append failed; closing without ack');
+        // No ack: the provider keeps the change and re-sends it after reconnecting.
+        throw toRefusal(new AppError('service-unavailable', 'The update could not be stored; reconnect to retry'));
+      }
+    },
+
+    async onChange({ transactionOrigin, update, documentName }: onChangePayload<CollabContext>) {
+      // Server-side edits (DirectConnection, origin "local") did not pass through beforeSync.
+      const origin = transactionOrigin as { source?: string } | undefined;
+      if (origin?.source !== 'local') return;
+      const state = stateOf(documentName);
+      append(documentName, update, null).catch((error) => {
+        logger.error({ err: error, document: documentName }, 'logging a server-side update failed; will retry');
+        state.unlogged.push(update);
+      });
+    },
+
+    async onStoreDocument({ document, documentName, clientsCount }: onStoreDocumentPayload<CollabContext>) {
+      const state = stateOf(documentName);
+      const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates || state.unlogged.length > 0;
+      if (!due) return;
+      try {
+        await compact(document, documentName);
+      } catch (error) {
+        logger.warn({ err: error, document: documentName }, 'snapshot failed; retrying with backoff');
+        scheduleRetry(document, documentName);
+        throw error;
+      }
+    },
+
+    async beforeUnloadDocument({ documentName }) {
+      const state = docs.get(documentName);
+      if (!state) return;
+      await Promise.allSettled([...state.inflight]);
+      if (state.unlogged.length > 0 || state.retryTimer) {
+        // Throwing keeps the document in memory: its changes are not all stored yet.
+        throw new Error(`document ${documentName} has unstored changes`);
+      }
+    },
+
+    async afterUnloadDocument({ documentName }) {
+      const state = docs.get(documentName);
+      if (state?.retryTimer) clearTimeout(state.retryTimer);
+      docs.delete(documentName);
+    },
+  };
+
+  return {
+    extension,
+    async flushAll(documents) {
+      const failures: unknown[] = [];
+      for (const document of documents) {
+        try {
+          await compact(document, document.name);
+        } catch (error) {
+          failures.push(error);
+          logger.error({ err: error, document: document.name }, 'final snapshot failed; the update log still has every change');
+        }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, `${failures.length} documents were not compacted`);
+    },
+  };
+}

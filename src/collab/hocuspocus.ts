@@ -1,0 +1,75 @@
+import { Hocuspocus, type Extension } from '@hocuspocus/server';
+import { Redis as RedisExtension } from '@hocuspocus/extension-redis';
+import type { Redis as RedisClient } from 'ioredis';
+import type { TokenVerifier } from '../auth/tokens.js';
+import type { DocumentStore } from '../db/document-store.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { ConnectionRegistry } from './connection-registry.js';
+import type { CollabContext } from './context.js';
+import { createAuthExtension } from './extensions/auth.js';
+import { createAwarenessIdentityExtension } from './extensions/awareness-identity.js';
+import { createLimitsExtension } from './extensions/limits.js';
+import { createPersistenceExtension, type PersistenceExtension, type UpdateAppender } from './extensions/persistence.js';
+
+export interface CollaborationOptions {
+  maxDocumentBytes: number;
+  snapshotDebounceMs: number;
+  snapshotMaxDebounceMs: number;
+  compactAfterUpdates: number;
+  durableAck: boolean;
+}
+
+export interface Collaboration {
+  hocuspocus: Hocuspocus<CollabContext>;
+  persistence: PersistenceExtension;
+}
+
+/**
+ * The bare Hocuspocus class (not `Server`: that owns an HTTP server and exits the process on
+ * signals) with our extensions, in priority order:
+ * redis (1000) > auth (900) > limits (800) > persistence (700) > awareness identity (600) > the
+ * trackers and metrics that later issues add (`extra`, priority < 600).
+ */
+export function createCollaboration(deps: {
+  options: CollaborationOptions;
+  verifier: TokenVerifier;
+  registry: ConnectionRegistry;
+  store: DocumentStore;
+  appender: UpdateAppender;
+  clock: Clock;
+  logger: Logger;
+  /** Set when REDIS_URL is: documents open on several instances stay in sync through it. */
+  redis?: RedisClient;
+  extra?: Extension<CollabContext>[];
+}): Collaboration {
+  const { options, logger } = deps;
+  const persistence = createPersistenceExtension({
+    store: deps.store,
+    appender: deps.appender,
+    clock: deps.clock,
+    logger: logger.child({ module: 'persistence' }),
+    compactAfterUpdates: options.compactAfterUpdates,
+    durableAck: options.durableAck,
+  });
+  const extensions: Extension<CollabContext>[] = [
+    createAuthExtension({ verifier: deps.verifier, registry: deps.registry, logger: logger.child({ module: 'auth' }) }),
+    createLimitsExtension({ maxDocumentBytes: options.maxDocumentBytes }),
+    persistence.extension,
+    createAwarenessIdentityExtension(),
+    ...(deps.extra ?? []),
+  ];
+  if (deps.redis) {
+    // The extension duplicates our client for pub/sub, so it shares our connection settings.
+    extensions.unshift(new RedisExtension({ redis: deps.redis, prefix: 'storyloom:collab' }) as Extension<CollabContext>);
+  }
+  const hocuspocus = new Hocuspocus<CollabContext>({
+    name: 'storyloom',
+    quiet: true,
+    debounce: options.snapshotDebounceMs,
+    maxDebounce: options.snapshotMaxDebounceMs,
+    unloadImmediately: true,
+    extensions,
+  });
+  return { hocuspocus, persistence };
+}

@@ -1,0 +1,87 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { Logger } from '../lib/logger.js';
+import type { Database } from './document-store.js';
+import { migratePglite, migratePostgres } from './migrate.js';
+import { createDocumentRepository, type DrizzleDatabase } from './repositories/documents.js';
+
+export interface DatabaseOptions {
+  /** Postgres connection string; when absent, embedded PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** Where PGlite keeps its files (`<dataDir>/pglite`); unused with Postgres. */
+  dataDir: string;
+  logger: Logger;
+}
+
+/**
+ * Opens the configured backend, applies pending migrations and returns it ready to use.
+ * Rejects (after releasing what it opened) if the database cannot be reached or migrated.
+ * `close()` is idempotent; after it resolves, PGlite's files are consistent on disk and the
+ * Postgres pool has ended.
+ */
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  const logger = options.logger.child({ module: 'db' });
+  return options.databaseUrl ? openPostgres(options.databaseUrl, logger) : openPglite(options.dataDir, logger);
+}
+
+async function openPglite(dataDir: string, logger: Logger): Promise<Database> {
+  const dir = resolve(join(dataDir, 'pglite'));
+  await mkdir(dir, { recursive: true });
+  const started = performance.now();
+  const client = await PGlite.create(dir);
+  const db = drizzlePglite(client);
+  try {
+    await migratePglite(db, logger);
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  logger.info({ backend: 'pglite', dir, ms: Math.round(performance.now() - started) }, 'database opened');
+  return assemble('pglite', db, () => client.close(), logger);
+}
+
+async function openPostgres(databaseUrl: string, logger: Logger): Promise<Database> {
+  const where = describeUrl(databaseUrl);
+  await migratePostgres(databaseUrl, logger);
+  const client = postgres(databaseUrl, {
+    onnotice: (notice) => logger.debug({ notice: notice.message }, 'postgres notice'),
+  });
+  const db = drizzlePostgres(client);
+  logger.info({ backend: 'postgres', where }, 'database opened');
+  return assemble('postgres', db, () => client.end({ timeout: 5 }), logger);
+}
+
+function assemble(
+  kind: Database['kind'],
+  db: DrizzleDatabase,
+  end: () => Promise<void>,
+  logger: Logger,
+): Database {
+  let closing: Promise<void> | undefined;
+  return {
+    kind,
+    documents: createDocumentRepository(db),
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    close() {
+      closing ??= end().then(() => logger.info({ backend: kind }, 'database closed'));
+      return closing;
+    },
+  };
+}
+
+/** Host, port and database name only: the URL may carry a password. */
+function describeUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

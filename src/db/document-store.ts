@@ -1,0 +1,58 @@
+/**
+ * What the collaboration layer needs from storage. Implemented once with drizzle
+ * (src/db/repositories/documents.ts) over both PGlite and Postgres, and proven by one contract
+ * suite (tests/contracts/document-store.contract.ts) run against each.
+ *
+ * A document is a snapshot plus an append-only update log. The log is the source of truth for
+ * anything newer than the snapshot: an update is acknowledged to its client only after its log
+ * row is committed, and compaction removes only rows the new snapshot provably contains.
+ */
+export interface UpdateRecord {
+  /** Full document name, `<projectId>/<documentId>`. */
+  documentName: string;
+  /** A Yjs v1 update. */
+  update: Uint8Array;
+  /** Authenticated author; null for server-side changes. */
+  userId: string | null;
+  /** Milliseconds since the epoch; when the server received it. */
+  receivedAt: number;
+}
+
+export interface LoggedUpdate {
+  /** Monotonic per database (bigserial); log order within a document. */
+  seq: number;
+  update: Uint8Array;
+  userId: string | null;
+  receivedAt: number;
+}
+
+export interface StoredDocument {
+  snapshot: Uint8Array | null;
+  /** Log rows not yet folded into the snapshot, in seq order. */
+  updates: LoggedUpdate[];
+}
+
+export interface DocumentStore {
+  /** Snapshot plus remaining log; `{snapshot: null, updates: []}` for a new document. */
+  load(documentName: string): Promise<StoredDocument>;
+  /** Appends all records in one transaction: all land or none do. Returns their seqs, in order. */
+  appendUpdates(records: UpdateRecord[]): Promise<number[]>;
+  /**
+   * Replaces the snapshot and deletes the named log rows in one transaction. The caller passes
+   * only seqs whose updates the snapshot contains.
+   */
+  storeSnapshot(documentName: string, snapshot: Uint8Array, foldedSeqs: number[]): Promise<void>;
+  /** Number of log rows not yet folded into the snapshot. */
+  countUpdates(documentName: string): Promise<number>;
+  /** Deletes the document, its snapshot and its log. */
+  deleteDocument(documentName: string): Promise<void>;
+}
+
+/** What the composition root holds: the store plus what readiness and shutdown need. */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly documents: DocumentStore;
+  /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+/** Every table, for drizzle-kit (drizzle.config.ts) and for drizzle's typed query builder. */
+export * from './documents.js';

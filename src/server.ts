@@ -1,0 +1,160 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import { createApi } from './api/app.js';
+import { resolveAuthSecret } from './auth/secret.js';
+import { createTokenVerifier } from './auth/tokens.js';
+import { REVOKED_CLOSE, SHUTDOWN_CLOSE } from './collab/close-codes.js';
+import { createConnectionRegistry } from './collab/connection-registry.js';
+import { createCollaboration, type Collaboration } from './collab/hocuspocus.js';
+import { createUpgradeRouter } from './collab/upgrade-router.js';
+import { createCollabSocketServer } from './collab/websocket.js';
+import type { Config } from './config.js';
+import { createDatabase } from './db/client.js';
+import { createGroupCommit } from './db/group-commit.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { createMetrics } from './metrics/registry.js';
+
+export const VERSION = '0.1.0';
+export const COLLAB_PATHS = ['/collaboration', '/ws/collaboration'] as const;
+
+export interface StoryloomServer {
+  readonly httpServer: HttpServer;
+  readonly collaboration: Collaboration;
+  /** The secret tokens are signed with (configured, or generated into DATA_DIR outside production). */
+  readonly authSecret: string;
+  readonly authSecretSource: 'env' | 'generated' | 'data-dir';
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** Graceful shutdown; resolves once every change is stored and every resource is closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the only place that constructs adapters. Everything runs on one
+ * node:http server: Hono answers HTTP, and upgrades go to Hocuspocus (/collaboration) or, from
+ * the event platform on, to the channel gateway (/ws/*).
+ */
+export async function createServer(config: Config, deps: { logger?: Logger; clock?: Clock } = {}): Promise<StoryloomServer> {
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const clock = deps.clock ?? systemClock;
+  const { secret, source } = await resolveAuthSecret({ configured: config.authSecret, dataDir: config.dataDir });
+  const verifier = createTokenVerifier({ secret });
+
+  const db = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: logger.child({ module: 'db' }) });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+
+  const registry = createConnectionRegistry();
+  const groupCommit = createGroupCommit({
+    store: db.documents,
+    maxBatch: config.persistence.groupCommitMaxBatch,
+    maxDelayMs: config.persistence.groupCommitMaxDelayMs,
+    logger: logger.child({ module: 'group-commit' }),
+  });
+
+  let sockets: ReturnType<typeof createCollabSocketServer> | undefined;
+  let collaboration: Collaboration | undefined;
+  const metrics = createMetrics({
+    connections: () => sockets?.count() ?? 0,
+    documents: () => collaboration?.hocuspocus.getDocumentsCount() ?? 0,
+  });
+  const appender = {
+    async append(record: Parameters<typeof groupCommit.append>[0]) {
+      const end = metrics.durableAckSeconds.startTimer();
+      const seq = await groupCommit.append(record);
+      end();
+      metrics.updatesLogged.inc();
+      return seq;
+    },
+  };
+
+  collaboration = createCollaboration({
+    options: {
+      maxDocumentBytes: config.limits.maxDocumentBytes,
+      snapshotDebounceMs: config.persistence.snapshotDebounceMs,
+      snapshotMaxDebounceMs: config.persistence.snapshotMaxDebounceMs,
+      compactAfterUpdates: config.persistence.compactAfterUpdates,
+      durableAck: config.persistence.durableAck,
+    },
+    verifier,
+    registry,
+    store: db.documents,
+    appender,
+    clock,
+    logger,
+    ...(redis ? { redis } : {}),
+  });
+  const { hocuspocus } = collaboration;
+  sockets = createCollabSocketServer({ hocuspocus, registry, maxMessageBytes: config.limits.maxMessageBytes, logger: logger.child({ module: 'ws' }) });
+
+  let accepting = true;
+  const api = createApi({
+    verifier,
+    logger: logger.child({ module: 'api' }),
+    health: {
+      checks: { database: () => db.ping(), ...(redis ? { redis: async () => void (await redis.ping()) } : {}) },
+      accepting: () => accepting,
+    },
+    admin: { disconnectUser: (userId) => registry.disconnectUser(userId, REVOKED_CLOSE.code, REVOKED_CLOSE.reason) },
+    metrics,
+    features: config.features,
+    version: VERSION,
+  });
+
+  const httpServer = createHttpServer(getRequestListener(api.fetch));
+  const collabSockets = sockets;
+  httpServer.on(
+    'upgrade',
+    createUpgradeRouter([{ paths: COLLAB_PATHS, handle: (req, socket, head) => collabSockets.handleUpgrade(req, socket, head) }], {
+      accepting: () => accepting,
+    }),
+  );
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    accepting = false;
+    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // Closing the sockets runs Hocuspocus's disconnect path: each document's last connection
+    // triggers its final store. Updates already in the group commit still land; an update
+    // whose log row did not commit was never acknowledged, and its provider re-sends it.
+    collabSockets.closeAll(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+    httpServer.closeAllConnections();
+    await groupCommit.flush();
+    hocuspocus.flushPendingStores();
+    const documents = [...hocuspocus.documents.values()];
+    try {
+      await collaboration!.persistence.flushAll(documents);
+    } catch (error) {
+      logger.error({ err: error }, 'some documents kept their changes only in the update log');
+    }
+    await groupCommit.close();
+    // Lets the Redis extension release its locks and its pub/sub connections.
+    await hocuspocus.hooks('onDestroy', { instance: hocuspocus }).catch((error: unknown) => logger.warn({ err: error }, 'onDestroy hook failed'));
+    await stopped;
+    await redis?.quit().catch(() => redis.disconnect());
+    await db.close();
+    logger.info('shutdown complete');
+  }
+
+  return {
+    httpServer,
+    collaboration,
+    authSecret: secret,
+    authSecretSource: source,
+    listen(port = config.http.port, host = config.http.host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          resolve(httpServer.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
