@@ -8,8 +8,7 @@ import type { HocuspocusRefusal } from './context.js';
  */
 export function toRefusal(error: unknown): HocuspocusRefusal {
   const code: ErrorCode = error instanceof AppError ? error.code : 'internal-error';
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: ERROR_CODES[code].ws, reason: code, message };
+  return { code: ERROR_CODES[code].ws, reason: code };
 }
 
 /** Close code and reason for a server shutdown: 1012 "service restart", clients reconnect. */

@@ -20,10 +20,10 @@ export interface CollabContext {
 
 /**
  * The shape Hocuspocus reads from a thrown value: `reason` is sent to the provider on refusal
- * (authenticationFailed), `code`+`reason` close a document connection.
+ * (authenticationFailed), `code`+`reason` close a document connection. It has no `message` on
+ * purpose: Hocuspocus console.errors any hook error with one, and we log refusals ourselves.
  */
 export interface HocuspocusRefusal {
   code: number;
   reason: string;
-  message: string;
 }

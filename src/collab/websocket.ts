@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Hocuspocus, WebSocketLike } from '@hocuspocus/server';
 import crossws from 'crossws/adapters/node';
+import * as decoding from 'lib0/decoding';
 import { ERROR_CODES } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ConnectionRegistry } from './connection-registry.js';
@@ -48,7 +49,12 @@ export function createCollabSocketServer(deps: {
           peer.close(ERROR_CODES['invalid-message'].ws, 'invalid-message');
           return;
         }
-        connections.get(peer.id)?.handleMessage(message.uint8Array());
+        const bytes = message.uint8Array();
+        if (!isWellFormed(bytes)) {
+          peer.close(ERROR_CODES['invalid-message'].ws, 'invalid-message');
+          return;
+        }
+        connections.get(peer.id)?.handleMessage(bytes);
       },
       close(peer, event) {
         registry.removeSocket(peer.id);
@@ -67,4 +73,22 @@ export function createCollabSocketServer(deps: {
     closeAll: (code, reason) => ws.closeAll(code, reason),
     count: () => connections.size,
   };
+}
+
+/** Message types a client may send (Hocuspocus MessageType: Sync .. Pong, minus server-only ones). */
+const CLIENT_MESSAGE_TYPES = new Set([0, 1, 2, 3, 4, 5, 7, 9, 10]);
+
+/**
+ * Every frame starts with the document name (varString) and a message type (varUint). Checking
+ * that much here costs a few bytes of decoding and turns garbage into a clear `invalid-message`
+ * close, where Hocuspocus would answer a decoding error with a misleading 4401 Unauthorized.
+ */
+function isWellFormed(bytes: Uint8Array): boolean {
+  try {
+    const decoder = decoding.createDecoder(bytes);
+    decoding.readVarString(decoder);
+    return CLIENT_MESSAGE_TYPES.has(decoding.readVarUint(decoder));
+  } catch {
+    return false;
+  }
 }

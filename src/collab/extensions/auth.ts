@@ -1,7 +1,7 @@
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
 import { canWrite, roleIn } from '../../auth/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { toRefusal } from '../close-codes.js';
 import type { ConnectionRegistry } from '../connection-registry.js';
@@ -36,7 +36,10 @@ export function createAuthExtension(deps: {
         return { user, role, projectId: name.projectId, documentId: name.documentId };
       } catch (error) {
         const refusal = toRefusal(error);
-        logger.info({ document: payload.documentName.slice(0, 200), reason: refusal.reason }, 'connection refused');
+        logger.info(
+          { document: payload.documentName.slice(0, 200), reason: refusal.reason, detail: errorMessage(error) },
+          'connection refused',
+        );
         throw refusal;
       }
     },

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { TEST_SECRET } from './test-server.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  wsUrl: string;
+  httpUrl: string;
+  /** Resolves with the exit code (or the signal name) once the process is gone. */
+  exited: Promise<number | string>;
+  /** Every log line the server printed (pino JSON), for assertions on what it said. */
+  lines: string[];
+}
+
+/**
+ * Runs `src/main.ts` as its own process, as `npm start` would, so tests can SIGKILL or SIGTERM
+ * a real server. Resolves once it logged that it listens (port 0 -> the port it got).
+ */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTH_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'test',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${lines.join('\n')}\n${stderr.join('')}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      try {
+        const entry = JSON.parse(line) as { port?: number; msg?: string };
+        if (entry.port && entry.msg?.startsWith('Storyloom listening')) {
+          clearTimeout(timer);
+          resolve(entry.port);
+        }
+      } catch {
+        // not JSON: keep it in `lines`
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${lines.join('\n')}\n${stderr.join('')}`));
+    });
+  });
+  return { child, port, wsUrl: `ws://127.0.0.1:${port}/collaboration`, httpUrl: `http://127.0.0.1:${port}`, exited, lines };
+}
