@@ -38,8 +38,10 @@ export interface DocumentStore {
   /** Appends all records in one transaction: all land or none do. Returns their seqs, in order. */
   appendUpdates(records: UpdateRecord[]): Promise<number[]>;
   /**
-   * Replaces the snapshot and deletes the named log rows in one transaction. The caller passes
-   * only seqs whose updates the snapshot contains.
+   * Merges `snapshot` (a Yjs update of the whole document) into the stored one and deletes the
+   * named log rows, in one transaction. Merging, not replacing: with several instances, the
+   * stored snapshot may hold updates this instance has not received yet. The caller passes only
+   * seqs whose updates the snapshot contains.
    */
   storeSnapshot(documentName: string, snapshot: Uint8Array, foldedSeqs: number[]): Promise<void>;
   /** Number of log rows not yet folded into the snapshot. */

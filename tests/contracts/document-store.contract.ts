@@ -107,16 +107,31 @@ export function documentStoreContract(name: string, open: () => Promise<OpenedDa
     it('folds only the named seqs into a snapshot', async () => {
       const doc = docName();
       const seqs = await store().appendUpdates([1, 2, 3, 4, 5].map((n) => record(doc, Uint8Array.of(n))));
-      await store().storeSnapshot(doc, Uint8Array.of(9, 9), [seqs[0]!, seqs[2]!]);
+      const first = textSnapshot('It is a truth');
+      await store().storeSnapshot(doc, first, [seqs[0]!, seqs[2]!]);
       const loaded = await store().load(doc);
-      expect(loaded.snapshot).toEqual(Uint8Array.of(9, 9));
+      expect(loaded.snapshot).toEqual(first);
       expect(loaded.updates.map((u) => u.seq)).toEqual([seqs[1], seqs[3], seqs[4]]);
       expect(await store().countUpdates(doc)).toBe(3);
 
-      // A later snapshot replaces the earlier one; folding nothing is allowed.
-      await store().storeSnapshot(doc, Uint8Array.of(7), []);
-      expect((await store().load(doc)).snapshot).toEqual(Uint8Array.of(7));
+      // Folding nothing is allowed.
+      await store().storeSnapshot(doc, first, []);
       expect(await store().countUpdates(doc)).toBe(3);
+    });
+
+    it('merges a new snapshot with the stored one, so another instance never loses updates', async () => {
+      const doc = docName();
+      // Two instances, each holding edits the other has not seen yet.
+      const a = new Y.Doc();
+      a.getText('t').insert(0, 'Elizabeth ');
+      const b = new Y.Doc();
+      Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+      a.getText('t').insert(10, 'laughed. ');
+      b.getText('t').insert(0, 'Darcy frowned. ');
+      await store().storeSnapshot(doc, Y.encodeStateAsUpdate(a), []);
+      await store().storeSnapshot(doc, Y.encodeStateAsUpdate(b), []);
+      const merged = replay(await store().load(doc));
+      expect(merged.getText('t').toString()).toBe('Darcy frowned. Elizabeth laughed. ');
     });
 
     it('round-trips every byte value and a 1 MB update and snapshot unchanged', async () => {
@@ -225,6 +240,13 @@ export function documentStoreContract(name: string, open: () => Promise<OpenedDa
       expect(next).toBeGreaterThan(seqs[2]!);
     });
   });
+}
+
+/** A real Yjs document state: snapshots are Yjs updates, merged on store. */
+function textSnapshot(text: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getText('t').insert(0, text);
+  return Y.encodeStateAsUpdate(doc);
 }
 
 function replay(stored: { snapshot: Uint8Array | null; updates: { update: Uint8Array }[] }): Y.Doc {

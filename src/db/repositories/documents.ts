@@ -1,5 +1,6 @@
 import { DrizzleQueryError, and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as Y from 'yjs';
 import { AppError, errorMessage } from '../../lib/errors.js';
 import type { DocumentStore, LoggedUpdate, StoredDocument, UpdateRecord } from '../document-store.js';
 import { documents, documentUpdates } from '../schema/index.js';
@@ -28,6 +29,14 @@ const MAX_SEQS_PER_DELETE = 10_000;
  * query parameters: those are document contents and must not reach logs.
  */
 export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
+  /**
+   * Documents whose `documents` row this process has seen exist. For them an append is one
+   * INSERT statement (atomic on its own) instead of a transaction with an upsert: four round
+   * trips become one on the hot path of every keystroke. A row deleted by another process meanwhile
+   * only means log rows without a snapshot row, which `load` reads the same way.
+   */
+  const known = new Set<string>();
+
   async function load(documentName: string): Promise<StoredDocument> {
     // One snapshot of the database for both reads: otherwise a compaction committing between
     // them could hand out the old snapshot without the log rows it just folded and deleted.
@@ -65,42 +74,42 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
     // locks in the same order and cannot deadlock each other.
     const names = [...new Set(records.map((r) => r.documentName))].sort();
     const documentRows = names.map((name) => ({ name, ...splitDocumentName(name) }));
-    return db.transaction(async (tx) => {
+    if (records.length <= MAX_ROWS_PER_INSERT && names.every((n) => known.has(n))) {
+      return insertLogRows(db, records);
+    }
+    const seqs = await db.transaction(async (tx) => {
       await tx.insert(documents).values(documentRows).onConflictDoNothing({ target: documents.name });
       const seqs: number[] = [];
       for (let start = 0; start < records.length; start += MAX_ROWS_PER_INSERT) {
-        const chunk = records.slice(start, start + MAX_ROWS_PER_INSERT);
-        const inserted = await tx
-          .insert(documentUpdates)
-          .values(
-            chunk.map((r) => ({
-              documentName: r.documentName,
-              update: r.update,
-              userId: r.userId,
-              receivedAt: new Date(r.receivedAt),
-            })),
-          )
-          .returning({ seq: documentUpdates.seq });
-        // nextval() runs as the VALUES list is scanned, so within one statement the seqs ascend
-        // in input order; sorting makes that the mapping even if RETURNING's row order differed.
-        seqs.push(...inserted.map((r) => r.seq).sort((a, b) => a - b));
+        seqs.push(...(await insertLogRows(tx, records.slice(start, start + MAX_ROWS_PER_INSERT))));
       }
       if (seqs.length !== records.length) {
         throw new Error(`appendUpdates inserted ${seqs.length} rows for ${records.length} records`);
       }
       return seqs;
     });
+    for (const name of names) known.add(name);
+    return seqs;
   }
 
   async function storeSnapshot(documentName: string, snapshot: Uint8Array, foldedSeqs: number[]): Promise<void> {
     const ids = splitDocumentName(documentName);
     await db.transaction(async (tx) => {
+      // Another instance may have stored a snapshot holding updates this one has not received
+      // yet (and folded their log rows away). Overwriting it would lose them, so the new
+      // snapshot is merged with the stored one, under the row lock.
+      const [current] = await tx
+        .select({ snapshot: documents.snapshot })
+        .from(documents)
+        .where(eq(documents.name, documentName))
+        .for('update');
+      const merged = current?.snapshot ? Y.mergeUpdates([current.snapshot, snapshot]) : snapshot;
       await tx
         .insert(documents)
-        .values({ name: documentName, ...ids, snapshot, snapshotBytes: snapshot.byteLength })
+        .values({ name: documentName, ...ids, snapshot: merged, snapshotBytes: merged.byteLength })
         .onConflictDoUpdate({
           target: documents.name,
-          set: { snapshot, snapshotBytes: snapshot.byteLength, updatedAt: sql`now()` },
+          set: { snapshot: merged, snapshotBytes: merged.byteLength, updatedAt: sql`now()` },
         });
       for (let start = 0; start < foldedSeqs.length; start += MAX_SEQS_PER_DELETE) {
         const chunk = foldedSeqs.slice(start, start + MAX_SEQS_PER_DELETE);
@@ -121,6 +130,7 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
   }
 
   async function deleteDocument(documentName: string): Promise<void> {
+    known.delete(documentName);
     await db.transaction(async (tx) => {
       await tx.delete(documentUpdates).where(eq(documentUpdates.documentName, documentName));
       await tx.delete(documents).where(eq(documents.name, documentName));
@@ -135,6 +145,26 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
     countUpdates: (name) => withoutQueryText('countUpdates', () => countUpdates(name)),
     deleteDocument: (name) => withoutQueryText('deleteDocument', () => deleteDocument(name)),
   };
+}
+
+/**
+ * One multi-row INSERT of log rows. nextval() runs as the VALUES list is scanned, so within one
+ * statement the seqs ascend in input order; sorting makes that the mapping even if RETURNING's
+ * row order differed.
+ */
+async function insertLogRows(db: DrizzleDatabase, records: UpdateRecord[]): Promise<number[]> {
+  const inserted = await db
+    .insert(documentUpdates)
+    .values(
+      records.map((r) => ({
+        documentName: r.documentName,
+        update: r.update,
+        userId: r.userId,
+        receivedAt: new Date(r.receivedAt),
+      })),
+    )
+    .returning({ seq: documentUpdates.seq });
+  return inserted.map((r) => r.seq).sort((a, b) => a - b);
 }
 
 /**

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has embedded defaults: port 8080, PGlite in ./data, no Redis, features on', () => {
+    const c = loadConfig({});
+    expect(c.http).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(c.dataDir).toBe('./data');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.features).toEqual({ realTimeTracking: true, workflowAutomation: true });
+    expect(c.persistence.durableAck).toBe(true);
+    expect(Object.isFrozen(c.persistence)).toBe(true);
+  });
+
+  it('names every bad variable in one readable message', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', REAL_TIME_TRACKING_ENABLED: 'maybe', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const variable of ['PORT', 'DATABASE_URL', 'REAL_TIME_TRACKING_ENABLED', 'LOG_LEVEL']) expect(message).toContain(`${variable}:`);
+    expect((error as ConfigError).issues).toHaveLength(4);
+  });
+
+  it('refuses production without AUTH_SECRET, and short secrets anywhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_SECRET: is required when NODE_ENV=production/);
+    expect(() => loadConfig({ AUTH_SECRET: 'short' })).toThrow(/AUTH_SECRET: must be at least 32 characters/);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(32) }).production).toBe(true);
+  });
+
+  it('reads flags and limits', () => {
+    const c = loadConfig({ WORKFLOW_AUTOMATION_ENABLED: 'false', MAX_MESSAGE_BYTES: '4096', PORT: '0' });
+    expect(c.features.workflowAutomation).toBe(false);
+    expect(c.limits.maxMessageBytes).toBe(4096);
+    expect(c.http.port).toBe(0);
+  });
+});
