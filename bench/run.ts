@@ -3,9 +3,11 @@
  * into BENCHMARKS.md. Raw results land in bench/results/*.json (not committed).
  */
 import { ackLatency } from './ack-latency.js';
+import { eventBus } from './event-bus.js';
 
 const scenarios: Record<string, () => Promise<string>> = {
   'ack-latency': ackLatency,
+  'event-bus': eventBus,
 };
 
 const wanted = process.argv[2];

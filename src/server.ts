@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { createApi } from './api/app.js';
+import { startAuditArchive } from './audit/archive-consumer.js';
 import { resolveAuthSecret } from './auth/secret.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { REVOKED_CLOSE, SHUTDOWN_CLOSE } from './collab/close-codes.js';
@@ -12,7 +13,14 @@ import { createUpgradeRouter } from './collab/upgrade-router.js';
 import { createCollabSocketServer } from './collab/websocket.js';
 import type { Config } from './config.js';
 import { createDatabase } from './db/client.js';
+import type { Database } from './db/document-store.js';
 import { createGroupCommit } from './db/group-commit.js';
+import { createActorHasher } from './events/actor.js';
+import type { EventBus } from './events/bus.js';
+import { createMemoryBus } from './events/memory-bus.js';
+import { createRedisStreamsBus } from './events/redis-streams-bus.js';
+import { bridgeEventsToGateway } from './gateway/event-bridge.js';
+import { GATEWAY_PATHS, createGateway, type Gateway } from './gateway/gateway.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './metrics/registry.js';
@@ -23,6 +31,11 @@ export const COLLAB_PATHS = ['/collaboration', '/ws/collaboration'] as const;
 export interface StoryloomServer {
   readonly httpServer: HttpServer;
   readonly collaboration: Collaboration;
+  readonly database: Database;
+  readonly bus: EventBus;
+  readonly gateway: Gateway;
+  /** Pseudonymous actor (HMAC) of a user id, as it appears in events. */
+  readonly actorOf: (userId: string) => string;
   /** The secret tokens are signed with (configured, or generated into DATA_DIR outside production). */
   readonly authSecret: string;
   readonly authSecretSource: 'env' | 'generated' | 'data-dir';
@@ -33,18 +46,36 @@ export interface StoryloomServer {
 
 /**
  * The composition root: the only place that constructs adapters. Everything runs on one
- * node:http server: Hono answers HTTP, and upgrades go to Hocuspocus (/collaboration) or, from
- * the event platform on, to the channel gateway (/ws/*).
+ * node:http server: Hono answers HTTP, and upgrades go to Hocuspocus (/collaboration) or to the
+ * channel gateway (/ws/analytics, /ws/notifications, /ws/presence).
  */
 export async function createServer(config: Config, deps: { logger?: Logger; clock?: Clock } = {}): Promise<StoryloomServer> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const clock = deps.clock ?? systemClock;
   const { secret, source } = await resolveAuthSecret({ configured: config.authSecret, dataDir: config.dataDir });
   const verifier = createTokenVerifier({ secret });
+  // Derived from the auth secret so every instance computes the same pseudonym for a user.
+  const actorOf = createActorHasher(`storyloom-actor:${secret}`);
 
-  const db = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: logger.child({ module: 'db' }) });
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }) : undefined;
+  const db = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+
+  let collaboration: Collaboration | undefined;
+  let collabSockets: ReturnType<typeof createCollabSocketServer> | undefined;
+  const metrics = createMetrics({
+    connections: () => collabSockets?.count() ?? 0,
+    documents: () => collaboration?.hocuspocus.getDocumentsCount() ?? 0,
+  });
+
+  const bus: EventBus = redis
+    ? createRedisStreamsBus({ redis, logger: logger.child({ module: 'bus' }), registry: metrics.registry })
+    : createMemoryBus({ logger: logger.child({ module: 'bus' }), registry: metrics.registry });
+  const gateway = createGateway({ verifier, logger: logger.child({ module: 'gateway' }), registry: metrics.registry, ...(redis ? { redis } : {}) });
+  const consumers = [
+    startAuditArchive({ bus, archive: db.events, logger: logger.child({ module: 'audit' }) }),
+    bridgeEventsToGateway({ bus, gateway, logger: logger.child({ module: 'bridge' }) }),
+  ];
 
   const registry = createConnectionRegistry();
   const groupCommit = createGroupCommit({
@@ -52,13 +83,6 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     maxBatch: config.persistence.groupCommitMaxBatch,
     maxDelayMs: config.persistence.groupCommitMaxDelayMs,
     logger: logger.child({ module: 'group-commit' }),
-  });
-
-  let sockets: ReturnType<typeof createCollabSocketServer> | undefined;
-  let collaboration: Collaboration | undefined;
-  const metrics = createMetrics({
-    connections: () => sockets?.count() ?? 0,
-    documents: () => collaboration?.hocuspocus.getDocumentsCount() ?? 0,
   });
   const appender = {
     async append(record: Parameters<typeof groupCommit.append>[0]) {
@@ -87,7 +111,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     ...(redis ? { redis } : {}),
   });
   const { hocuspocus } = collaboration;
-  sockets = createCollabSocketServer({ hocuspocus, registry, maxMessageBytes: config.limits.maxMessageBytes, logger: logger.child({ module: 'ws' }) });
+  const sockets = createCollabSocketServer({ hocuspocus, registry, maxMessageBytes: config.limits.maxMessageBytes, logger: logger.child({ module: 'ws' }) });
+  collabSockets = sockets;
 
   let accepting = true;
   const api = createApi({
@@ -97,19 +122,28 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       checks: { database: () => db.ping(), ...(redis ? { redis: async () => void (await redis.ping()) } : {}) },
       accepting: () => accepting,
     },
-    admin: { disconnectUser: (userId) => registry.disconnectUser(userId, REVOKED_CLOSE.code, REVOKED_CLOSE.reason) },
+    admin: {
+      disconnectUser: (userId) =>
+        registry.disconnectUser(userId, REVOKED_CLOSE.code, REVOKED_CLOSE.reason) +
+        gateway.disconnectUser(userId, REVOKED_CLOSE.code, REVOKED_CLOSE.reason),
+    },
+    events: { bus, archive: db.events, actorOf },
+    websocket: { stats: () => ({ ...gateway.stats() }), broadcast: (message) => gateway.publish(message) },
     metrics,
     features: config.features,
     version: VERSION,
   });
 
   const httpServer = createHttpServer(getRequestListener(api.fetch));
-  const collabSockets = sockets;
   httpServer.on(
     'upgrade',
-    createUpgradeRouter([{ paths: COLLAB_PATHS, handle: (req, socket, head) => collabSockets.handleUpgrade(req, socket, head) }], {
-      accepting: () => accepting,
-    }),
+    createUpgradeRouter(
+      [
+        { paths: COLLAB_PATHS, handle: (req, socket, head) => sockets.handleUpgrade(req, socket, head) },
+        { paths: GATEWAY_PATHS, handle: (req, socket, head) => gateway.handleUpgrade(req, socket, head) },
+      ],
+      { accepting: () => accepting },
+    ),
   );
 
   let closing: Promise<void> | undefined;
@@ -119,17 +153,22 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     // Closing the sockets runs Hocuspocus's disconnect path: each document's last connection
     // triggers its final store. Updates already in the group commit still land; an update
     // whose log row did not commit was never acknowledged, and its provider re-sends it.
-    collabSockets.closeAll(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+    sockets.closeAll(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+    gateway.closeAll(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
     httpServer.closeAllConnections();
     await groupCommit.flush();
     hocuspocus.flushPendingStores();
-    const documents = [...hocuspocus.documents.values()];
     try {
-      await collaboration!.persistence.flushAll(documents);
+      await collaboration!.persistence.flushAll([...hocuspocus.documents.values()]);
     } catch (error) {
       logger.error({ err: error }, 'some documents kept their changes only in the update log');
     }
     await groupCommit.close();
+    // Events published during shutdown still reach the bus; consumers finish what they hold.
+    await bus.flush().catch((error: unknown) => logger.warn({ err: error }, 'event bus flush failed'));
+    await Promise.allSettled(consumers.map((c) => c.stop()));
+    await gateway.close();
+    await bus.close();
     // Lets the Redis extension release its locks and its pub/sub connections.
     await hocuspocus.hooks('onDestroy', { instance: hocuspocus }).catch((error: unknown) => logger.warn({ err: error }, 'onDestroy hook failed'));
     await stopped;
@@ -141,6 +180,10 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   return {
     httpServer,
     collaboration,
+    database: db,
+    bus,
+    gateway,
+    actorOf,
     authSecret: secret,
     authSecretSource: source,
     listen(port = config.http.port, host = config.http.host) {

@@ -1,13 +1,16 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
+import { HTTPException } from 'hono/http-exception';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ApiApp, ApiEnv } from './context.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
+import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
 import { registerHealthRoutes, type HealthDeps } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerWebsocketRoutes, type WebsocketRoutesDeps } from './routes/websocket.js';
 
 export interface ApiDeps {
   verifier: TokenVerifier;
@@ -15,6 +18,8 @@ export interface ApiDeps {
   health: HealthDeps;
   admin: Omit<AdminDeps, 'verifier'>;
   metrics: { render(): Promise<{ contentType: string; body: string }> };
+  events: Omit<EventRoutesDeps, 'verifier'>;
+  websocket: Omit<WebsocketRoutesDeps, 'verifier'>;
   features: { realTimeTracking: boolean; workflowAutomation: boolean };
   version: string;
 }
@@ -37,8 +42,10 @@ export function createApi(deps: ApiDeps): ApiApp {
 
   app.onError((error, c) => {
     if (error instanceof AppError) return c.json(error.toJSON(), error.httpStatus as 400);
-    if (error instanceof SyntaxError && /JSON/i.test(error.message)) {
-      return c.json(new AppError('validation-failed', 'The body is not valid JSON').toJSON(), 400);
+    if (error instanceof HTTPException && error.status < 500) {
+      // Hono's own refusals (malformed JSON, body limits): same body shape as ours.
+      const code = error.status === 413 ? 'message-too-large' : error.status === 401 ? 'unauthorized' : 'validation-failed';
+      return c.json(new AppError(code, error.message || 'The request is not valid').toJSON(), error.status);
     }
     deps.logger.error({ err: error, path: c.req.path }, 'unhandled API error');
     return c.json(new AppError('internal-error', 'Something went wrong on our side').toJSON(), 500);
@@ -50,6 +57,8 @@ export function createApi(deps: ApiDeps): ApiApp {
   registerHealthRoutes(app, deps.health);
   registerMetricsRoute(app, deps.metrics);
   registerAdminRoutes(app, { verifier: deps.verifier, ...deps.admin });
+  registerEventRoutes(app, { verifier: deps.verifier, ...deps.events });
+  registerWebsocketRoutes(app, { verifier: deps.verifier, ...deps.websocket });
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

@@ -8,7 +8,9 @@ import postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from './document-store.js';
 import { migratePglite, migratePostgres } from './migrate.js';
-import { createDocumentRepository, type DrizzleDatabase } from './repositories/documents.js';
+import type { DrizzleDatabase } from './drizzle-database.js';
+import { createDocumentRepository } from './repositories/documents.js';
+import { createEventArchiveRepository } from './repositories/events.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent, embedded PGlite is used. */
@@ -66,6 +68,7 @@ function assemble(
   return {
     kind,
     documents: createDocumentRepository(db),
+    events: createEventArchiveRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -1,3 +1,5 @@
+import type { EventArchive } from './event-archive.js';
+
 /**
  * What the collaboration layer needs from storage. Implemented once with drizzle
  * (src/db/repositories/documents.ts) over both PGlite and Postgres, and proven by one contract
@@ -54,6 +56,7 @@ export interface DocumentStore {
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly documents: DocumentStore;
+  readonly events: EventArchive;
   /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,5 +9,6 @@ export function registerFeatureGuards(app: ApiApp, features: { realTimeTracking:
   const tracking = requireFeature(features.realTimeTracking, 'REAL_TIME_TRACKING_ENABLED');
   app.use('/api/realtime/writing/*', tracking);
   app.use('/api/realtime/collaboration/*', tracking);
+  app.use('/api/realtime/analytics/*', tracking);
   app.use('/api/workflows/*', requireFeature(features.workflowAutomation, 'WORKFLOW_AUTOMATION_ENABLED'));
 }

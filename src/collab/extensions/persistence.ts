@@ -1,5 +1,6 @@
 import type {
   Extension,
+  Hocuspocus,
   beforeSyncPayload,
   onChangePayload,
   onLoadDocumentPayload,
@@ -39,8 +40,19 @@ interface DocState {
   retryAttempt: number;
 }
 
+export interface PersistenceStatus {
+  /** Log rows not yet folded into the snapshot. */
+  pending: number;
+  /** A failed snapshot is waiting for its next attempt. */
+  retrying: boolean;
+  /** Server-side updates whose log append failed and waits for a retry. */
+  unlogged: number;
+}
+
 export interface PersistenceExtension {
   extension: Extension<CollabContext>;
+  /** What is not yet compacted or stored, for a loaded document; undefined otherwise. */
+  status(documentName: string): PersistenceStatus | undefined;
   /** Waits for in-flight appends and compacts every loaded document: for graceful shutdown. */
   flushAll(documents: Iterable<Y.Doc & { name: string }>): Promise<void>;
 }
@@ -109,18 +121,27 @@ export function createPersistenceExtension(deps: {
     }
   }
 
-  /** A failed compaction is retried with exponential backoff (1 s .. 60 s) until it lands. */
-  function scheduleRetry(document: Y.Doc, name: string): void {
+  /**
+   * A failed compaction is retried with exponential backoff (1 s .. 60 s) until it lands; then
+   * the document may unload, which Hocuspocus itself only tries after a successful store.
+   */
+  function scheduleRetry(instance: Hocuspocus, document: Y.Doc & { name: string }, name: string): void {
     const state = stateOf(name);
     if (state.retryTimer) return;
     const delay = Math.min(60_000, 1_000 * 2 ** state.retryAttempt);
     state.retryAttempt++;
     state.retryTimer = setTimeout(() => {
       state.retryTimer = undefined;
-      compact(document, name).catch((error) => {
-        logger.warn({ err: error, document: name, attempt: state.retryAttempt }, 'snapshot retry failed');
-        scheduleRetry(document, name);
-      });
+      compact(document, name).then(
+        () => {
+          const loaded = instance.documents.get(name);
+          if (loaded && instance.shouldUnloadDocument(loaded)) void instance.unloadDocument(loaded);
+        },
+        (error) => {
+          logger.warn({ err: error, document: name, attempt: state.retryAttempt }, 'snapshot retry failed');
+          scheduleRetry(instance, document, name);
+        },
+      );
     }, delay);
     state.retryTimer.unref();
   }
@@ -188,7 +209,7 @@ export function createPersistenceExtension(deps: {
       });
     },
 
-    async onStoreDocument({ document, documentName, clientsCount }: onStoreDocumentPayload<CollabContext>) {
+    async onStoreDocument({ document, documentName, clientsCount, instance }: onStoreDocumentPayload<CollabContext>) {
       const state = stateOf(documentName);
       const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates || state.unlogged.length > 0;
       if (!due) return;
@@ -196,7 +217,7 @@ export function createPersistenceExtension(deps: {
         await compact(document, documentName);
       } catch (error) {
         logger.warn({ err: error, document: documentName }, 'snapshot failed; retrying with backoff');
-        scheduleRetry(document, documentName);
+        scheduleRetry(instance, document, documentName);
         throw error;
       }
     },
@@ -220,6 +241,10 @@ export function createPersistenceExtension(deps: {
 
   return {
     extension,
+    status(name) {
+      const state = docs.get(name);
+      return state && { pending: state.pending.length, retrying: state.retryTimer !== undefined, unlogged: state.unlogged.length };
+    },
     async flushAll(documents) {
       const failures: unknown[] = [];
       for (const document of documents) {

@@ -1,15 +1,10 @@
 import { DrizzleQueryError, and, asc, count, eq, inArray, sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as Y from 'yjs';
 import { AppError, errorMessage } from '../../lib/errors.js';
 import type { DocumentStore, LoggedUpdate, StoredDocument, UpdateRecord } from '../document-store.js';
 import { documents, documentUpdates } from '../schema/index.js';
 
-/**
- * What every repository needs: a drizzle database on either driver (PGlite or postgres-js).
- * Both drivers' databases are assignable to it.
- */
-export type DrizzleDatabase = PgDatabase<PgQueryResultHKT>;
+import type { DrizzleDatabase } from '../drizzle-database.js';
 
 /**
  * Rows per INSERT statement. Postgres allows at most 65,535 bind parameters per statement and a

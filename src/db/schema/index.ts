@@ -1,2 +1,3 @@
 /** Every table, for drizzle-kit (drizzle.config.ts) and for drizzle's typed query builder. */
 export * from './documents.js';
+export * from './events.js';
