@@ -54,7 +54,7 @@ export function createCollaboration(deps: {
   });
   const extensions: Extension<CollabContext>[] = [
     createAuthExtension({ verifier: deps.verifier, registry: deps.registry, logger: logger.child({ module: 'auth' }) }),
-    createLimitsExtension({ maxDocumentBytes: options.maxDocumentBytes }),
+    createLimitsExtension({ maxDocumentBytes: options.maxDocumentBytes, logger: logger.child({ module: 'limits' }) }),
     persistence.extension,
     createAwarenessIdentityExtension(),
     ...(deps.extra ?? []),

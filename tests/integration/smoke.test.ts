@@ -10,9 +10,10 @@ describe('collaboration smoke', () => {
     await t.cleanup();
   });
 
-  it('two writers converge and the text survives a restart', async () => {
+  it('two writers (on /collaboration and /ws/collaboration) converge and the text survives a restart', async () => {
     const a = connectClient(t.wsUrl, 'demo/smoke', await t.token('alice', { demo: 'editor' }));
-    const b = connectClient(t.wsUrl, 'demo/smoke', await t.token('bob', { demo: 'owner' }));
+    // The second path Hocuspocus answers on.
+    const b = connectClient(t.wsUrl.replace('/collaboration', '/ws/collaboration'), 'demo/smoke', await t.token('bob', { demo: 'owner' }));
     await Promise.all([a.synced, b.synced]);
     typeInto(a.ydoc, 'It is a truth universally acknowledged');
     await vi.waitFor(() => expect(textOf(b.ydoc)).toBe('It is a truth universally acknowledged'));

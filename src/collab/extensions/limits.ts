@@ -1,7 +1,9 @@
 import type { Extension, afterLoadDocumentPayload, beforeSyncPayload, onChangePayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import { AppError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import { toRefusal } from '../close-codes.js';
+import { safeHook } from '../safe-hook.js';
 import type { CollabContext } from '../context.js';
 
 /**
@@ -11,7 +13,7 @@ import type { CollabContext } from '../context.js';
  * refusing. An update that would pass the limit is refused before it is logged or applied, and
  * only the offending connection is closed (4413 `document-too-large`).
  */
-export function createLimitsExtension(options: { maxDocumentBytes: number }): Extension<CollabContext> {
+export function createLimitsExtension(options: { maxDocumentBytes: number; logger: Logger }): Extension<CollabContext> {
   const sizes = new Map<string, number>();
   return {
     extensionName: 'storyloom-limits',
@@ -34,9 +36,9 @@ export function createLimitsExtension(options: { maxDocumentBytes: number }): Ex
       }
     },
 
-    async onChange({ documentName, update }: onChangePayload<CollabContext>) {
+    onChange: safeHook(options.logger, 'limits.onChange', ({ documentName, update }: onChangePayload<CollabContext>) => {
       sizes.set(documentName, (sizes.get(documentName) ?? 0) + update.byteLength);
-    },
+    }),
 
     async afterUnloadDocument({ documentName }) {
       sizes.delete(documentName);

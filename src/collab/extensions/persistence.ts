@@ -12,6 +12,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { toRefusal } from '../close-codes.js';
+import { safeHook } from '../safe-hook.js';
 import type { CollabContext } from '../context.js';
 
 /** y-protocols sync message types (beforeSync's `type`). */
@@ -198,7 +199,7 @@ export function createPersistenceExtension(deps: {
       }
     },
 
-    async onChange({ transactionOrigin, update, documentName }: onChangePayload<CollabContext>) {
+    onChange: safeHook(logger, 'persistence.onChange', ({ transactionOrigin, update, documentName }: onChangePayload<CollabContext>) => {
       // Server-side edits (DirectConnection, origin "local") did not pass through beforeSync.
       const origin = transactionOrigin as { source?: string } | undefined;
       if (origin?.source !== 'local') return;
@@ -207,7 +208,7 @@ export function createPersistenceExtension(deps: {
         logger.error({ err: error, document: documentName }, 'logging a server-side update failed; will retry');
         state.unlogged.push(update);
       });
-    },
+    }),
 
     async onStoreDocument({ document, documentName, clientsCount, instance }: onStoreDocumentPayload<CollabContext>) {
       const state = stateOf(documentName);
