@@ -1,0 +1,28 @@
+/**
+ * hot-doc: one document everybody is in (a writing sprint). Full: 50 writers × 2 edits/s with
+ * carets moving at 5 Hz for 60 s. Quick: 20 writers for 15 s. Awareness dominates: every caret
+ * move is broadcast to every other writer.
+ */
+import { loadRows, runOnBoth } from '../lib/compare.js';
+import { FULL, WORKERS, header, table, writeResult } from '../lib/report.js';
+
+export async function hotDoc(): Promise<string> {
+  const spec = {
+    label: `hot-${Date.now().toString(36)}`,
+    docs: 1,
+    writersPerDoc: FULL ? 50 : 20,
+    editsPerSecond: 2,
+    caretHz: 5,
+    seconds: FULL ? 60 : 15,
+    workers: WORKERS,
+    drainMs: 3_000,
+  };
+  const pair = await runOnBoth(spec);
+  await writeResult('hot-doc', pair);
+  return [
+    header(),
+    `Load: 1 document × ${spec.writersPerDoc} writers × ${spec.editsPerSecond} edits/s, carets at ${spec.caretHz} Hz, for ${spec.seconds} s, then ${spec.drainMs / 1000} s to drain.`,
+    '',
+    table(loadRows(pair)),
+  ].join('\n');
+}
