@@ -1,0 +1,177 @@
+/**
+ * Pure presence model of one document: who is connected, which top-level block each caret is in,
+ * how long each writer has been idle, and which pairs of writers actually collided (edited the
+ * same block within the collision window). Conflict prediction over this state is in
+ * conflict-prediction.ts (re-exported here).
+ *
+ * Every function takes `now`/`at` and returns a new state; nothing throws on untrusted input.
+ * The adapter resolves carets with resolveCursorBlock (it owns the Y.Doc) and passes the result.
+ */
+import type { CursorBlocks } from './cursor-block.js';
+import {
+  DEFAULT_PRESENCE_OPTIONS,
+  exceedsJsonSize,
+  isRecord,
+  pairOf,
+  parseEditMode,
+  parseTypingVelocity,
+  parseViewport,
+  lastActivityAt,
+  type CollisionHit,
+  type PresenceEntry,
+  type PresenceOptions,
+  type PresenceState,
+} from './presence-types.js';
+
+export { predict, shouldRecompute, type PredictResult } from './conflict-prediction.js';
+
+/** A fresh state for a document nobody has joined yet. */
+export function createPresenceState(): PresenceState {
+  return { clients: new Map(), lastEdits: new Map(), blockEdits: new Map() };
+}
+
+/** One awareness message, after the adapter authenticated the connection and resolved the caret. */
+export interface AwarenessInput {
+  clientId: number;
+  userId: string;
+  /** Role allows editing (owner, editor); readers and reviewers never count for prediction. */
+  canEdit: boolean;
+  /** The client's raw awareness state; `null` means the client cleared it (left). */
+  awarenessState: unknown;
+  at: number;
+  blocks: CursorBlocks | null;
+}
+
+function cursorKeyOf(state: Record<string, unknown>): { key: string | null; selection: boolean } {
+  const cursor = state.cursor;
+  if (!isRecord(cursor)) return { key: null, selection: false };
+  try {
+    const anchor = JSON.stringify(cursor.anchor) ?? null;
+    const head = JSON.stringify(cursor.head) ?? null;
+    return { key: `${anchor}|${head}`, selection: anchor !== head };
+  } catch {
+    return { key: null, selection: false };
+  }
+}
+
+/**
+ * Applies one awareness message. Oversized states are dropped whole (the state is returned
+ * unchanged, not even renewing presence: a client that only sends oversized states times out).
+ * Garbage fields are ignored individually. Typing, selecting (`editMode`), a positive
+ * `typingVelocity`, or a changed non-empty selection count as activity.
+ */
+export function applyAwareness(state: PresenceState, input: AwarenessInput, options: Partial<PresenceOptions> = {}): PresenceState {
+  const { maxAwarenessBytes } = { ...DEFAULT_PRESENCE_OPTIONS, ...options };
+  if (input.awarenessState === null) return removeClient(state, input.clientId, input.at);
+  if (!Number.isFinite(input.at) || typeof input.userId !== 'string') return state;
+  if (exceedsJsonSize(input.awarenessState, maxAwarenessBytes)) return state;
+  const raw = isRecord(input.awarenessState) ? input.awarenessState : {};
+  const prev = state.clients.get(input.clientId);
+  const editMode = parseEditMode(raw);
+  const typingVelocity = parseTypingVelocity(raw);
+  const { key: cursorKey, selection } = cursorKeyOf(raw);
+  const selectionChanged = selection && cursorKey !== (prev?.cursorKey ?? null);
+  const active = editMode === 'typing' || editMode === 'selecting' || (typingVelocity ?? 0) > 0 || selectionChanged;
+  // A reconnect under the same client id by another user starts a fresh entry.
+  const same = prev !== undefined && prev.userId === input.userId ? prev : undefined;
+  const entry: PresenceEntry = {
+    clientId: input.clientId,
+    userId: input.userId,
+    canEdit: input.canEdit === true,
+    joinedAt: same?.joinedAt ?? input.at,
+    renewedAt: input.at,
+    blocks: input.blocks,
+    cursorKey,
+    editMode,
+    typingVelocity,
+    viewport: parseViewport(raw),
+    activeAt: active ? input.at : (same?.activeAt ?? null),
+  };
+  const clients = new Map(state.clients);
+  clients.set(input.clientId, entry);
+  return { ...state, clients };
+}
+
+/** Removes a client on disconnect (or when its awareness state is cleared). */
+export function removeClient(state: PresenceState, clientId: number, _at: number): PresenceState {
+  if (!state.clients.has(clientId)) return state;
+  const clients = new Map(state.clients);
+  clients.delete(clientId);
+  return { ...state, clients };
+}
+
+/**
+ * Drops clients without an awareness renewal for `presenceTimeoutMs` (15 min), edits older than
+ * the collision and activity windows, and last-edit records of users who are gone.
+ */
+export function expire(state: PresenceState, now: number, options: Partial<PresenceOptions> = {}): PresenceState {
+  const o = { ...DEFAULT_PRESENCE_OPTIONS, ...options };
+  const clients = new Map([...state.clients].filter(([, e]) => now - e.renewedAt < o.presenceTimeoutMs));
+  const present = new Set([...clients.values()].map((e) => e.userId));
+  const keep = Math.max(o.collisionWindowMs, o.activeWindowMs);
+  const lastEdits = new Map([...state.lastEdits].filter(([user, e]) => present.has(user) || now - e.at <= keep));
+  const blockEdits = new Map<number, ReadonlyMap<string, number>>();
+  for (const [block, users] of state.blockEdits) {
+    const live = new Map([...users].filter(([, at]) => now - at <= o.collisionWindowMs));
+    if (live.size > 0) blockEdits.set(block, live);
+  }
+  return { clients, lastEdits, blockEdits };
+}
+
+/** One user's edit, from a document update (the adapter maps the changed items to blocks). */
+export interface EditInput {
+  userId: string;
+  blocks: readonly number[];
+  at: number;
+}
+
+/**
+ * Records an edit (it makes the user active for prediction) and reports the actual collisions it
+ * completes: one hit per other user who edited one of the same blocks within `collisionWindowMs`.
+ */
+export function recordEdit(
+  state: PresenceState,
+  edit: EditInput,
+  options: Partial<PresenceOptions> = {},
+): { state: PresenceState; collisions: CollisionHit[] } {
+  const { collisionWindowMs } = { ...DEFAULT_PRESENCE_OPTIONS, ...options };
+  if (typeof edit.userId !== 'string' || !Number.isFinite(edit.at)) return { state, collisions: [] };
+  const blocks = [...new Set(edit.blocks.filter((b) => Number.isInteger(b) && b >= 0))].sort((a, b) => a - b).slice(0, 64);
+  const lastEdits = new Map(state.lastEdits);
+  lastEdits.set(edit.userId, { at: edit.at, blocks });
+  const blockEdits = new Map(state.blockEdits);
+  const collisions: CollisionHit[] = [];
+  for (const block of blocks) {
+    const users = new Map([...(state.blockEdits.get(block) ?? new Map<string, number>())].filter(([, at]) => edit.at - at <= collisionWindowMs));
+    for (const [other, at] of users) {
+      if (other !== edit.userId && edit.at - at <= collisionWindowMs) collisions.push({ users: pairOf(other, edit.userId).users, block, at: edit.at });
+    }
+    users.set(edit.userId, edit.at);
+    blockEdits.set(block, users);
+  }
+  return { state: { ...state, lastEdits, blockEdits }, collisions };
+}
+
+/** What a presence listing shows about one client. */
+export interface PresenceView {
+  clientId: number;
+  userId: string;
+  canEdit: boolean;
+  /** The head's block (where the caret is), null without a valid caret. */
+  block: number | null;
+  /** Time since the user last typed or selected (or since joining), in ms. */
+  idleMs: number;
+}
+
+/** Who is present, where their caret is and how long they have been idle, ordered by client id. */
+export function presenceView(state: PresenceState, now: number): PresenceView[] {
+  return [...state.clients.values()]
+    .sort((a, b) => a.clientId - b.clientId)
+    .map((e) => ({
+      clientId: e.clientId,
+      userId: e.userId,
+      canEdit: e.canEdit,
+      block: e.blocks?.headBlock ?? null,
+      idleMs: Math.max(0, now - (lastActivityAt(state, e) ?? e.joinedAt)),
+    }));
+}

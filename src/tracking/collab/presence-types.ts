@@ -1,0 +1,178 @@
+/**
+ * Types, defaults and input parsing of the presence and conflict model (docs/conflict-prediction.md
+ * explains the numbers). Everything from awareness is untrusted: parsers return null or a default
+ * and never throw.
+ */
+import type { CursorBlocks } from './cursor-block.js';
+
+export type EditMode = 'typing' | 'selecting' | 'idle';
+export type Severity = 'high' | 'medium';
+
+/** Blocks visible in the client's editor (set by the client SDK), inclusive. */
+export interface Viewport {
+  fromBlock: number;
+  toBlock: number;
+}
+
+/** One connected client (one browser tab) of a document. */
+export interface PresenceEntry {
+  readonly clientId: number;
+  readonly userId: string;
+  readonly canEdit: boolean;
+  readonly joinedAt: number;
+  /** Last awareness message: presence expires 15 min after it. */
+  readonly renewedAt: number;
+  /** The resolved caret, null when the client sent none or garbage. */
+  readonly blocks: CursorBlocks | null;
+  /** The raw cursor JSON of the last message, to notice selection changes (bounded in size). */
+  readonly cursorKey: string | null;
+  readonly editMode: EditMode | null;
+  readonly typingVelocity: number | null;
+  readonly viewport: Viewport | null;
+  /** Last evidence from awareness that the writer typed or selected. */
+  readonly activeAt: number | null;
+}
+
+/** Last edit of a user from document updates. */
+export interface UserEdit {
+  readonly at: number;
+  readonly blocks: readonly number[];
+}
+
+/** Pure presence state of one document. Treat as immutable: every operation returns a new one. */
+export interface PresenceState {
+  readonly clients: ReadonlyMap<number, PresenceEntry>;
+  readonly lastEdits: ReadonlyMap<string, UserEdit>;
+  /** block -> user -> time of that user's last edit there, pruned to the collision window. */
+  readonly blockEdits: ReadonlyMap<number, ReadonlyMap<string, number>>;
+}
+
+/** Two writers' edits in the same block within the collision window: the ground truth. */
+export interface CollisionHit {
+  /** Sorted user ids. */
+  readonly users: readonly [string, string];
+  readonly block: number;
+  readonly at: number;
+}
+
+/** A live conflict warning between two users (pair key = sorted user ids). */
+export interface Warning {
+  readonly key: string;
+  readonly users: readonly [string, string];
+  readonly severity: Severity;
+  /** Blocks the two carets are in (sorted, at most 64). */
+  readonly blocks: readonly number[];
+  readonly raisedAt: number;
+  /** Last time the raise condition held; the warning clears `clearAfterMs` after it. */
+  readonly lastSeenAt: number;
+}
+
+/** Thresholds of the model; see DEFAULT_PRESENCE_OPTIONS for the reasoning behind each value. */
+export interface PresenceOptions {
+  /** N: a writer counts for prediction only if they typed or selected within this window. */
+  activeWindowMs: number;
+  /** Largest block distance that raises a warning (0: same block only, 1: adjacent too). */
+  raiseDistance: number;
+  /** A warning clears only after its raise condition has been false this long. */
+  clearAfterMs: number;
+  /** Two edits of one block by two users this close are an actual collision. */
+  collisionWindowMs: number;
+  /** Presence is dropped without an awareness renewal for this long. */
+  presenceTimeoutMs: number;
+  /** Awareness states larger than this (approximate JSON bytes) are dropped. */
+  maxAwarenessBytes: number;
+}
+
+/**
+ * Defaults, from the tuning seeds of bench/conflict-eval.ts (evaluated on separate seeds; numbers
+ * in docs/conflict-prediction.md). activeWindowMs = 5 s: longer windows keep writers who paused
+ * to read "active" and cost precision without catching more collisions. clearAfterMs = 6 s is
+ * longer than a caret hop to the next paragraph and back or a pause between sentences, so a
+ * warning does not flap. raiseDistance = 1 keeps the issue's medium (adjacent) warnings; they
+ * are advisory: the evaluated precision comes from the high ones. presenceTimeoutMs = 15 min is
+ * from the issue; y-protocols renews awareness every 15 s, so a live client never expires.
+ * 8 KiB is about ten times a TipTap state with a user name, colour and caret.
+ */
+export const DEFAULT_PRESENCE_OPTIONS: Readonly<PresenceOptions> = Object.freeze({
+  activeWindowMs: 5_000,
+  raiseDistance: 1,
+  clearAfterMs: 6_000,
+  collisionWindowMs: 10_000,
+  presenceTimeoutMs: 15 * 60_000,
+  maxAwarenessBytes: 8 * 1024,
+});
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function blockNumber(value: unknown): number | null {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 1e9 ? (value as number) : null;
+}
+
+/** `editMode` from an awareness state, null unless one of the three known values. */
+export function parseEditMode(state: Record<string, unknown>): EditMode | null {
+  const mode = state.editMode;
+  return mode === 'typing' || mode === 'selecting' || mode === 'idle' ? mode : null;
+}
+
+/** `viewport: {fromBlock, toBlock}`, null unless two ordered non-negative integers. */
+export function parseViewport(state: Record<string, unknown>): Viewport | null {
+  const vp = state.viewport;
+  if (!isRecord(vp)) return null;
+  const from = blockNumber(vp.fromBlock);
+  const to = blockNumber(vp.toBlock);
+  return from !== null && to !== null && from <= to ? { fromBlock: from, toBlock: to } : null;
+}
+
+/** `typingVelocity` (characters per second by convention), null unless finite and >= 0. */
+export function parseTypingVelocity(state: Record<string, unknown>): number | null {
+  const v = state.typingVelocity;
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e6 ? v : null;
+}
+
+/**
+ * Whether the JSON size of `value` exceeds `limit` bytes (approximately: string lengths in UTF-16
+ * units plus punctuation). Stops as soon as the limit is passed, so a huge state costs O(limit),
+ * not O(size). Every node costs budget, so a cyclic value runs out of it and counts as oversized;
+ * functions, symbols and bigints (not JSON) count as oversized too.
+ */
+export function exceedsJsonSize(value: unknown, limit: number): boolean {
+  let budget = limit;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') budget -= v.length + 2;
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) budget -= 8;
+    else if (typeof v === 'object') {
+      if (Array.isArray(v)) {
+        budget -= 2 + v.length;
+        if (budget < 0) return true;
+        for (const x of v) stack.push(x);
+      } else {
+        const keys = Object.keys(v);
+        budget -= 2 + keys.length;
+        if (budget < 0) return true;
+        for (const k of keys) {
+          budget -= k.length + 3;
+          stack.push((v as Record<string, unknown>)[k]);
+        }
+      }
+    } else return true; // functions, symbols, bigints: not JSON
+    if (budget < 0) return true;
+  }
+  return false;
+}
+
+/** Sorted pair and its key; the key is stable whichever user comes first. */
+export function pairOf(a: string, b: string): { key: string; users: readonly [string, string] } {
+  const users: [string, string] = a < b ? [a, b] : [b, a];
+  return { key: JSON.stringify(users), users };
+}
+
+/** Time of the user's last activity through this client: awareness evidence or any edit. */
+export function lastActivityAt(state: PresenceState, entry: PresenceEntry): number | null {
+  const edit = state.lastEdits.get(entry.userId)?.at ?? null;
+  if (edit === null) return entry.activeAt;
+  return entry.activeAt === null ? edit : Math.max(edit, entry.activeAt);
+}

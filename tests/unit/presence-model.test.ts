@@ -1,0 +1,172 @@
+/** The pure presence and conflict model: severity, activity, hysteresis, expiry, bad input. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { resolveCursorBlock } from '../../src/tracking/collab/cursor-block.js';
+import {
+  applyAwareness,
+  createPresenceState,
+  expire,
+  predict,
+  presenceView,
+  recordEdit,
+  removeClient,
+  shouldRecompute,
+} from '../../src/tracking/collab/presence-model.js';
+import type { PresenceState, Warning } from '../../src/tracking/collab/presence-types.js';
+
+const caret = (anchorBlock: number, headBlock = anchorBlock) => ({ anchorBlock, headBlock });
+
+/** A writer whose caret is at `blocks` and who typed at `at` (via editMode). */
+function writer(state: PresenceState, clientId: number, userId: string, blocks: { anchorBlock: number; headBlock: number } | null, at: number, canEdit = true) {
+  return applyAwareness(state, { clientId, userId, canEdit, at, blocks, awarenessState: { editMode: 'typing', cursor: {} } });
+}
+
+describe('conflict prediction', () => {
+  it('same block is high, adjacent is medium, two apart is nothing', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(5), 0);
+    s = writer(s, 2, 'bob', caret(5), 0);
+    expect(predict(s, 100, []).predicted).toMatchObject([{ users: ['ann', 'bob'], severity: 'high', blocks: [5] }]);
+    s = writer(s, 2, 'bob', caret(6), 0);
+    expect(predict(s, 100, []).predicted).toMatchObject([{ severity: 'medium', blocks: [5, 6] }]);
+    s = writer(s, 2, 'bob', caret(7), 0);
+    expect(predict(s, 100, []).predicted).toEqual([]);
+  });
+
+  it('overlapping selections are high even when the carets are far apart', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(2, 8), 0);
+    s = writer(s, 2, 'bob', caret(12, 6), 0);
+    expect(predict(s, 0, []).predicted).toMatchObject([{ severity: 'high' }]);
+  });
+
+  it('pair keys are sorted whatever the order of arrival', () => {
+    let s = writer(createPresenceState(), 1, 'zoe', caret(1), 0);
+    s = writer(s, 2, 'amy', caret(1), 0);
+    const [w] = predict(s, 0, []).predicted;
+    expect(w?.users).toEqual(['amy', 'zoe']);
+    expect(w?.key).toBe(JSON.stringify(['amy', 'zoe']));
+  });
+
+  it('readers, idle writers and one user in two tabs are excluded', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(3), 0);
+    s = writer(s, 2, 'rex', caret(3), 0, false);
+    s = writer(s, 3, 'ann', caret(3), 0);
+    expect(predict(s, 0, []).predicted).toEqual([]);
+    // Bob sits in the same block but last typed more than 5 s (the default window) ago.
+    s = writer(s, 4, 'bob', caret(3), 0);
+    expect(predict(s, 5_001, []).predicted).toEqual([]);
+    expect(predict(s, 5_000, []).predicted).toHaveLength(1);
+    expect(predict(s, 9_000, [], { activeWindowMs: 10_000 }).predicted).toHaveLength(1);
+  });
+
+  it('an edit counts as activity even without editMode', () => {
+    let s = applyAwareness(createPresenceState(), { clientId: 1, userId: 'ann', canEdit: true, at: 0, blocks: caret(4), awarenessState: {} });
+    s = applyAwareness(s, { clientId: 2, userId: 'bob', canEdit: true, at: 0, blocks: caret(4), awarenessState: {} });
+    expect(predict(s, 1000, []).predicted).toEqual([]);
+    s = recordEdit(s, { userId: 'ann', blocks: [4], at: 1000 }).state;
+    s = recordEdit(s, { userId: 'bob', blocks: [4], at: 1000 }).state;
+    expect(predict(s, 1000, []).predicted).toHaveLength(1);
+  });
+
+  it('hysteresis: a caret hopping to the next paragraph and back does not flap the warning', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(10), 0);
+    s = writer(s, 2, 'bob', caret(10), 0);
+    let warnings: Warning[] = [];
+    const events: string[] = [];
+    const positions = [10, 12, 10, 12, 12, 10, ...Array<number>(14).fill(12)];
+    positions.forEach((block, i) => {
+      const now = i * 500;
+      s = writer(s, 2, 'bob', caret(block), now);
+      const r = predict(s, now, warnings, { clearAfterMs: 3000 });
+      warnings = r.warnings;
+      events.push(...r.predicted.map(() => `+${now}`), ...r.cleared.map(() => `-${now}`));
+    });
+    // Raised once; last together at 2500, cleared only after 3 s continuously two blocks apart.
+    expect(events).toEqual(['+0', '-5500']);
+  });
+
+  it('escalation from medium to high is predicted again, and a user leaving clears at once', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(1), 0);
+    s = writer(s, 2, 'bob', caret(2), 0);
+    const first = predict(s, 0, []);
+    s = writer(s, 2, 'bob', caret(1), 100);
+    const second = predict(s, 500, first.warnings);
+    expect(second.predicted).toMatchObject([{ severity: 'high', raisedAt: 0 }]);
+    s = removeClient(s, 2, 600);
+    const third = predict(s, 1000, second.warnings);
+    expect(third.cleared).toHaveLength(1);
+    expect(third.warnings).toEqual([]);
+  });
+
+  it('shouldRecompute allows at most one recompute per interval', () => {
+    expect(shouldRecompute(null, 0)).toBe(true);
+    expect(shouldRecompute(1000, 1499)).toBe(false);
+    expect(shouldRecompute(1000, 1500)).toBe(true);
+    expect(shouldRecompute(1000, 1100, 100)).toBe(true);
+  });
+});
+
+describe('presence', () => {
+  it('expires a client 15 min after its last renewal and removes it on disconnect', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(0), 0);
+    s = writer(s, 2, 'bob', caret(0), 5 * 60_000);
+    s = expire(s, 15 * 60_000 - 1);
+    expect([...s.clients.keys()]).toEqual([1, 2]);
+    s = expire(s, 15 * 60_000);
+    expect([...s.clients.keys()]).toEqual([2]);
+    s = removeClient(s, 2, 0);
+    expect(s.clients.size).toBe(0);
+    // A null awareness state is how y-protocols says a client left.
+    s = writer(s, 3, 'cat', caret(0), 0);
+    s = applyAwareness(s, { clientId: 3, userId: 'cat', canEdit: true, at: 1, blocks: null, awarenessState: null });
+    expect(s.clients.size).toBe(0);
+  });
+
+  it('reports where each caret is and how long each writer has been idle', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(2, 4), 1000);
+    s = applyAwareness(s, { clientId: 2, userId: 'bob', canEdit: true, at: 0, blocks: null, awarenessState: { editMode: 'idle' } });
+    expect(presenceView(s, 6000)).toEqual([
+      { clientId: 1, userId: 'ann', canEdit: true, block: 4, idleMs: 5000 },
+      { clientId: 2, userId: 'bob', canEdit: true, block: null, idleMs: 6000 },
+    ]);
+  });
+
+  it('detects actual collisions: two users, one block, within 10 s', () => {
+    let s = createPresenceState();
+    s = recordEdit(s, { userId: 'ann', blocks: [3], at: 0 }).state;
+    expect(recordEdit(s, { userId: 'bob', blocks: [3], at: 10_001 }).collisions).toEqual([]);
+    expect(recordEdit(s, { userId: 'ann', blocks: [3], at: 5000 }).collisions).toEqual([]);
+    expect(recordEdit(s, { userId: 'bob', blocks: [3, 4], at: 9000 }).collisions).toEqual([{ users: ['ann', 'bob'], block: 3, at: 9000 }]);
+  });
+
+  it('drops oversized awareness states whole', () => {
+    const s = writer(createPresenceState(), 1, 'ann', caret(0), 0);
+    const huge = { cursor: {}, junk: 'x'.repeat(100_000) };
+    expect(applyAwareness(s, { clientId: 1, userId: 'ann', canEdit: true, at: 10, blocks: caret(1), awarenessState: huge })).toBe(s);
+    const deep: Record<string, unknown> = {};
+    let node = deep;
+    for (let i = 0; i < 5000; i++) node = (node.next = {}) as Record<string, unknown>;
+    expect(applyAwareness(s, { clientId: 1, userId: 'ann', canEdit: true, at: 10, blocks: caret(1), awarenessState: deep })).toBe(s);
+  });
+
+  it('garbage awareness states never throw and never predict from garbage carets', () => {
+    const doc = new Y.Doc();
+    const fragment = doc.getXmlFragment('default');
+    const p = new Y.XmlElement('paragraph');
+    p.insert(0, [new Y.XmlText('text')]);
+    fragment.insert(0, [p]);
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), fc.anything(), (cursor, other, state) => {
+        const blocks = resolveCursorBlock(doc, cursor);
+        const blocks2 = resolveCursorBlock(doc, { anchor: other, head: cursor });
+        let s = writer(createPresenceState(), 1, 'ann', blocks, 0);
+        s = applyAwareness(s, { clientId: 2, userId: 'bob', canEdit: true, at: 0, blocks: blocks2, awarenessState: state });
+        s = applyAwareness(s, { clientId: 3, userId: 'cat', canEdit: true, at: 0, blocks: null, awarenessState: { cursor, editMode: other, viewport: state, typingVelocity: other } });
+        const r = predict(s, 0, []);
+        for (const w of r.warnings) expect(w.users).not.toContain('cat');
+        expect(presenceView(s, 0).length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
