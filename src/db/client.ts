@@ -11,6 +11,7 @@ import { migratePglite, migratePostgres } from './migrate.js';
 import type { DrizzleDatabase } from './drizzle-database.js';
 import { createDocumentRepository } from './repositories/documents.js';
 import { createEventArchiveRepository } from './repositories/events.js';
+import { createWritingRepository } from './repositories/writing.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent, embedded PGlite is used. */
@@ -69,6 +70,7 @@ function assemble(
     kind,
     documents: createDocumentRepository(db),
     events: createEventArchiveRepository(db),
+    writing: createWritingRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

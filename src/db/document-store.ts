@@ -1,3 +1,4 @@
+import type { WritingStore } from '../services/writing/ports.js';
 import type { EventArchive } from './event-archive.js';
 
 /**
@@ -57,6 +58,8 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly documents: DocumentStore;
   readonly events: EventArchive;
+  /** Writing analytics: minute buckets, sessions, goals, preferences and reports. */
+  readonly writing: WritingStore;
   /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

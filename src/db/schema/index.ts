@@ -1,3 +1,4 @@
 /** Every table, for drizzle-kit (drizzle.config.ts) and for drizzle's typed query builder. */
 export * from './documents.js';
 export * from './events.js';
+export * from './writing.js';

@@ -1,0 +1,172 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { roleIn, type Identity } from '../../auth/identity.js';
+import type { TokenVerifier } from '../../auth/tokens.js';
+import { canonicalTimeZone, dayIn, parseDay } from '../../db/writing-report.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { WritingGoal, WritingStore } from '../../services/writing/ports.js';
+import type { ApiApp } from '../context.js';
+import { requireIdentity } from '../middleware/auth.js';
+import { ErrorBody } from '../schemas.js';
+
+/** What the writing goal, preference and analytics routes need. */
+export interface WritingAnalyticsDeps {
+  verifier: TokenVerifier;
+  store: WritingStore;
+  clock: Clock;
+}
+
+export const ProjectId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+export const UserId = z.string().min(1).max(256);
+export const TimeZone = z
+  .string()
+  .refine((v) => canonicalTimeZone(v) !== null, { message: 'not an IANA time zone (e.g. "Europe/Paris")' })
+  .openapi({ example: 'Europe/Paris' });
+export const Day = z
+  .string()
+  .refine((v) => parseDay(v) !== null, { message: 'not a calendar date (YYYY-MM-DD)' })
+  .openapi({ example: '2025-03-10' });
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+export const errors = {
+  400: json(ErrorBody, 'invalid request'),
+  401: json(ErrorBody, 'no or bad token'),
+  403: json(ErrorBody, 'not allowed'),
+  503: json(ErrorBody, 'REAL_TIME_TRACKING_ENABLED is off'),
+} as const;
+
+/**
+ * Whose numbers the caller may read in a project: their own with any role there; anyone's as
+ * the project owner (or with an admin service token). Throws AppError 'forbidden' otherwise.
+ */
+export function authorizeWriter(identity: Identity, projectId: string, userId: string): void {
+  const role = roleIn(identity, projectId);
+  if (!role && !identity.admin) throw new AppError('forbidden', `No role in project ${projectId}`, { projectId });
+  if (userId !== identity.userId && role !== 'owner' && !identity.admin) {
+    throw new AppError('forbidden', "Only the project's owners see other writers' numbers", { projectId, userId });
+  }
+}
+
+/** The zone a writer's days count in for a project: the goal's, else their preference, else UTC. */
+export async function writerTimeZone(store: WritingStore, userId: string, goal?: WritingGoal | null): Promise<string> {
+  if (goal) return goal.timeZone;
+  return (await store.getPreferences(userId))?.timeZone ?? 'UTC';
+}
+
+const Goal = z
+  .object({ userId: z.string(), projectId: z.string(), dailyWords: z.number().int(), timeZone: z.string(), updatedAt: z.string() })
+  .openapi('WritingGoal');
+const Preferences = z
+  .object({ userId: z.string(), analyticsOptOut: z.boolean(), timeZone: z.string() })
+  .openapi('WritingPreferences');
+const Progress = z
+  .object({
+    goal: Goal.nullable(),
+    timeZone: z.string(),
+    today: z.object({
+      day: z.string(),
+      words: z.number().int().openapi({ description: 'net words written today in the project' }),
+      met: z.boolean().openapi({ description: 'today counts toward the streak: the goal is reached (any net words without a goal)' }),
+    }),
+    currentStreak: z.number().int(),
+  })
+  .openapi('WritingGoalProgress');
+
+const putGoal = createRoute({
+  method: 'put',
+  path: '/api/realtime/writing/goals/{projectId}',
+  tags: ['writing'],
+  summary: 'Set your daily word goal in a project (streak days count in its time zone)',
+  security: [{ bearer: [] }],
+  request: {
+    params: z.object({ projectId: ProjectId }),
+    body: { required: true, content: { 'application/json': { schema: z.object({ dailyWords: z.number().int().min(1).max(100_000), timeZone: TimeZone }) } } },
+  },
+  responses: { 200: json(Goal, 'the stored goal'), ...errors },
+});
+
+const getGoal = createRoute({
+  method: 'get',
+  path: '/api/realtime/writing/goals/{projectId}',
+  tags: ['writing'],
+  summary: "Your goal and today's progress (owners: any writer's, with ?userId=)",
+  security: [{ bearer: [] }],
+  request: { params: z.object({ projectId: ProjectId }), query: z.object({ userId: UserId.optional() }) },
+  responses: { 200: json(Progress, 'goal, today and streak'), ...errors },
+});
+
+const putPreferences = createRoute({
+  method: 'put',
+  path: '/api/realtime/writing/preferences',
+  tags: ['writing'],
+  summary: 'Your analytics preferences: opt out of tracking, and your time zone',
+  security: [{ bearer: [] }],
+  request: {
+    body: { required: true, content: { 'application/json': { schema: z.object({ analyticsOptOut: z.boolean(), timeZone: TimeZone.optional() }) } } },
+  },
+  responses: { 200: json(Preferences, 'the stored preferences'), ...errors },
+});
+
+const getPreferences = createRoute({
+  method: 'get',
+  path: '/api/realtime/writing/preferences',
+  tags: ['writing'],
+  summary: 'Your analytics preferences (defaults when never set)',
+  security: [{ bearer: [] }],
+  responses: { 200: json(Preferences, 'preferences'), ...errors },
+});
+
+/** Goals (per writer and project) and preferences (per writer): always the caller's own to set. */
+export function registerWritingGoalRoutes(app: ApiApp, deps: WritingAnalyticsDeps): void {
+  const auth = requireIdentity(deps.verifier);
+  const limit = bodyLimit({ maxSize: 16 * 1024, onError: () => { throw new AppError('message-too-large', 'The request body is over 16 KiB'); } });
+  app.use('/api/realtime/writing/goals/:projectId', auth, limit);
+  app.use('/api/realtime/writing/preferences', auth, limit);
+
+  app.openapi(putGoal, async (c) => {
+    const { projectId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const identity = c.get('identity');
+    if (!roleIn(identity, projectId)) throw new AppError('forbidden', `No role in project ${projectId}`, { projectId });
+    const goal = await deps.store.setGoal({ userId: identity.userId, projectId, dailyWords: body.dailyWords, timeZone: body.timeZone });
+    return c.json(presentGoal(goal), 200);
+  });
+
+  app.openapi(getGoal, async (c) => {
+    const { projectId } = c.req.valid('param');
+    const identity = c.get('identity');
+    const userId = c.req.valid('query').userId ?? identity.userId;
+    authorizeWriter(identity, projectId, userId);
+    const goal = await deps.store.getGoal(userId, projectId);
+    const timeZone = await writerTimeZone(deps.store, userId, goal);
+    const day = dayIn(timeZone, deps.clock.now());
+    const report = await deps.store.projectWriting({ projectId, fromDay: day, toDay: day, timeZone, userId });
+    const writer = report.writers.find((w) => w.userId === userId);
+    const words = writer?.days.find((d) => d.day === day)?.wordsNet ?? 0;
+    return c.json(
+      {
+        goal: goal ? presentGoal(goal) : null,
+        timeZone,
+        today: { day, words, met: goal ? words >= goal.dailyWords : words > 0 },
+        currentStreak: writer?.currentStreak ?? 0,
+      },
+      200,
+    );
+  });
+
+  app.openapi(putPreferences, async (c) => {
+    const body = c.req.valid('json');
+    const { userId } = c.get('identity');
+    const timeZone = body.timeZone ?? (await deps.store.getPreferences(userId))?.timeZone ?? 'UTC';
+    return c.json(await deps.store.setPreferences({ userId, analyticsOptOut: body.analyticsOptOut, timeZone }), 200);
+  });
+
+  app.openapi(getPreferences, async (c) => {
+    const { userId } = c.get('identity');
+    return c.json((await deps.store.getPreferences(userId)) ?? { userId, analyticsOptOut: false, timeZone: 'UTC' }, 200);
+  });
+}
+
+function presentGoal(goal: WritingGoal): z.infer<typeof Goal> {
+  return { ...goal, updatedAt: new Date(goal.updatedAt).toISOString() };
+}

@@ -1,0 +1,229 @@
+import { DrizzleQueryError, and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { AppError, errorMessage } from '../../lib/errors.js';
+import type { SessionSummary } from '../../tracking/writing/session-types.js';
+import type { StoredSession, WritingGoal, WritingStore } from '../../services/writing/ports.js';
+import type { DrizzleDatabase } from '../drizzle-database.js';
+import { writingBuckets, writingGoals, writingPreferences, writingQuarters, writingSessions } from '../schema/index.js';
+import { canonicalTimeZone } from '../writing-report.js';
+import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
+import { projectWritingReport } from './writing-project-report.js';
+
+/**
+ * The WritingStore contract (src/services/writing/ports.ts) over drizzle, for PGlite and
+ * Postgres alike. Reports read the rollups (src/db/schema/writing.ts), never the minute buckets
+ * of a whole year. Time zones are validated (AppError 'validation-failed') before they are
+ * stored: a zone Postgres cannot resolve would make every later bucket batch of that writer fail.
+ * `now` only decides whether a report's last day is still in progress (streak grace).
+ */
+export function createWritingRepository(db: DrizzleDatabase, now: () => number = Date.now): WritingStore {
+  const store: WritingStore = {
+    async addBuckets(deltas) {
+      if (deltas.length === 0) return;
+      if (deltas.length <= MAX_DELTAS_PER_STATEMENT) return addDeltas(db, deltas);
+      await db.transaction(async (tx) => {
+        for (let start = 0; start < deltas.length; start += MAX_DELTAS_PER_STATEMENT) {
+          await addDeltas(tx, deltas.slice(start, start + MAX_DELTAS_PER_STATEMENT));
+        }
+      });
+    },
+
+    async saveSession(session) {
+      const row = {
+        id: session.id,
+        userId: session.userId,
+        projectId: session.projectId,
+        state: session.state,
+        startedAt: new Date(session.startedAt),
+        endedAt: session.endedAt === null ? null : new Date(session.endedAt),
+        endReason: session.endReason,
+        writingMs: Math.round(session.summary.writingMs),
+        composedWords: Math.round(session.summary.totals.composedWords),
+        summary: session.summary,
+        updatedAt: new Date(session.updatedAt),
+      };
+      const { id: _id, ...changes } = row;
+      await db.insert(writingSessions).values(row).onConflictDoUpdate({ target: writingSessions.id, set: changes });
+    },
+
+    async getSession(id) {
+      const [row] = await db.select().from(writingSessions).where(eq(writingSessions.id, id));
+      return row ? toSession(row) : null;
+    },
+
+    async listSessions(query) {
+      const conditions: SQL[] = [
+        eq(writingSessions.projectId, query.projectId),
+        gte(writingSessions.startedAt, new Date(query.from)),
+        lt(writingSessions.startedAt, new Date(query.to)),
+      ];
+      if (query.userId !== undefined) conditions.push(eq(writingSessions.userId, query.userId));
+      const rows = await db
+        .select()
+        .from(writingSessions)
+        .where(and(...conditions))
+        .orderBy(desc(writingSessions.startedAt), desc(writingSessions.id))
+        .limit(query.limit);
+      return rows.map(toSession);
+    },
+
+    async setGoal(goal) {
+      const timeZone = zoneOrThrow(goal.timeZone);
+      if (!Number.isInteger(goal.dailyWords) || goal.dailyWords < 1) {
+        throw new AppError('validation-failed', 'dailyWords must be a positive integer', { field: 'dailyWords' });
+      }
+      const before = await store.getGoal(goal.userId, goal.projectId);
+      const [row] = await db
+        .insert(writingGoals)
+        .values({ ...goal, timeZone })
+        .onConflictDoUpdate({
+          target: [writingGoals.userId, writingGoals.projectId],
+          set: { dailyWords: goal.dailyWords, timeZone, updatedAt: sql`now()` },
+        })
+        .returning();
+      // Only the zone decides which day a minute belongs to; the goal itself applies at read time.
+      if (before?.timeZone !== timeZone) await rebuildWriterDays(db, goal.userId, goal.projectId);
+      return toGoal(row!);
+    },
+
+    async getGoal(userId, projectId) {
+      const [row] = await db
+        .select()
+        .from(writingGoals)
+        .where(and(eq(writingGoals.userId, userId), eq(writingGoals.projectId, projectId)));
+      return row ? toGoal(row) : null;
+    },
+
+    async listGoals(projectId) {
+      const rows = await db.select().from(writingGoals).where(eq(writingGoals.projectId, projectId)).orderBy(asc(writingGoals.userId));
+      return rows.map(toGoal);
+    },
+
+    async getPreferences(userId) {
+      const [row] = await db.select().from(writingPreferences).where(eq(writingPreferences.userId, userId));
+      return row ? { userId: row.userId, analyticsOptOut: row.analyticsOptOut, timeZone: row.timeZone } : null;
+    },
+
+    async setPreferences(prefs) {
+      const timeZone = zoneOrThrow(prefs.timeZone);
+      const before = await store.getPreferences(prefs.userId);
+      await db
+        .insert(writingPreferences)
+        .values({ userId: prefs.userId, analyticsOptOut: prefs.analyticsOptOut, timeZone })
+        .onConflictDoUpdate({
+          target: writingPreferences.userId,
+          set: { analyticsOptOut: prefs.analyticsOptOut, timeZone, updatedAt: sql`now()` },
+        });
+      // Projects with a goal keep the goal's zone; the rebuild resolves that per project.
+      if ((before?.timeZone ?? 'UTC') !== timeZone) await rebuildWriterDays(db, prefs.userId);
+      return { userId: prefs.userId, analyticsOptOut: prefs.analyticsOptOut, timeZone };
+    },
+
+    projectWriting: (query) => projectWritingReport(db, { ...query, timeZone: zoneOrThrow(query.timeZone), now: now() }),
+
+    async bestHours(query) {
+      const timeZone = zoneOrThrow(query.timeZone);
+      const hour = sql<number>`extract(hour from ${writingQuarters.slot} at time zone ${timeZone})::integer`;
+      const conditions: SQL[] = [eq(writingQuarters.userId, query.userId), gte(writingQuarters.slot, quarterFloor(query.since))];
+      if (query.projectId !== undefined) conditions.push(eq(writingQuarters.projectId, query.projectId));
+      const rows = await db
+        .select({ hour: hour.mapWith(Number), words: sql<number>`sum(${writingQuarters.wordsNet})::integer`.mapWith(Number) })
+        .from(writingQuarters)
+        .where(and(...conditions))
+        .groupBy(sql`1`);
+      const byHour = new Map(rows.map((r) => [r.hour, r.words]));
+      return Array.from({ length: 24 }, (_, h) => ({ hour: h, words: byHour.get(h) ?? 0 }));
+    },
+
+    async medianWpm(userId, since) {
+      // Sessions under a minute of writing are left out, as the model leaves their pace null:
+      // ten words in five seconds is not a writer's pace.
+      const [row] = await db
+        .select({
+          median: sql<number | null>`percentile_cont(0.5) within group (order by ${writingSessions.composedWords} * 60000.0 / ${writingSessions.writingMs})`.mapWith(
+            (v: unknown) => (v === null ? null : Number(v)),
+          ),
+        })
+        .from(writingSessions)
+        .where(
+          and(
+            eq(writingSessions.userId, userId),
+            gte(writingSessions.startedAt, new Date(since)),
+            sql`${writingSessions.endedAt} is not null`,
+            gte(writingSessions.writingMs, 60_000),
+          ),
+        );
+      return row?.median ?? null;
+    },
+
+    async wordsBetween(userId, projectId, from, to) {
+      const [row] = await db
+        .select({ words: sql<number>`coalesce(sum(${writingBuckets.wordsNet}), 0)::integer`.mapWith(Number) })
+        .from(writingBuckets)
+        .where(
+          and(
+            eq(writingBuckets.projectId, projectId),
+            eq(writingBuckets.userId, userId),
+            gte(writingBuckets.minute, new Date(from)),
+            lt(writingBuckets.minute, new Date(to)),
+          ),
+        );
+      return row?.words ?? 0;
+    },
+  };
+
+  // Every method, with drizzle's query text (user ids, summaries) stripped from its errors.
+  return Object.fromEntries(
+    Object.entries(store).map(([name, method]) => [
+      name,
+      (...args: unknown[]) => withoutQueryText(name, () => (method as (...a: unknown[]) => Promise<unknown>)(...args)),
+    ]),
+  ) as unknown as WritingStore;
+}
+
+function zoneOrThrow(timeZone: string): string {
+  const canonical = canonicalTimeZone(timeZone);
+  if (!canonical) throw new AppError('validation-failed', `Unknown time zone: ${JSON.stringify(timeZone)}`, { field: 'timeZone', timeZone });
+  return canonical;
+}
+
+/** Quarters are whole: one starting before `since` is left out rather than counted in part. */
+function quarterFloor(since: number): Date {
+  return new Date(Math.ceil(since / 900_000) * 900_000);
+}
+
+function toSession(row: typeof writingSessions.$inferSelect): StoredSession {
+  return {
+    id: row.id,
+    userId: row.userId,
+    projectId: row.projectId,
+    state: row.state as StoredSession['state'],
+    startedAt: row.startedAt.getTime(),
+    endedAt: row.endedAt?.getTime() ?? null,
+    endReason: row.endReason as StoredSession['endReason'],
+    summary: row.summary as SessionSummary,
+    updatedAt: row.updatedAt.getTime(),
+  };
+}
+
+function toGoal(row: typeof writingGoals.$inferSelect): WritingGoal {
+  return { userId: row.userId, projectId: row.projectId, dailyWords: row.dailyWords, timeZone: row.timeZone, updatedAt: row.updatedAt.getTime() };
+}
+
+/**
+ * drizzle's error message embeds every bound parameter (user ids, session summaries); keep the
+ * driver's own message and error (`cause`, with its SQLSTATE) instead. A zone Postgres does not
+ * know (22023) is the caller's input, hence a validation error.
+ */
+async function withoutQueryText<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof DrizzleQueryError)) throw error;
+    const cause = error.cause as { code?: string } | undefined;
+    const message = errorMessage(cause ?? 'unknown database error');
+    if (cause?.code === '22023' && /time zone/i.test(message)) {
+      throw new AppError('validation-failed', message, { field: 'timeZone' }, { cause });
+    }
+    throw new Error(`${operation} failed: ${message}`, { cause });
+  }
+}

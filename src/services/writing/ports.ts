@@ -1,0 +1,125 @@
+import type { SessionSummary, WritingState } from '../../tracking/writing/session-model.js';
+
+/**
+ * What the writing service needs from storage. Implemented by src/db/repositories/writing.ts
+ * over PGlite and Postgres and proven by one contract suite run against both.
+ */
+
+/** Per-minute activity of one writer in one document; storage adds deltas to the same minute. */
+export interface WritingBucketDelta {
+  userId: string;
+  projectId: string;
+  documentId: string;
+  /** Start of the minute, ms since the epoch (UTC, a multiple of 60,000). */
+  minute: number;
+  wordsAdded: number;
+  wordsRemoved: number;
+  wordsNet: number;
+  /** Seconds of writing time (warming_up/active/flow) in this minute; at most 60 in total. */
+  activeSeconds: number;
+}
+
+export interface StoredSession {
+  id: string;
+  userId: string;
+  projectId: string;
+  state: WritingState;
+  startedAt: number;
+  endedAt: number | null;
+  endReason: 'timeout' | 'explicit' | null;
+  summary: SessionSummary;
+  updatedAt: number;
+}
+
+export interface WritingGoal {
+  userId: string;
+  projectId: string;
+  dailyWords: number;
+  /** IANA zone the writer's days are counted in, e.g. "Europe/Paris". */
+  timeZone: string;
+  updatedAt: number;
+}
+
+export interface WritingPreferences {
+  userId: string;
+  /** When true nothing about this writer is tracked or emitted; their edits still persist. */
+  analyticsOptOut: boolean;
+  timeZone: string;
+}
+
+export interface DayWords {
+  userId: string;
+  /** YYYY-MM-DD in the requested time zone. */
+  day: string;
+  wordsAdded: number;
+  wordsRemoved: number;
+  wordsNet: number;
+  activeSeconds: number;
+}
+
+export interface WriterReport {
+  userId: string;
+  days: DayWords[];
+  sessions: number;
+  /** Milliseconds per session state, summed over the sessions that started in the range. */
+  timeInState: Record<WritingState, number>;
+  writingMs: number;
+  composedWords: number;
+  /** Composed words per hour of writing time over the range; null without writing time. */
+  wordsPerHour: number | null;
+  /** Consecutive days up to the range's last day with net words >= the daily goal (or > 0 without a goal). */
+  currentStreak: number;
+  longestStreak: number;
+}
+
+export interface ProjectWritingReport {
+  projectId: string;
+  from: string;
+  to: string;
+  timeZone: string;
+  writers: WriterReport[];
+}
+
+export interface WritingStore {
+  /** Adds every delta to its (user, project, document, minute) bucket, creating it if needed; one transaction. */
+  addBuckets(deltas: WritingBucketDelta[]): Promise<void>;
+  /** Inserts or replaces a session by id. */
+  saveSession(session: StoredSession): Promise<void>;
+  getSession(id: string): Promise<StoredSession | null>;
+  /** Sessions that started in [from, to), newest first. */
+  listSessions(query: { projectId: string; userId?: string; from: number; to: number; limit: number }): Promise<StoredSession[]>;
+  setGoal(goal: Omit<WritingGoal, 'updatedAt'>): Promise<WritingGoal>;
+  getGoal(userId: string, projectId: string): Promise<WritingGoal | null>;
+  listGoals(projectId: string): Promise<WritingGoal[]>;
+  getPreferences(userId: string): Promise<WritingPreferences | null>;
+  setPreferences(prefs: WritingPreferences): Promise<WritingPreferences>;
+  /** Words per day per writer, sessions, time in states, pace and streaks for [fromDay, toDay] (inclusive, YYYY-MM-DD) in `timeZone`. */
+  projectWriting(query: { projectId: string; fromDay: string; toDay: string; timeZone: string; userId?: string }): Promise<ProjectWritingReport>;
+  /** Net words by hour of day (0-23, in `timeZone`) over buckets since `since`. Always 24 entries. */
+  bestHours(query: { userId: string; projectId?: string; since: number; timeZone: string }): Promise<{ hour: number; words: number }[]>;
+  /** Median over closed sessions since `since` of composed words per writing minute; null with no data. */
+  medianWpm(userId: string, since: number): Promise<number | null>;
+  /** Net words of the writer in the project with occurredAt in [from, to). */
+  wordsBetween(userId: string, projectId: string, from: number, to: number): Promise<number>;
+}
+
+/**
+ * Live session state shared across instances: Redis (every key and group expires 24 h after its
+ * last write) or memory. Implementations: src/services/writing/live-store.ts (memory) and
+ * src/services/writing/redis-live-store.ts.
+ */
+export interface LiveSessionStore {
+  get(sessionKey: string): Promise<string | null>;
+  set(sessionKey: string, value: string): Promise<void>;
+  delete(sessionKey: string): Promise<void>;
+  /**
+   * Sets `key` only if it does not exist yet; true when this call set it. Makes once-only
+   * decisions (a daily goal event) hold across instances.
+   */
+  claim(key: string): Promise<boolean>;
+  /** Adds or replaces `member` of `group` (a hash: project or user -> its live sessions). */
+  addMember(group: string, member: string, value: string): Promise<void>;
+  removeMember(group: string, member: string): Promise<void>;
+  /** Every member of `group` with its value; empty when the group does not exist. */
+  members(group: string): Promise<Map<string, string>>;
+}
