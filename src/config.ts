@@ -51,6 +51,8 @@ const schema = z.object({
   DURABLE_ACK: bool(true),
   REAL_TIME_TRACKING_ENABLED: bool(true),
   WORKFLOW_AUTOMATION_ENABLED: bool(true),
+  WRITING_TICK_MS: int(5_000, 100, 600_000),
+  WRITING_FLUSH_MS: int(500, 50, 60_000),
 });
 
 type Env = z.output<typeof schema>;
@@ -76,6 +78,8 @@ export interface Config {
     readonly durableAck: boolean;
   };
   readonly features: { readonly realTimeTracking: boolean; readonly workflowAutomation: boolean };
+  /** Live writing service: session timeouts are advanced every tickMs; buckets, words and metrics flushed every flushMs. */
+  readonly writing: { readonly tickMs: number; readonly flushMs: number };
 }
 
 export class ConfigError extends Error {
@@ -124,6 +128,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       realTimeTracking: env.REAL_TIME_TRACKING_ENABLED,
       workflowAutomation: env.WORKFLOW_AUTOMATION_ENABLED,
     },
+    writing: { tickMs: env.WRITING_TICK_MS, flushMs: env.WRITING_FLUSH_MS },
   });
 }
 

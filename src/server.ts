@@ -24,6 +24,13 @@ import { GATEWAY_PATHS, createGateway, type Gateway } from './gateway/gateway.js
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './metrics/registry.js';
+import { createWritingTrackerExtension } from './collab/extensions/writing-tracker.js';
+import { createPresenceExtension } from './collab/extensions/presence.js';
+import { createPresenceService } from './services/presence/presence-service.js';
+import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
+import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
+import { createRedisLiveSessionStore } from './services/writing/redis-live-store.js';
+import { createWritingService, type WritingService } from './services/writing/writing-service.js';
 
 export const VERSION = '0.1.0';
 export const COLLAB_PATHS = ['/collaboration', '/ws/collaboration'] as const;
@@ -36,6 +43,8 @@ export interface StoryloomServer {
   readonly gateway: Gateway;
   /** Pseudonymous actor (HMAC) of a user id, as it appears in events. */
   readonly actorOf: (userId: string) => string;
+  /** The live writing service; undefined when REAL_TIME_TRACKING_ENABLED is false. */
+  readonly writing: WritingService | undefined;
   /** The secret tokens are signed with (configured, or generated into DATA_DIR outside production). */
   readonly authSecret: string;
   readonly authSecretSource: 'env' | 'generated' | 'data-dir';
@@ -77,6 +86,33 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     bridgeEventsToGateway({ bus, gateway, logger: logger.child({ module: 'bridge' }) }),
   ];
 
+  // Real-time tracking off: no tracker extension, no service, and its routes answer 503.
+  const writing = config.features.realTimeTracking
+    ? createWritingService({
+        store: db.writing,
+        live: redis ? createRedisLiveSessionStore(redis) : createMemoryLiveSessionStore(),
+        publish: (event) => bus.publish(event),
+        push: (message) => gateway.publish(message),
+        actorOf,
+        clock,
+        logger: logger.child({ module: 'writing' }),
+        tickMs: config.writing.tickMs,
+        flushMs: config.writing.flushMs,
+      })
+    : undefined;
+
+  // Presence and conflict prediction: same flag as the writing service (no extension when off).
+  const presence = config.features.realTimeTracking
+    ? createPresenceService({
+        clock,
+        logger: logger.child({ module: 'presence' }),
+        publish: (event) => bus.publish(event),
+        push: (message) => gateway.publish(message),
+        broadcast: (name, payload) => collaboration?.hocuspocus.documents.get(name)?.broadcastStateless(payload),
+        actorOf,
+      })
+    : undefined;
+
   const registry = createConnectionRegistry();
   const groupCommit = createGroupCommit({
     store: db.documents,
@@ -109,6 +145,10 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     clock,
     logger,
     ...(redis ? { redis } : {}),
+    extra: [
+      ...(writing ? [createWritingTrackerExtension({ tracker: writing, clock, logger: logger.child({ module: 'writing-tracker' }) })] : []),
+      ...(presence ? [createPresenceExtension({ service: presence, clock, logger: logger.child({ module: 'presence-extension' }) })] : []),
+    ],
   });
   const { hocuspocus } = collaboration;
   const sockets = createCollabSocketServer({ hocuspocus, registry, maxMessageBytes: config.limits.maxMessageBytes, logger: logger.child({ module: 'ws' }) });
@@ -129,8 +169,12 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     },
     events: { bus, archive: db.events, actorOf },
     websocket: { stats: () => ({ ...gateway.stats() }), broadcast: (message) => gateway.publish(message) },
+    // Goal and preference writes also clear the writing service's caches (opt-out applies at once).
+    writingAnalytics: { store: writing ? invalidatingWritingStore(db.writing, writing) : db.writing, clock },
     metrics,
     features: config.features,
+    ...(writing ? { writingSessions: { service: writing } } : {}),
+    ...(presence ? { collaboration: { presence } } : {}),
     version: VERSION,
   });
 
@@ -164,6 +208,9 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       logger.error({ err: error }, 'some documents kept their changes only in the update log');
     }
     await groupCommit.close();
+    presence?.close();
+    // Pending words, buckets and live session state, before the bus and the database close.
+    await writing?.close().catch((error: unknown) => logger.warn({ err: error }, 'writing service did not flush'));
     // Events published during shutdown still reach the bus; consumers finish what they hold.
     await bus.flush().catch((error: unknown) => logger.warn({ err: error }, 'event bus flush failed'));
     await Promise.allSettled(consumers.map((c) => c.stop()));
@@ -184,6 +231,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     bus,
     gateway,
     actorOf,
+    writing,
     authSecret: secret,
     authSecretSource: source,
     listen(port = config.http.port, host = config.http.host) {

@@ -6,11 +6,14 @@ import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ApiApp, ApiEnv } from './context.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
+import { registerCollaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
 import { registerHealthRoutes, type HealthDeps } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerWebsocketRoutes, type WebsocketRoutesDeps } from './routes/websocket.js';
+import { registerWritingAnalyticsRoutes, type WritingAnalyticsDeps } from './routes/writing-analytics.js';
+import { registerWritingSessionRoutes, type WritingSessionRoutesDeps } from './routes/writing-sessions.js';
 
 export interface ApiDeps {
   verifier: TokenVerifier;
@@ -20,7 +23,12 @@ export interface ApiDeps {
   metrics: { render(): Promise<{ contentType: string; body: string }> };
   events: Omit<EventRoutesDeps, 'verifier'>;
   websocket: Omit<WebsocketRoutesDeps, 'verifier'>;
+  writingAnalytics: Omit<WritingAnalyticsDeps, 'verifier'>;
   features: { realTimeTracking: boolean; workflowAutomation: boolean };
+  /** Absent when real-time tracking is off (the feature guard answers 503 for its paths). */
+  writingSessions?: Omit<WritingSessionRoutesDeps, 'verifier'>;
+  /** Absent when real-time tracking is off (the feature guard answers 503 for its paths). */
+  collaboration?: Omit<CollaborationRoutesDeps, 'verifier'>;
   version: string;
 }
 
@@ -59,6 +67,9 @@ export function createApi(deps: ApiDeps): ApiApp {
   registerAdminRoutes(app, { verifier: deps.verifier, ...deps.admin });
   registerEventRoutes(app, { verifier: deps.verifier, ...deps.events });
   registerWebsocketRoutes(app, { verifier: deps.verifier, ...deps.websocket });
+  registerWritingAnalyticsRoutes(app, { verifier: deps.verifier, ...deps.writingAnalytics });
+  if (deps.writingSessions) registerWritingSessionRoutes(app, { verifier: deps.verifier, ...deps.writingSessions });
+  if (deps.collaboration) registerCollaborationRoutes(app, { verifier: deps.verifier, ...deps.collaboration });
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

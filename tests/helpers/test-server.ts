@@ -6,6 +6,7 @@ import * as Y from 'yjs';
 import type { Role } from '../../src/auth/identity.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createServer, type StoryloomServer } from '../../src/server.js';
 
@@ -27,8 +28,9 @@ export interface TestServer {
 /**
  * A real Storyloom server on port 0 in this process, on PGlite in a fresh temp dir unless `env`
  * says otherwise (DATABASE_URL, REDIS_URL, DATA_DIR to reopen an earlier one, limits...).
+ * `options.clock` replaces the system clock (trace replays drive a manual one).
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'storyloom-test-')));
   const config = loadConfig({
     PORT: '0',
@@ -39,7 +41,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
     DATA_DIR: dataDir,
   });
-  const server = await createServer(config, { logger: createLogger({ level: config.logLevel }) });
+  const server = await createServer(config, { logger: createLogger({ level: config.logLevel }), ...(options.clock ? { clock: options.clock } : {}) });
   const address = await server.listen();
   let closed = false;
   const close = async () => {

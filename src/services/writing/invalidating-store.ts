@@ -1,0 +1,27 @@
+import type { WritingService } from './service-types.js';
+import type { WritingStore } from './ports.js';
+
+/**
+ * The store as the REST routes should see it: a goal or preference written through it also
+ * clears the writing service's cached copy, so an opt-out takes effect with the writer's next
+ * keystroke instead of after the cache's TTL (30 s preferences, 60 s goals). Writes made
+ * elsewhere (another instance) still wait for the TTL.
+ */
+export function invalidatingWritingStore(
+  store: WritingStore,
+  caches: Pick<WritingService, 'invalidatePreferences' | 'invalidateGoal'>,
+): WritingStore {
+  return {
+    ...store,
+    async setGoal(goal) {
+      const saved = await store.setGoal(goal);
+      caches.invalidateGoal(goal.userId, goal.projectId);
+      return saved;
+    },
+    async setPreferences(prefs) {
+      const saved = await store.setPreferences(prefs);
+      caches.invalidatePreferences(prefs.userId);
+      return saved;
+    },
+  };
+}
