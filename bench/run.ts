@@ -8,11 +8,13 @@
  */
 import { ackLatency } from './ack-latency.js';
 import { eventBus } from './event-bus.js';
+import { analyticsLag } from './scenarios/analytics-lag.js';
 import { coldLoad } from './scenarios/cold-load.js';
 import { hotDoc } from './scenarios/hot-doc.js';
 import { idle } from './scenarios/idle.js';
 import { manyDocs } from './scenarios/many-docs.js';
 import { stepUp } from './scenarios/step-up.js';
+import { tracker } from './scenarios/tracker.js';
 import { MODE } from './lib/report.js';
 
 const scenarios: Record<string, () => Promise<string>> = {
@@ -23,6 +25,8 @@ const scenarios: Record<string, () => Promise<string>> = {
   'step-up': stepUp,
   idle,
   'cold-load': coldLoad,
+  'analytics-lag': analyticsLag,
+  tracker,
 };
 
 const wanted = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
