@@ -128,7 +128,7 @@ describe.each(backends)('writing tracker on a live server ($name bus and live st
     });
   });
 
-  it('announces a milestone every 100 net words in a document', async () => {
+  it('announces a milestone every 100 words of a document, whoever wrote them', async () => {
     const events = collectEvents(t, project);
     const dave = await connect('dave', 'chapter-2');
     for (let i = 0; i < 105; i++) typeInto(dave.ydoc, `w${i} `, 0);
@@ -137,6 +137,21 @@ describe.each(backends)('writing tracker on a live server ($name bus and live st
     const milestones = of(events, 'writing.milestone_reached', actor);
     expect(milestones.map((e) => e.payload)).toEqual([expect.objectContaining({ kind: 'document_words', threshold: 100, value: 100 })]);
     expect(milestones[0]!.documentId).toBe('chapter-2');
+  });
+
+  it('counts a milestone once per document when two writers pass it together', async () => {
+    const events = collectEvents(t, project);
+    const erin = await connect('erin', 'chapter-4');
+    const fay = await connect('fay', 'chapter-4');
+    for (let i = 0; i < 60; i++) {
+      typeInto(erin.ydoc, `e${i} `, 0);
+      typeInto(fay.ydoc, `f${i} `, 1);
+    }
+    const actors = [t.server.actorOf('erin'), t.server.actorOf('fay')];
+    await eventually(() => expect(actors.map((a) => netOf(events, a))).toEqual([60, 60]));
+    const milestones = events.filter((e) => e.type === 'writing.milestone_reached' && e.documentId === 'chapter-4');
+    expect(milestones.map((e) => e.payload)).toEqual([expect.objectContaining({ threshold: 100, value: 100 })]);
+    expect(actors).toContain(milestones[0]!.actor);
   });
 
   it('tracks nothing about a writer who opted out, while their edits still persist', async () => {

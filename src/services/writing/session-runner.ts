@@ -65,6 +65,31 @@ function writingSegments(before: WritingSession, t: Transition): [number, number
  */
 export function createSessionRunner(deps: RunnerDeps) {
   const { live, buckets, logger, clock } = deps;
+  /**
+   * Highest milestone announced per document (`<projectId>/<documentId>`), shared by all its
+   * writers: a milestone marks the document's own word count passing a multiple of 100, whoever
+   * wrote the words (the auto-save template saves a version then). Starts at the count the
+   * document had when this instance first saw it, so reopening a long novel announces nothing.
+   */
+  const documentMarks = new Map<string, number>();
+
+  /** The milestone `edit` reaches, if any: from the document's word count when the editor is on Yjs. */
+  function documentMilestone(slot: Slot, edit: RunnerEdit, sessionNet: number): { reached: number; value: number } | null {
+    const step = deps.milestoneWords;
+    if (edit.documentWords === undefined) {
+      // Keystroke API (no CRDT document): the writer's own net words in the document, this session.
+      const reached = Math.floor(sessionNet / step) * step;
+      const rec = slot.record!;
+      if (reached <= (rec.milestones[edit.documentId] ?? 0)) return null;
+      rec.milestones[edit.documentId] = reached;
+      return { reached, value: sessionNet };
+    }
+    const key = `${slot.projectId}/${edit.documentId}`;
+    const mark = documentMarks.get(key) ?? Math.floor(Math.max(0, edit.documentWords - edit.netWords) / step) * step;
+    const reached = Math.floor(edit.documentWords / step) * step;
+    documentMarks.set(key, Math.max(mark, reached));
+    return reached > mark ? { reached, value: edit.documentWords } : null;
+  }
 
   async function persist(slot: Slot): Promise<void> {
     const rec = slot.record;
@@ -218,11 +243,8 @@ export function createSessionRunner(deps: RunnerDeps) {
       rec.currentDocument = edit.documentId;
       const net = (rec.documentNet[edit.documentId] ?? 0) + edit.netWords;
       rec.documentNet[edit.documentId] = net;
-      const reached = Math.floor(net / deps.milestoneWords) * deps.milestoneWords;
-      if (reached > (rec.milestones[edit.documentId] ?? 0)) {
-        rec.milestones[edit.documentId] = reached;
-        milestone = milestoneEvent(t.state.sessionId, edit.documentId, reached, net, at, actor, slot.projectId);
-      }
+      const reached = documentMilestone(slot, edit, net);
+      if (reached) milestone = milestoneEvent(t.state.sessionId, edit.documentId, reached.reached, reached.value, at, actor, slot.projectId);
       if (slot.words !== null && slot.words.documentId !== edit.documentId) await publishWords(slot, at);
       const paste = t.state.totals.pastes > before.totals.pastes;
       const w = slot.words ?? { documentId: edit.documentId, added: 0, removed: 0, net: 0, paste: false, firstAt: at, lastAt: at };
