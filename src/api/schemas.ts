@@ -10,3 +10,6 @@ export const ErrorBody = z
     }),
   })
   .openapi('Error');
+
+/** An OpenAPI response of JSON `schema`; every route file describes its responses with it. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });

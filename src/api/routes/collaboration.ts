@@ -6,7 +6,7 @@ import { AppError } from '../../lib/errors.js';
 import type { PresenceService } from '../../services/presence/presence-service.js';
 import type { ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, json } from '../schemas.js';
 
 export interface CollaborationRoutesDeps {
   verifier: TokenVerifier;
@@ -61,7 +61,6 @@ const Metrics = z
   })
   .openapi('CollaborationMetrics');
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const errors = {
   400: json(ErrorBody, 'invalid request'),

@@ -8,7 +8,7 @@ import { EVENT_CATEGORIES, EVENT_TYPES, createEvent, eventJsonSchemas, parseEven
 import { AppError } from '../../lib/errors.js';
 import type { ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, json } from '../schemas.js';
 
 export interface EventRoutesDeps {
   verifier: TokenVerifier;
@@ -34,7 +34,6 @@ const Event = z
   })
   .openapi('Event');
 const Page = z.object({ items: z.array(Event), nextCursor: z.string().nullable() }).openapi('EventPage');
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
   400: json(ErrorBody, 'invalid request'),
   401: json(ErrorBody, 'no or bad token'),

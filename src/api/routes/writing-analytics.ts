@@ -11,11 +11,11 @@ import {
   UserId,
   authorizeWriter,
   errors,
-  json,
   registerWritingGoalRoutes,
   writerTimeZone,
   type WritingAnalyticsDeps,
 } from './writing-goals.js';
+import { json } from '../schemas.js';
 
 export type { WritingAnalyticsDeps } from './writing-goals.js';
 

@@ -8,7 +8,7 @@ import { AppError } from '../../lib/errors.js';
 import type { WritingGoal, WritingStore } from '../../services/writing/ports.js';
 import type { ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, json } from '../schemas.js';
 
 /** What the writing goal, preference and analytics routes need. */
 export interface WritingAnalyticsDeps {
@@ -27,7 +27,6 @@ export const Day = z
   .string()
   .refine((v) => parseDay(v) !== null, { message: 'not a calendar date (YYYY-MM-DD)' })
   .openapi({ example: '2025-03-10' });
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 export const errors = {
   400: json(ErrorBody, 'invalid request'),
   401: json(ErrorBody, 'no or bad token'),

@@ -6,7 +6,7 @@ import { AppError } from '../../lib/errors.js';
 import type { SessionView, WritingService } from '../../services/writing/writing-service.js';
 import type { ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, json } from '../schemas.js';
 
 export interface WritingSessionRoutesDeps {
   verifier: TokenVerifier;
@@ -65,7 +65,6 @@ const Keystroke = z.object({
   paste: z.boolean().optional().openapi({ description: 'Clipboard, import or an offline batch: counted, never toward pace' }),
 });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
   400: json(ErrorBody, 'invalid request'),
   401: json(ErrorBody, 'no or bad token'),
