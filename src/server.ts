@@ -174,7 +174,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     metrics,
     features: config.features,
     ...(writing ? { writingSessions: { service: writing } } : {}),
-    ...(presence ? { collaboration: { presence } } : {}),
+    ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
   });
 

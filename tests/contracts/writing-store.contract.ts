@@ -76,6 +76,26 @@ export function writingStoreContract(name: string, open: () => Promise<OpenedDat
       ]);
     });
 
+    it('sums words and counts active minutes per writer of one document', async () => {
+      const [p, u, v] = [uniqueName('p'), uniqueName('u'), uniqueName('v')]; // u sorts before v
+      await store().addBuckets([
+        delta(u, p, '2025-03-10T10:00:00Z', 10),
+        delta(u, p, '2025-03-10T10:01:00Z', -4, { wordsAdded: 1, wordsRemoved: 5, activeSeconds: 30 }),
+        delta(u, p, '2025-03-10T10:02:00Z', 0, { activeSeconds: 0 }), // an empty minute is not active
+        delta(u, p, '2025-03-10T10:03:00Z', -2, { wordsAdded: 0, wordsRemoved: 2, activeSeconds: 0 }), // a deletion is
+        delta(u, p, '2025-03-10T10:04:00Z', 7, { documentId: 'chapter-2' }),
+        delta(v, p, '2025-03-10T10:00:00Z', 3, { activeSeconds: 12 }),
+        delta(v, uniqueName('other'), '2025-03-10T10:00:00Z', 99),
+      ]);
+      await store().addBuckets([delta(v, p, '2025-03-10T10:00:00Z', 2, { activeSeconds: 5 })]);
+      expect(await store().documentContributions(p, 'chapter-1')).toEqual([
+        { userId: u, wordsAdded: 11, wordsRemoved: 7, wordsNet: 4, activeMinutes: 3 },
+        { userId: v, wordsAdded: 5, wordsRemoved: 0, wordsNet: 5, activeMinutes: 1 },
+      ]);
+      expect(await store().documentContributions(p, 'chapter-2')).toEqual([{ userId: u, wordsAdded: 7, wordsRemoved: 0, wordsNet: 7, activeMinutes: 1 }]);
+      expect(await store().documentContributions(p, 'missing')).toEqual([]);
+    });
+
     it('keeps every delta of a batch larger than one statement', async () => {
       const [p, u] = [uniqueName('p'), uniqueName('u')];
       const start = at('2025-01-01T00:00:00Z');

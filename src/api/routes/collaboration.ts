@@ -4,6 +4,7 @@ import { canWrite, roleIn, type Identity } from '../../auth/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
 import type { PresenceService } from '../../services/presence/presence-service.js';
+import { withWriterContributions, type WriterContribution } from '../../services/presence/presence-views.js';
 import type { ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
 import { ErrorBody, json } from '../schemas.js';
@@ -11,6 +12,8 @@ import { ErrorBody, json } from '../schemas.js';
 export interface CollaborationRoutesDeps {
   verifier: TokenVerifier;
   presence: Pick<PresenceService, 'restPresence' | 'recordEdit' | 'collaborators' | 'conflicts' | 'metrics'>;
+  /** Stored words and active minutes per writer of a document; without it the words are 0. */
+  contributions?: (projectId: string, documentId: string) => Promise<WriterContribution[]>;
 }
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
@@ -40,8 +43,19 @@ const Collaborators = z
       }),
     ),
     contributions: z
-      .record(z.string(), z.object({ chars: count, share: z.number() }))
-      .openapi({ description: 'Surviving-text share per user id (who wrote the text that is there now); empty when the document is not loaded here' }),
+      .record(
+        z.string(),
+        z.object({
+          chars: count,
+          share: z.number(),
+          words: z.object({ added: count, removed: count, net: z.number().int() }).openapi({ description: 'Words typed in the document (all time, every instance), from the stored minute buckets' }),
+          activeMinutes: count.openapi({ description: 'Minutes with writing time or word changes' }),
+        }),
+      )
+      .openapi({
+        description:
+          'Per user id: surviving-text share (who wrote the text that is there now; 0 when the document is not loaded here) and stored words and active minutes (writers who left still appear)',
+      }),
   })
   .openapi('Collaborators');
 const Conflict = z
@@ -174,7 +188,10 @@ export function registerCollaborationRoutes(app: ApiApp, deps: CollaborationRout
   app.openapi(collaborators, async (c) => {
     const { id } = c.req.valid('param');
     authorize(c.get('identity'), id, false);
-    return c.json(found(service.collaborators(id), id), 200);
+    const view = found(service.collaborators(id), id);
+    const slash = id.indexOf('/');
+    const writers = deps.contributions ? await deps.contributions(id.slice(0, slash), id.slice(slash + 1)) : [];
+    return c.json({ collaborators: view.collaborators, contributions: withWriterContributions(view.contributions, writers) }, 200);
   });
 
   app.openapi(conflicts, async (c) => {

@@ -169,6 +169,25 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
         );
       return row?.words ?? 0;
     },
+
+    async documentContributions(projectId, documentId) {
+      // One aggregate over the document's minute buckets. A minute counts as active when it has
+      // writing time or any word change (a deletion-only minute with 0 s tracked still counts).
+      const b = writingBuckets;
+      const int = (expr: SQL) => sql<number>`${expr}::integer`.mapWith(Number);
+      return db
+        .select({
+          userId: b.userId,
+          wordsAdded: int(sql`coalesce(sum(${b.wordsAdded}), 0)`),
+          wordsRemoved: int(sql`coalesce(sum(${b.wordsRemoved}), 0)`),
+          wordsNet: int(sql`coalesce(sum(${b.wordsNet}), 0)`),
+          activeMinutes: int(sql`count(*) filter (where ${b.activeSeconds} > 0 or ${b.wordsAdded} <> 0 or ${b.wordsRemoved} <> 0)`),
+        })
+        .from(b)
+        .where(and(eq(b.projectId, projectId), eq(b.documentId, documentId)))
+        .groupBy(b.userId)
+        .orderBy(asc(b.userId));
+    },
   };
 
   // Every method, with drizzle's query text (user ids, summaries) stripped from its errors.

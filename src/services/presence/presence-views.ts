@@ -25,6 +25,41 @@ export interface CollaboratorsView {
   contributions: Record<string, SurvivingShare>;
 }
 
+/** Words of one writer in the document (from the writing store; all time, all instances). */
+export interface WriterContribution {
+  userId: string;
+  wordsAdded: number;
+  wordsRemoved: number;
+  wordsNet: number;
+  activeMinutes: number;
+}
+
+/** A collaborator's surviving share plus their stored words and active minutes. */
+export interface ContributionView extends SurvivingShare {
+  words: { added: number; removed: number; net: number };
+  activeMinutes: number;
+}
+
+/**
+ * Joins the surviving share with stored words per writer: every user of either side appears
+ * (a writer who left still has words; 'unknown' surviving text has none), the missing side as 0.
+ */
+export function withWriterContributions(
+  shares: Record<string, SurvivingShare>,
+  writers: readonly WriterContribution[],
+): Record<string, ContributionView> {
+  const out: Record<string, ContributionView> = {};
+  const empty = (): ContributionView => ({ chars: 0, share: 0, words: { added: 0, removed: 0, net: 0 }, activeMinutes: 0 });
+  for (const [userId, s] of Object.entries(shares)) out[userId] = { ...empty(), chars: s.chars, share: s.share };
+  for (const w of writers) {
+    const entry = out[w.userId] ?? empty();
+    entry.words = { added: w.wordsAdded, removed: w.wordsRemoved, net: w.wordsNet };
+    entry.activeMinutes = w.activeMinutes;
+    out[w.userId] = entry;
+  }
+  return out;
+}
+
 export interface ConflictView {
   severity: Severity;
   users: string[];

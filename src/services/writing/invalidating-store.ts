@@ -13,6 +13,8 @@ export function invalidatingWritingStore(
 ): WritingStore {
   return {
     ...store,
+    // Reads pass through (explicit so the wrapper keeps working if the store becomes a class).
+    documentContributions: (projectId, documentId) => store.documentContributions(projectId, documentId),
     async setGoal(goal) {
       const saved = await store.setGoal(goal);
       caches.invalidateGoal(goal.userId, goal.projectId);

@@ -80,6 +80,16 @@ export interface ProjectWritingReport {
   writers: WriterReport[];
 }
 
+/** What one writer did in one document over all its minute buckets. */
+export interface DocumentContribution {
+  userId: string;
+  wordsAdded: number;
+  wordsRemoved: number;
+  wordsNet: number;
+  /** Minutes with writing time or word changes (active_seconds > 0 or words added/removed != 0). */
+  activeMinutes: number;
+}
+
 export interface WritingStore {
   /** Adds every delta to its (user, project, document, minute) bucket, creating it if needed; one transaction. */
   addBuckets(deltas: WritingBucketDelta[]): Promise<void>;
@@ -101,6 +111,8 @@ export interface WritingStore {
   medianWpm(userId: string, since: number): Promise<number | null>;
   /** Net words of the writer in the project with occurredAt in [from, to). */
   wordsBetween(userId: string, projectId: string, from: number, to: number): Promise<number>;
+  /** Words and active minutes per writer of the document over all its buckets, by user id; writers without buckets are absent. */
+  documentContributions(projectId: string, documentId: string): Promise<DocumentContribution[]>;
 }
 
 /**
