@@ -11,7 +11,7 @@
  */
 import * as Y from 'yjs';
 import { countWords, observeParagraphWords } from '../../src/tracking/writing/word-count.js';
-import { createWritingSession, transition, type WritingSession } from '../../src/tracking/writing/session-model.js';
+import { createWritingSession, editFromWords, transition, type WritingSession } from '../../src/tracking/writing/session-model.js';
 import { loadSequentialTrace, replaySequentialTrace } from '../../tests/helpers/traces.js';
 import { fmt, header, writeResult } from '../lib/report.js';
 
@@ -30,16 +30,7 @@ function run(mode: Mode, trace: ReturnType<typeof loadSequentialTrace>): { ms: n
           net += words.netWords;
           if (mode === 'index+model') {
             at += 250;
-            session = transition(session, {
-              kind: 'edit',
-              documentId: 'd',
-              wordsAdded: words.wordsAdded,
-              wordsRemoved: words.wordsRemoved,
-              netWords: words.netWords,
-              chars: words.insertedChars + words.deletedChars,
-              paste: false,
-              at,
-            }).state;
+            session = transition(session, editFromWords(words, 'd', at)).state;
           }
         });
   const t0 = performance.now();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { StoryloomEvent } from '../../src/events/schema.js';
 import { createManualClock } from '../../src/lib/clock.js';
-import { createWritingSession, transition, type WritingSession } from '../../src/tracking/writing/session-model.js';
+import { createWritingSession, editFromWords, transition, type WritingSession } from '../../src/tracking/writing/session-model.js';
 import { countWords, createParagraphWordIndex, type TransactionWords } from '../../src/tracking/writing/word-count.js';
 import { connectGateway } from '../helpers/gateway-client.js';
 import { redisUrl, uniqueName } from '../helpers/services.js';
@@ -77,7 +77,7 @@ function modelSessions(edits: { at: number; words: TransactionWords }[], endAt: 
   let session: WritingSession | null = null;
   for (const { at, words: w } of edits) {
     if (w.insertedChars === 0 && w.deletedChars === 0 && w.netWords === 0 && w.wordsAdded === 0 && w.wordsRemoved === 0) continue;
-    const input = { kind: 'edit', documentId: 'd', wordsAdded: w.wordsAdded, wordsRemoved: w.wordsRemoved, netWords: w.netWords, chars: w.insertedChars + w.deletedChars, paste: false, at } as const;
+    const input = editFromWords(w, 'd', at);
     session ??= createWritingSession({ sessionId: `s${done.length}`, writerId: 'w', projectId: 'p' });
     let t = transition(session, input);
     if (t.ignored) {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createWritingSession, sessionSummary, transition } from '../../src/tracking/writing/session-model.js';
+import { createWritingSession, editFromWords, sessionSummary, transition } from '../../src/tracking/writing/session-model.js';
 import type { SessionEffect, SessionSummary, WritingSession } from '../../src/tracking/writing/session-model.js';
 import {
   countDocumentWords,
@@ -30,16 +30,7 @@ function sessionRunner(writerId: string) {
   const effects: SessionEffect[] = [];
   return {
     edit(words: TransactionWords, at: number, documentId = 'doc') {
-      const input = {
-        kind: 'edit' as const,
-        documentId,
-        wordsAdded: words.wordsAdded,
-        wordsRemoved: words.wordsRemoved,
-        netWords: words.netWords,
-        chars: words.insertedChars + words.deletedChars,
-        paste: false,
-        at,
-      };
+      const input = editFromWords(words, documentId, at);
       let r = transition(session, input);
       effects.push(...r.effects);
       if (r.ignored) {

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import type { ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, json } from '../schemas.js';
 
 export interface AdminDeps {
   verifier: TokenVerifier;
@@ -22,8 +22,8 @@ const disconnectUser = createRoute({
       description: 'closed',
       content: { 'application/json': { schema: z.object({ userId: z.string(), closedSockets: z.number().int() }) } },
     },
-    401: { description: 'no or bad token', content: { 'application/json': { schema: ErrorBody } } },
-    403: { description: 'not an admin token', content: { 'application/json': { schema: ErrorBody } } },
+    401: json(ErrorBody, 'no or bad token'),
+    403: json(ErrorBody, 'not an admin token'),
   },
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoryloomEvent } from '../../events/schema.js';
 import { AppError } from '../../lib/errors.js';
+import { editFromWords } from '../../tracking/writing/session-model.js';
 import { resolveWritingThresholds } from '../../tracking/writing/thresholds.js';
 import { createBucketAggregator } from './bucket-aggregator.js';
 import { createCachedLookup } from './cached-lookup.js';
@@ -196,14 +197,7 @@ export function createWritingService(deps: WritingServiceDeps): WritingService {
         if (w.insertedChars === 0 && w.deletedChars === 0 && w.netWords === 0 && w.wordsAdded === 0 && w.wordsRemoved === 0) return;
         const slot = slotOf(edit.userId, edit.projectId);
         const input: RunnerEdit = {
-          kind: 'edit',
-          documentId: edit.documentId,
-          wordsAdded: w.wordsAdded,
-          wordsRemoved: w.wordsRemoved,
-          netWords: w.netWords,
-          chars: w.insertedChars + w.deletedChars,
-          paste: false,
-          at: edit.at,
+          ...editFromWords(w, edit.documentId, edit.at),
           ...(edit.documentWords === undefined ? {} : { documentWords: edit.documentWords }),
         };
         background(slot, 'edit', async () => {

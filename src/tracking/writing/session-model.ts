@@ -38,6 +38,7 @@ import type {
 } from './session-types.js';
 import { resolveWritingThresholds } from './thresholds.js';
 import type { WritingThresholds } from './thresholds.js';
+import type { TransactionWords } from './word-index-types.js';
 
 export { WRITING_STATES } from './session-types.js';
 export type * from './session-types.js';
@@ -228,4 +229,22 @@ export function sessionSummary(session: WritingSession): SessionSummary {
 /** Current pace in WPM over the pace window ending at the session's clock (0 before the start). */
 export function currentWpm(session: WritingSession): number {
   return session.clock === null ? 0 : windowWpm(session, session.clock, 0);
+}
+
+/**
+ * The model's input for one attributed transaction: the single place a word-index result
+ * (TransactionWords) becomes an edit. `paste` is what the client already knows; the model adds
+ * its own bulk and over-fast rules.
+ */
+export function editFromWords(words: TransactionWords, documentId: string, at: number, paste = false): EditInput {
+  return {
+    kind: 'edit',
+    documentId,
+    wordsAdded: words.wordsAdded,
+    wordsRemoved: words.wordsRemoved,
+    netWords: words.netWords,
+    chars: words.insertedChars + words.deletedChars,
+    paste,
+    at,
+  };
 }
