@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from './document-store.js';
 import { migratePglite, migratePostgres } from './migrate.js';
+import { openPgliteWorker } from './pglite/proxy.js';
 import type { DrizzleDatabase } from './drizzle-database.js';
 import { createDocumentRepository } from './repositories/documents.js';
 import { createEventArchiveRepository } from './repositories/events.js';
@@ -32,19 +33,24 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return options.databaseUrl ? openPostgres(options.databaseUrl, logger) : openPglite(options.dataDir, logger);
 }
 
+/**
+ * PGlite runs in a worker thread (src/db/pglite/): its WebAssembly work would otherwise hold up
+ * every WebSocket message queued behind a statement. drizzle talks to it through a proxy with
+ * the same `query`/`transaction` shape as a PGlite client.
+ */
 async function openPglite(dataDir: string, logger: Logger): Promise<Database> {
   const dir = resolve(join(dataDir, 'pglite'));
   await mkdir(dir, { recursive: true });
   const started = performance.now();
-  const client = await PGlite.create(dir);
-  const db = drizzlePglite(client);
+  const client = await openPgliteWorker({ dir, logger });
+  const db = drizzlePglite(client as unknown as PGlite);
   try {
     await migratePglite(db, logger);
   } catch (error) {
     await client.close();
     throw error;
   }
-  logger.info({ backend: 'pglite', dir, ms: Math.round(performance.now() - started) }, 'database opened');
+  logger.info({ backend: 'pglite', dir, ms: Math.round(performance.now() - started), openMs: Math.round(client.openMs) }, 'database opened');
   return assemble('pglite', db, () => client.close(), logger);
 }
 

@@ -1,0 +1,119 @@
+/**
+ * PGlite in its own thread. PGlite is Postgres compiled to WebAssembly: every statement runs
+ * synchronously on the thread that calls it, for 0.3 ms to tens of ms. On the server's event
+ * loop that time delays every WebSocket message behind it (profiling many-docs put ~40 % of the
+ * server's busy time inside PGlite). Here it runs beside the event loop instead.
+ *
+ * One PGlite, so statements still run one at a time; PGlite's own mutex keeps statements outside
+ * a transaction waiting until the open transaction ends, exactly as in-process.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import type { QueryResult, SerializedError, WorkerHello, WorkerOptions, WorkerRequest, WorkerResponse } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('src/db/pglite/worker.ts runs only as a worker thread');
+
+/** drizzle parses dates, intervals and numeric arrays itself: hand them over as text. */
+const identity = (value: string) => value;
+const PARSERS = Object.fromEntries(
+  [types.TIMESTAMP, types.TIMESTAMPTZ, types.INTERVAL, types.DATE, 1231, 1115, 1185, 1187, 1182].map((t) => [t, identity]),
+);
+
+interface OpenTransaction {
+  tx: Transaction;
+  finish(commit: boolean): void;
+  /** Settles once PGlite committed or rolled back. */
+  done: Promise<void>;
+}
+
+const { dir } = workerData as WorkerOptions;
+const transactions = new Map<number, OpenTransaction>();
+let nextTx = 1;
+
+function serialize(error: unknown): SerializedError {
+  const e = error as Partial<SerializedError> & { message?: string };
+  return {
+    name: e?.name ?? 'Error',
+    message: e?.message ?? String(error),
+    ...(e?.code !== undefined ? { code: e.code } : {}),
+    ...(e?.detail !== undefined ? { detail: e.detail } : {}),
+    ...(e?.constraint !== undefined ? { constraint: e.constraint } : {}),
+    ...(e?.table !== undefined ? { table: e.table } : {}),
+  };
+}
+
+async function open(): Promise<PGlite> {
+  const started = performance.now();
+  try {
+    const db = await PGlite.create(dir);
+    port!.postMessage({ ready: true, ms: performance.now() - started } satisfies WorkerHello);
+    return db;
+  } catch (error) {
+    port!.postMessage({ ready: false, error: serialize(error) } satisfies WorkerHello);
+    throw error;
+  }
+}
+
+/** Opens a transaction and keeps it open until the main thread says how it ends. */
+function begin(db: PGlite): Promise<number> {
+  return new Promise((resolveBegun, rejectBegun) => {
+    const id = nextTx++;
+    let finish!: (commit: boolean) => void;
+    const decided = new Promise<boolean>((resolve) => (finish = resolve));
+    const done = db
+      .transaction(async (tx) => {
+        transactions.set(id, { tx, finish, done });
+        resolveBegun(id);
+        if (!(await decided)) await tx.rollback();
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          rejectBegun(error);
+          throw error;
+        },
+      )
+      .finally(() => transactions.delete(id));
+    done.catch(() => undefined); // reported to whoever ends the transaction
+  });
+}
+
+async function handle(db: PGlite, request: WorkerRequest): Promise<WorkerResponse> {
+  switch (request.op) {
+    case 'query': {
+      const target = request.tx === undefined ? db : transactions.get(request.tx)?.tx;
+      if (!target) throw new Error(`transaction ${request.tx} is not open`);
+      const r = await target.query(request.sql, request.params, { rowMode: request.rowMode, parsers: PARSERS });
+      const result: QueryResult = {
+        rows: r.rows as unknown[],
+        fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+        ...(r.affectedRows !== undefined ? { affectedRows: r.affectedRows } : {}),
+      };
+      return { id: request.id, ok: true, result };
+    }
+    case 'begin':
+      return { id: request.id, ok: true, tx: await begin(db) };
+    case 'end': {
+      const open = transactions.get(request.tx);
+      if (!open) throw new Error(`transaction ${request.tx} is not open`);
+      open.finish(request.commit);
+      await open.done;
+      return { id: request.id, ok: true };
+    }
+    case 'close':
+      await db.close();
+      return { id: request.id, ok: true };
+  }
+}
+
+const db = await open();
+port.on('message', (request: WorkerRequest) => {
+  handle(db, request).then(
+    (response) => {
+      port.postMessage(response);
+      if (request.op === 'close') port.close();
+    },
+    (error: unknown) => port.postMessage({ id: request.id, ok: false, error: serialize(error) } satisfies WorkerResponse),
+  );
+});
