@@ -1,6 +1,6 @@
 /**
  * hot-doc: one document everybody is in (a writing sprint). Full: 50 writers × 2 edits/s with
- * carets moving at 5 Hz for 60 s. Quick: 20 writers for 15 s. Awareness dominates: every caret
+ * carets moving at 5 Hz for 60 s. Quick: the same 50 writers for 15 s. Awareness dominates: every caret
  * move is broadcast to every other writer.
  */
 import { loadRows, runOnBoth } from '../lib/compare.js';
@@ -10,7 +10,7 @@ export async function hotDoc(): Promise<string> {
   const spec = {
     label: `hot-${Date.now().toString(36)}`,
     docs: 1,
-    writersPerDoc: FULL ? 50 : 20,
+    writersPerDoc: 50,
     editsPerSecond: 2,
     caretHz: 5,
     seconds: FULL ? 60 : 15,

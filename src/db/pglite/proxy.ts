@@ -34,6 +34,15 @@ export class PgliteWorkerError extends Error {
   }
 }
 
+/**
+ * Structured clone copies a typed array's whole ArrayBuffer, not just its view: an update that
+ * is a slice of a 64 KiB socket read (or of Node's Buffer pool) would cross as the whole buffer.
+ * Views are copied down to their own bytes first.
+ */
+export function compactBytes(values: unknown[]): unknown[] {
+  return values.map((v) => (ArrayBuffer.isView(v) && v.byteLength !== v.buffer.byteLength ? new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)) : v));
+}
+
 type Pending = { resolve(r: WorkerResponse & { ok: true }): void; reject(e: Error): void };
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
@@ -93,7 +102,7 @@ export async function openPgliteWorker(options: WorkerOptions & { logger: Logger
 
   const clientFor = (tx?: number): PgliteLikeClient => ({
     async query(sql, params = [], queryOptions = {}) {
-      const response = await send({ op: 'query', sql, params, rowMode: queryOptions.rowMode ?? 'object', ...(tx !== undefined ? { tx } : {}) });
+      const response = await send({ op: 'query', sql, params: compactBytes(params), rowMode: queryOptions.rowMode ?? 'object', ...(tx !== undefined ? { tx } : {}) });
       return response.result!;
     },
     async transaction<T>(fn: (tx: PgliteLikeClient) => Promise<T>): Promise<T> {

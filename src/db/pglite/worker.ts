@@ -43,6 +43,18 @@ function serialize(error: unknown): SerializedError {
   };
 }
 
+/** Byte values as their own buffers, so postMessage copies only them (see compactBytes in proxy.ts). */
+function compactRows(rows: unknown[]): unknown[] {
+  for (const row of rows) {
+    const values = row as Record<string, unknown>;
+    for (const key in values) {
+      const v = values[key];
+      if (v instanceof Uint8Array && v.byteLength !== v.buffer.byteLength) values[key] = v.slice();
+    }
+  }
+  return rows;
+}
+
 async function open(): Promise<PGlite> {
   const started = performance.now();
   try {
@@ -86,7 +98,7 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<WorkerRespons
       if (!target) throw new Error(`transaction ${request.tx} is not open`);
       const r = await target.query(request.sql, request.params, { rowMode: request.rowMode, parsers: PARSERS });
       const result: QueryResult = {
-        rows: r.rows as unknown[],
+        rows: compactRows(r.rows as unknown[]),
         fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
         ...(r.affectedRows !== undefined ? { affectedRows: r.affectedRows } : {}),
       };
