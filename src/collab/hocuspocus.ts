@@ -44,6 +44,7 @@ export function createCollaboration(deps: {
   extra?: Extension<CollabContext>[];
 }): Collaboration {
   const { options, logger } = deps;
+  const limits = createLimitsExtension({ maxDocumentBytes: options.maxDocumentBytes, logger: logger.child({ module: 'limits' }) });
   const persistence = createPersistenceExtension({
     store: deps.store,
     appender: deps.appender,
@@ -51,10 +52,11 @@ export function createCollaboration(deps: {
     logger: logger.child({ module: 'persistence' }),
     compactAfterUpdates: options.compactAfterUpdates,
     durableAck: options.durableAck,
+    onLoaded: limits.loaded,
   });
   const extensions: Extension<CollabContext>[] = [
     createAuthExtension({ verifier: deps.verifier, registry: deps.registry, logger: logger.child({ module: 'auth' }) }),
-    createLimitsExtension({ maxDocumentBytes: options.maxDocumentBytes, logger: logger.child({ module: 'limits' }) }),
+    limits.extension,
     persistence.extension,
     createAwarenessIdentityExtension(),
     ...(deps.extra ?? []),

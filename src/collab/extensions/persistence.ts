@@ -77,6 +77,8 @@ export function createPersistenceExtension(deps: {
   logger: Logger;
   compactAfterUpdates: number;
   durableAck: boolean;
+  /** Told how many stored bytes each load read (the limits extension's starting size). */
+  onLoaded?: (documentName: string, bytes: number) => void;
 }): PersistenceExtension {
   const { store, appender, clock, logger } = deps;
   const docs = new Map<string, DocState>();
@@ -163,8 +165,10 @@ export function createPersistenceExtension(deps: {
         throw toRefusal(new AppError('service-unavailable', 'The document could not be loaded; try again'));
       }
       const state = stateOf(documentName);
+      let bytes = stored.snapshot?.byteLength ?? 0;
       if (stored.snapshot) Y.applyUpdate(document, stored.snapshot, LOAD_ORIGIN);
       for (const row of stored.updates) {
+        bytes += row.update.byteLength;
         try {
           Y.applyUpdate(document, row.update, LOAD_ORIGIN);
           state.pending.push({ seq: row.seq, update: row.update });
@@ -173,6 +177,7 @@ export function createPersistenceExtension(deps: {
           logger.error({ err: error, document: documentName, seq: row.seq }, 'skipping an update that does not apply');
         }
       }
+      deps.onLoaded?.(documentName, bytes);
     },
 
     async beforeSync({ type, payload, connection, context, documentName }: beforeSyncPayload<CollabContext>) {

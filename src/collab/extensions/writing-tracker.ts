@@ -14,6 +14,7 @@ interface Indexed {
   doc: Y.Doc;
   indexes: ParagraphWordIndex[];
   listener: (tr: Y.Transaction) => void;
+  build: () => void;
 }
 
 /**
@@ -41,7 +42,8 @@ function rootKind(doc: Y.Doc, name: string): 'fragment' | 'text' | 'empty' {
  * - `{source: 'connection'}`: the connection's authenticated user: counted;
  * - `{source: 'redis'}`: the same edit made on another instance, which counts it there;
  * - `{source: 'local'}`: a server-side change (no writer);
- * - loading from storage happens before the index exists (it is built in afterLoadDocument).
+ * - loading from storage happens before the index exists (it is built at the first transaction
+ *   after afterLoadDocument).
  *
  * Nothing may throw out of the listener: it runs inside Yjs's transaction cleanup, so an error
  * would escape into whoever applied the update (Hocuspocus's message handler).
@@ -61,11 +63,19 @@ export function createWritingTrackerExtension(deps: {
     } catch {
       return; // the auth extension refuses such names; nothing to attribute
     }
+    // Built at the document's first transaction after the load, not at the load: a novel's
+    // index takes ~35 ms, which readers who never type should not wait for while syncing.
+    // beforeTransaction runs before the transaction changes anything, so the index starts from
+    // exactly the state the first counted edit is applied to.
     const indexes: ParagraphWordIndex[] = [];
-    // A root defined with the wrong type would throw for a later getText/getXmlFragment: only
-    // define the shape the content already has (or the expected one for an empty document).
-    if (rootKind(doc, WRITING_ROOTS.fragment) !== 'text') indexes.push(createParagraphWordIndex(doc.getXmlFragment(WRITING_ROOTS.fragment)));
-    if (rootKind(doc, WRITING_ROOTS.text) !== 'fragment') indexes.push(createParagraphWordIndex(doc.getText(WRITING_ROOTS.text)));
+    const build = (): void => {
+      doc.off('beforeTransaction', build);
+      // A root defined with the wrong type would throw for a later getText/getXmlFragment: only
+      // define the shape the content already has (or the expected one for an empty document).
+      if (rootKind(doc, WRITING_ROOTS.fragment) !== 'text') indexes.push(createParagraphWordIndex(doc.getXmlFragment(WRITING_ROOTS.fragment)));
+      if (rootKind(doc, WRITING_ROOTS.text) !== 'fragment') indexes.push(createParagraphWordIndex(doc.getText(WRITING_ROOTS.text)));
+    };
+    doc.on('beforeTransaction', build);
     let failures = 0;
 
     const listener = (tr: Y.Transaction): void => {
@@ -89,13 +99,14 @@ export function createWritingTrackerExtension(deps: {
       }
     };
     doc.on('afterTransaction', listener);
-    documents.set(documentName, { doc, indexes, listener });
+    documents.set(documentName, { doc, indexes, listener, build });
   }
 
   function detach(documentName: string): void {
     const indexed = documents.get(documentName);
     if (indexed === undefined) return;
     indexed.doc.off('afterTransaction', indexed.listener);
+    indexed.doc.off('beforeTransaction', indexed.build);
     documents.delete(documentName);
   }
 
