@@ -1,0 +1,213 @@
+/**
+ * The typed REST client. {@link API_ROUTES} lists every operation of the server's OpenAPI
+ * document (an integration test compares the two in both directions); {@link createApi} gives
+ * each a typed method. Every failure is a StoryloomError: the server's own error body for a
+ * non-2xx answer, `service-unavailable` when the server could not be reached at all.
+ */
+import type * as T from './api-types.js';
+import { StoryloomError, parseErrorBody } from './errors.js';
+import type { EventCategory } from './events.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** OpenAPI path template, `{name}` for path parameters. */
+  path: string;
+  /** Sends the bearer token (false: public routes). */
+  auth: boolean;
+}
+
+const SESSIONS = '/api/realtime/writing/sessions';
+const COLLAB = '/api/realtime/collaboration';
+
+/** Every REST operation of the server, by SDK method name. */
+export const API_ROUTES = {
+  liveness: { method: 'GET', path: '/healthz', auth: false },
+  readiness: { method: 'GET', path: '/readyz', auth: false },
+  devToken: { method: 'GET', path: '/api/dev/token', auth: false },
+  disconnectUser: { method: 'POST', path: '/api/admin/users/{userId}/disconnect', auth: true },
+  eventSchemas: { method: 'GET', path: '/api/realtime/events/schema', auth: false },
+  publishEvent: { method: 'POST', path: '/api/realtime/events/publish', auth: true },
+  listEvents: { method: 'GET', path: '/api/realtime/events/{category}', auth: true },
+  eventStreamInfo: { method: 'GET', path: '/api/realtime/events/{category}/info', auth: true },
+  websocketStats: { method: 'GET', path: '/api/realtime/websocket/stats', auth: true },
+  broadcast: { method: 'POST', path: '/api/realtime/websocket/broadcast', auth: true },
+  projectWritingReport: { method: 'GET', path: '/api/realtime/analytics/project/{projectId}/writing', auth: true },
+  bestHours: { method: 'GET', path: '/api/realtime/analytics/project/{projectId}/writers/{userId}/best-hours', auth: true },
+  setWritingGoal: { method: 'PUT', path: '/api/realtime/writing/goals/{projectId}', auth: true },
+  getWritingGoal: { method: 'GET', path: '/api/realtime/writing/goals/{projectId}', auth: true },
+  setWritingPreferences: { method: 'PUT', path: '/api/realtime/writing/preferences', auth: true },
+  getWritingPreferences: { method: 'GET', path: '/api/realtime/writing/preferences', auth: true },
+  startWritingSession: { method: 'POST', path: `${SESSIONS}/start`, auth: true },
+  recordKeystrokes: { method: 'POST', path: `${SESSIONS}/{id}/keystroke`, auth: true },
+  getWritingSession: { method: 'GET', path: `${SESSIONS}/{id}/metrics`, auth: true },
+  endWritingSession: { method: 'POST', path: `${SESSIONS}/{id}/end`, auth: true },
+  resumeWritingSession: { method: 'POST', path: `${SESSIONS}/{id}/resume`, auth: true },
+  activeWritingSessions: { method: 'GET', path: `${SESSIONS}/active`, auth: true },
+  setRestPresence: { method: 'POST', path: `${COLLAB}/presence`, auth: true },
+  setRestCursor: { method: 'POST', path: `${COLLAB}/cursor`, auth: true },
+  recordRestEdit: { method: 'POST', path: `${COLLAB}/edit`, auth: true },
+  collaborators: { method: 'GET', path: `${COLLAB}/document/{id}/collaborators`, auth: true },
+  conflicts: { method: 'GET', path: `${COLLAB}/document/{id}/conflicts`, auth: true },
+  collaborationMetrics: { method: 'GET', path: `${COLLAB}/project/{pId}/document/{dId}/metrics`, auth: true },
+} as const satisfies Record<string, RouteSpec>;
+
+export type OperationName = keyof typeof API_ROUTES;
+
+/** One typed method per operation; path parameters come first, then the body or query. */
+export interface StoryloomApi {
+  liveness(): Promise<T.Liveness>;
+  /** Resolves with the report for 503 (not ready) too: that answer is the point of the route. */
+  readiness(): Promise<T.Readiness>;
+  /** A demo-project token from a development server (the route does not exist in production: 404). */
+  devToken(query: { user: string; name?: string; role?: 'editor' | 'owner' }): Promise<T.DevToken>;
+  /** Admin tokens: close every connection of a user. */
+  disconnectUser(userId: string): Promise<T.DisconnectResult>;
+  eventSchemas(): Promise<Record<string, unknown>>;
+  /** Admin tokens. */
+  publishEvent(input: T.PublishEventInput): Promise<{ id: string; type: string }>;
+  listEvents(category: EventCategory, query?: T.ListEventsQuery): Promise<T.EventPage>;
+  /** Admin tokens. */
+  eventStreamInfo(category: EventCategory): Promise<Record<string, unknown>>;
+  /** Admin tokens. */
+  websocketStats(): Promise<Record<string, unknown>>;
+  /** Admin tokens. */
+  broadcast(input: T.BroadcastInput): Promise<{ channel: string }>;
+  projectWritingReport(projectId: string, query?: T.ProjectWritingQuery): Promise<T.ProjectWritingReport>;
+  bestHours(projectId: string, userId: string, query?: { tz?: string }): Promise<T.WritingBestHours>;
+  setWritingGoal(projectId: string, goal: { dailyWords: number; timeZone: string }): Promise<T.WritingGoal>;
+  getWritingGoal(projectId: string, query?: { userId?: string }): Promise<T.WritingGoalProgress>;
+  setWritingPreferences(preferences: { analyticsOptOut: boolean; timeZone?: string }): Promise<T.WritingPreferences>;
+  getWritingPreferences(): Promise<T.WritingPreferences>;
+  /** The caller's open session in the project, or a new one. */
+  startWritingSession(input: { projectId: string; documentId?: string }): Promise<T.WritingSession>;
+  recordKeystrokes(sessionId: string, events: T.Keystroke[]): Promise<{ accepted: number; session: T.WritingSession }>;
+  getWritingSession(sessionId: string): Promise<T.WritingSession>;
+  endWritingSession(sessionId: string): Promise<T.WritingSession>;
+  resumeWritingSession(sessionId: string): Promise<T.WritingSession>;
+  activeWritingSessions(query?: { projectId?: string }): Promise<{ sessions: T.WritingSession[] }>;
+  /** Presence of an editor that is not on Yjs (block indexes). */
+  setRestPresence(input: T.RestPresenceInput): Promise<T.Accepted>;
+  setRestCursor(input: { documentId: string } & T.BlockCursor): Promise<T.Accepted>;
+  recordRestEdit(input: { documentId: string; blocks: number[] }): Promise<T.Accepted>;
+  /** `documentName` is `<projectId>/<documentId>`. */
+  collaborators(documentName: string): Promise<T.Collaborators>;
+  conflicts(documentName: string): Promise<{ conflicts: T.ConflictView[] }>;
+  collaborationMetrics(projectId: string, documentId: string): Promise<T.CollaborationMetrics>;
+}
+
+// Compile-time proof that the table and the interface name the same operations.
+const _sameOperations: Record<keyof StoryloomApi, unknown> = API_ROUTES;
+const _noExtraRoutes: Record<OperationName, unknown> = {} as Record<keyof StoryloomApi, unknown>;
+void _sameOperations;
+void _noExtraRoutes;
+
+export interface RestDeps {
+  /** http(s) base of the server, without a trailing slash. */
+  baseUrl: string;
+  /** A valid token (refreshing it if needed). */
+  token(): Promise<string>;
+  /** A fresh token after the server answered 401 to one the client believed valid. */
+  refreshToken(): Promise<string>;
+  fetch?: typeof fetch;
+}
+
+export interface RequestInput {
+  params?: Record<string, string>;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+}
+
+/** `/a/{id}` with `{id: 'p/d'}` -> `/a/p%2Fd`; a missing parameter is a programming error. */
+export function fillPath(template: string, params: Record<string, string> = {}): string {
+  return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (typeof value !== 'string' || value === '') throw new StoryloomError('validation-failed', `Missing path parameter ${name}`, { param: name });
+    return encodeURIComponent(value);
+  });
+}
+
+function queryString(query: RequestInput['query']): string {
+  if (!query) return '';
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Sends one operation and returns the parsed JSON body; see the module comment for errors. */
+export function createRequester(deps: RestDeps): <R>(operation: OperationName, input?: RequestInput, okStatuses?: readonly number[]) => Promise<R> {
+  const doFetch = deps.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+
+  async function once(route: RouteSpec, url: string, input: RequestInput, token: string | null): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (input.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await doFetch(url, { method: route.method, headers, ...(input.body !== undefined ? { body: JSON.stringify(input.body) } : {}) });
+    } catch (error) {
+      throw new StoryloomError('service-unavailable', `Could not reach the Storyloom server at ${deps.baseUrl}`, { url }, undefined, { cause: error });
+    }
+  }
+
+  return async function request<R>(operation: OperationName, input: RequestInput = {}, okStatuses: readonly number[] = []): Promise<R> {
+    const route: RouteSpec = API_ROUTES[operation];
+    const url = `${deps.baseUrl}${fillPath(route.path, input.params)}${queryString(input.query)}`;
+    let response = await once(route, url, input, route.auth ? await deps.token() : null);
+    if (response.status === 401 && route.auth) {
+      // The token may have been revoked or the clocks disagree: one retry with a fresh token.
+      await response.body?.cancel().catch(() => undefined);
+      response = await once(route, url, input, await deps.refreshToken());
+    }
+    const text = await response.text().catch(() => '');
+    let json: unknown = null;
+    try {
+      json = text === '' ? null : JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    if (response.ok || okStatuses.includes(response.status)) {
+      if (json === null || typeof json !== 'object') {
+        throw new StoryloomError('internal-error', `Expected a JSON body from ${route.method} ${route.path}`, { status: response.status }, response.status);
+      }
+      return json as R;
+    }
+    throw parseErrorBody(json, response.status);
+  };
+}
+
+/** The typed client over {@link createRequester}. */
+export function createApi(deps: RestDeps): StoryloomApi {
+  const request = createRequester(deps);
+  return {
+    liveness: () => request('liveness'),
+    readiness: () => request('readiness', {}, [503]),
+    devToken: (query) => request('devToken', { query: { ...query } }),
+    disconnectUser: (userId) => request('disconnectUser', { params: { userId } }),
+    eventSchemas: () => request('eventSchemas'),
+    publishEvent: (input) => request('publishEvent', { body: input }),
+    listEvents: (category, query = {}) => request('listEvents', { params: { category }, query: { ...query } }),
+    eventStreamInfo: (category) => request('eventStreamInfo', { params: { category } }),
+    websocketStats: () => request('websocketStats'),
+    broadcast: (input) => request('broadcast', { body: input }),
+    projectWritingReport: (projectId, query = {}) => request('projectWritingReport', { params: { projectId }, query: { ...query } }),
+    bestHours: (projectId, userId, query = {}) => request('bestHours', { params: { projectId, userId }, query: { ...query } }),
+    setWritingGoal: (projectId, goal) => request('setWritingGoal', { params: { projectId }, body: goal }),
+    getWritingGoal: (projectId, query = {}) => request('getWritingGoal', { params: { projectId }, query: { ...query } }),
+    setWritingPreferences: (preferences) => request('setWritingPreferences', { body: preferences }),
+    getWritingPreferences: () => request('getWritingPreferences'),
+    startWritingSession: (input) => request('startWritingSession', { body: input }),
+    recordKeystrokes: (id, events) => request('recordKeystrokes', { params: { id }, body: { events } }),
+    getWritingSession: (id) => request('getWritingSession', { params: { id } }),
+    endWritingSession: (id) => request('endWritingSession', { params: { id } }),
+    resumeWritingSession: (id) => request('resumeWritingSession', { params: { id } }),
+    activeWritingSessions: (query = {}) => request('activeWritingSessions', { query: { ...query } }),
+    setRestPresence: (input) => request('setRestPresence', { body: input }),
+    setRestCursor: (input) => request('setRestCursor', { body: input }),
+    recordRestEdit: (input) => request('recordRestEdit', { body: input }),
+    collaborators: (documentName) => request('collaborators', { params: { id: documentName } }),
+    conflicts: (documentName) => request('conflicts', { params: { id: documentName } }),
+    collaborationMetrics: (projectId, documentId) => request('collaborationMetrics', { params: { pId: projectId, dId: documentId } }),
+  };
+}

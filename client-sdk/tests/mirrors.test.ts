@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+// The SDK copies these tables; the server is the source of truth.
+import { ROLES as SERVER_ROLES } from '../../src/auth/identity.js';
+import { EVENT_CATEGORIES as SERVER_CATEGORIES, EVENT_TYPES as SERVER_TYPES } from '../../src/events/schema.js';
+import { RESOURCE_ID_PATTERN as SERVER_ID } from '../../src/gateway/protocol.js';
+import { EVENT_CATEGORIES, EVENT_TYPES, RESOURCE_ID_PATTERN, ROLES, backoffDelay, errorFromClose } from '../src/index.js';
+
+describe('tables mirrored from the server', () => {
+  it('event types and categories', () => {
+    expect([...EVENT_TYPES]).toEqual([...SERVER_TYPES]);
+    expect([...EVENT_CATEGORIES]).toEqual([...SERVER_CATEGORIES]);
+  });
+  it('roles and the id pattern', () => {
+    expect([...ROLES]).toEqual([...SERVER_ROLES]);
+    expect(RESOURCE_ID_PATTERN.source).toBe(SERVER_ID.source);
+  });
+});
+
+describe('errorFromClose', () => {
+  it('uses the reason when it is a code, else the close code', () => {
+    expect(errorFromClose(4401, 'unauthorized').code).toBe('unauthorized');
+    expect(errorFromClose(undefined, 'forbidden').code).toBe('forbidden');
+    expect(errorFromClose(4403, 'access-revoked').code).toBe('forbidden');
+    expect(errorFromClose(4400, '').code).toBe('validation-failed');
+    expect(errorFromClose(4503, '').code).toBe('service-unavailable');
+    expect(errorFromClose(1006, '').code).toBe('service-unavailable');
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles from 0.5 s up to 30 s with equal jitter', () => {
+    expect(backoffDelay(0, undefined, () => 0)).toBe(250);
+    expect(backoffDelay(0, undefined, () => 1)).toBe(500);
+    expect(backoffDelay(3, undefined, () => 1)).toBe(4_000);
+    expect(backoffDelay(20, undefined, () => 1)).toBe(30_000);
+    expect(backoffDelay(20, undefined, () => 0)).toBe(15_000);
+  });
+});
