@@ -90,6 +90,17 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // The demo web app (bundled by Vite) runs in browsers; only its Vite config runs in Node.
+    files: ['web/**/*.{ts,js}'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.browser } },
+    rules: { ...unusedVars },
+  },
+  {
+    files: ['web/vite.config.ts'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
     // The one place in the server that reads the environment, plus tooling and tests, which
     // are configured by it (DATABASE_URL, REDIS_URL, STORYLOOM_REQUIRE_SERVICES, ...).
     files: [

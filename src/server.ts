@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { createApi } from './api/app.js';
@@ -34,6 +35,8 @@ import { createWritingService, type WritingService } from './services/writing/wr
 
 export const VERSION = '0.1.0';
 export const COLLAB_PATHS = ['/collaboration', '/ws/collaboration'] as const;
+/** The Vite build of the demo web app (`npm run build:web`), next to src/. */
+const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface StoryloomServer {
   readonly httpServer: HttpServer;
@@ -176,6 +179,9 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     ...(writing ? { writingSessions: { service: writing } } : {}),
     ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
+    web: { distDir: WEB_DIST },
+    // Anyone may mint a demo token there: never in production.
+    ...(config.production ? {} : { dev: { secret, clock } }),
   });
 
   const httpServer = createHttpServer(getRequestListener(api.fetch));

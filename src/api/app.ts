@@ -7,10 +7,12 @@ import type { Logger } from '../lib/logger.js';
 import type { ApiApp, ApiEnv } from './context.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
 import { registerCollaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
+import { registerDevRoutes, type DevRoutesDeps } from './routes/dev.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
 import { registerHealthRoutes, type HealthDeps } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerWebRoutes, type WebRoutesDeps } from './routes/web.js';
 import { registerWebsocketRoutes, type WebsocketRoutesDeps } from './routes/websocket.js';
 import { registerWritingAnalyticsRoutes, type WritingAnalyticsDeps } from './routes/writing-analytics.js';
 import { registerWritingSessionRoutes, type WritingSessionRoutesDeps } from './routes/writing-sessions.js';
@@ -30,6 +32,10 @@ export interface ApiDeps {
   /** Absent when real-time tracking is off (the feature guard answers 503 for its paths). */
   collaboration?: Omit<CollaborationRoutesDeps, 'verifier'>;
   version: string;
+  /** The demo web app and dashboard (Vite build); without it `/` answers a one-line text. */
+  web?: WebRoutesDeps;
+  /** Development login for the demo; server.ts passes it only when NODE_ENV is not production. */
+  dev?: DevRoutesDeps;
 }
 
 /**
@@ -70,6 +76,7 @@ export function createApi(deps: ApiDeps): ApiApp {
   registerWritingAnalyticsRoutes(app, { verifier: deps.verifier, ...deps.writingAnalytics });
   if (deps.writingSessions) registerWritingSessionRoutes(app, { verifier: deps.verifier, ...deps.writingSessions });
   if (deps.collaboration) registerCollaborationRoutes(app, { verifier: deps.verifier, ...deps.collaboration });
+  if (deps.dev) registerDevRoutes(app, deps.dev);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
@@ -80,8 +87,11 @@ export function createApi(deps: ApiDeps): ApiApp {
     },
   });
   app.get('/api/docs', swaggerUI({ url: '/api/openapi.json' }));
-  app.get('/', (c) =>
-    c.text('Storyloom is running. Collaboration: ws(s)://<host>/collaboration. API docs: /api/docs\n'),
-  );
+  if (deps.web) registerWebRoutes(app, deps.web);
+  else {
+    app.get('/', (c) =>
+      c.text('Storyloom is running. Collaboration: ws(s)://<host>/collaboration. API docs: /api/docs\n'),
+    );
+  }
   return app;
 }

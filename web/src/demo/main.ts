@@ -1,0 +1,78 @@
+import { createClient } from '@storyloom/client';
+import { collaborationExtensions } from '@storyloom/client/tiptap';
+import { Editor } from '@tiptap/core';
+import StarterKit from '@tiptap/starter-kit';
+import { byTestId } from '../lib/dom.js';
+import { devLogin, devLoginWithRetry, pickWriter, type DevSession } from '../lib/session.js';
+import { mountConflictBanner } from './conflict-banner.js';
+import { setConnectionStatus, watchConnection } from './connection-status.js';
+import { mountInbox } from './inbox.js';
+import { mountPresenceList } from './presence-list.js';
+import { seedIfEmpty } from './seed.js';
+import { mountWritingPanel } from './writing-panel.js';
+import '../styles/common.css';
+import '../styles/demo.css';
+
+/**
+ * The server's prediction counts a writer as active for 5 s after their last evidence; going
+ * idle after 3 s of silence keeps a pause between sentences from reading as "still typing".
+ */
+const IDLE_AFTER_MS = 3_000;
+
+/**
+ * The demo: sign in as a writer (dev token), open demo/chapter-1 in TipTap with carets, and wire
+ * presence, conflict warnings, the writing panel, the inbox and the connection status to it.
+ */
+async function main(): Promise<void> {
+  const status = byTestId('connection-status');
+  const writer = pickWriter();
+  setConnectionStatus(status, 'connecting');
+  let session: DevSession;
+  try {
+    session = await devLoginWithRetry(writer, () => setConnectionStatus(status, 'offline'));
+  } catch (error) {
+    status.dataset.state = 'offline';
+    status.textContent = `Demo sign-in is not available on this server (${(error as Error).message}).`;
+    return;
+  }
+  const me = session.user;
+  byTestId('writer-name').textContent = me.name;
+  byTestId('writer-name').style.color = me.color;
+  byTestId('document-name').textContent = session.document;
+
+  // The SDK calls this again before the 12 h token expires: a long-open tab gets a fresh one.
+  let first = true;
+  const getToken = async () => {
+    if (first) {
+      first = false;
+      return session.token;
+    }
+    session = await devLogin(writer);
+    return session.token;
+  };
+  const client = createClient({ url: location.origin, getToken });
+  const doc = client.document(session.document);
+  watchConnection(status, doc);
+
+  const names = new Map<string, string>([[me.id, me.name]]);
+  const editor = new Editor({
+    element: byTestId('editor'),
+    extensions: [
+      StarterKit.configure({ undoRedo: false }),
+      ...collaborationExtensions(doc, { user: { name: me.name, color: me.color }, activity: { doc, idleAfterMs: IDLE_AFTER_MS, velocityEveryMs: 1_000 } }),
+    ],
+    editorProps: { attributes: { class: 'prose', spellcheck: 'true', 'aria-label': 'Chapter text' } },
+  });
+  mountPresenceList(byTestId('presence'), doc, me.id, names);
+  mountConflictBanner(byTestId('conflict-banner'), doc, me.id, names);
+  mountWritingPanel(byTestId('writing-panel'), { client, projectId: session.projectId, me: me.id });
+  mountInbox(byTestId('inbox'), client, me.id, session.projectId);
+
+  // For tests and the console: the editor and document of this tab.
+  Object.assign(window, { storyloom: { editor, doc, session, client } });
+  await doc.synced;
+  if (new URLSearchParams(location.search).get('seed') !== '0') seedIfEmpty(editor);
+  document.body.dataset.ready = '1';
+}
+
+void main();
