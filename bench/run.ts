@@ -10,9 +10,11 @@ import { ackLatency } from './ack-latency.js';
 import { eventBus } from './event-bus.js';
 import { analyticsLag } from './scenarios/analytics-lag.js';
 import { coldLoad } from './scenarios/cold-load.js';
+import { dashboard } from './scenarios/dashboard.js';
 import { hotDoc } from './scenarios/hot-doc.js';
 import { idle } from './scenarios/idle.js';
 import { manyDocs } from './scenarios/many-docs.js';
+import { queries } from './scenarios/queries.js';
 import { stepUp } from './scenarios/step-up.js';
 import { tracker } from './scenarios/tracker.js';
 import { MODE } from './lib/report.js';
@@ -27,6 +29,8 @@ const scenarios: Record<string, () => Promise<string>> = {
   'cold-load': coldLoad,
   'analytics-lag': analyticsLag,
   tracker,
+  queries,
+  dashboard,
 };
 
 const wanted = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
