@@ -1,14 +1,18 @@
 /**
- * step-up: raises the load level by level until p99 delivery latency passes 100 ms or the
- * delivery ratio falls below 99.9 % (or a client fails to sync), for each server. A level is
- * `docs × writersPerDoc` writers at 2 edits/s; the number of documents doubles each level.
- * Full: 10 writers per document, from 10 documents up to 640 (12,800 edits/s), 20 s a level.
- * Quick: 5 writers per document, 4 to 32 documents, 6 s a level.
+ * step-up: raises the load level by level, for each server, until p99 delivery latency passes
+ * 100 ms or the delivery ratio falls below 99.9 % (or a client fails to sync). Two series, so
+ * BENCHMARKS.md can show how cost grows with the number of documents and with the number of
+ * writers in one document:
+ *   documents: W writers per document, the number of documents doubling each level;
+ *   writers:   one document, the number of writers in it doubling each level (carets at 1 Hz).
+ * Every level runs on a fresh server, so RSS is that level's, not the sum of the levels before.
+ * Full: 10 writers per document, 10..640 documents, and 10..160 writers in one document, 20 s a
+ * level. Quick: 5 writers per document, 4..64 documents, and 10..80 writers, 6 s a level.
  * The load generator shares the machine: its CPU is in the table so a saturated generator
  * (near 100 % per process) is not mistaken for a saturated server.
  */
 import { summarizeRun } from '../lib/compare.js';
-import { runLoad, type LoadResult } from '../lib/load.js';
+import { runLoad, type LoadResult, type LoadSpec } from '../lib/load.js';
 import { FULL, WORKERS, fmt, header, table, writeResult } from '../lib/report.js';
 import { SERVER_KINDS, startBenchServer, type ServerKind } from '../lib/server-procs.js';
 
@@ -19,52 +23,83 @@ function passes(r: LoadResult): boolean {
   return r.connectFailed === 0 && r.latencyMs.p99 <= P99_LIMIT_MS && r.deliveryRatio >= DELIVERY_FLOOR;
 }
 
-export async function stepUp(): Promise<string> {
-  const writersPerDoc = FULL ? 10 : 5;
-  const levels = FULL ? [10, 20, 40, 80, 160, 320, 640] : [4, 8, 16, 32];
+interface Series {
+  name: 'documents' | 'writers';
+  /** The level's LoadSpec (label aside). */
+  levels: Omit<LoadSpec, 'label'>[];
+}
+
+function seriesOf(): Series[] {
   const seconds = FULL ? 20 : 6;
-  const runId = Date.now().toString(36);
+  const common = { editsPerSecond: 2, seconds, workers: WORKERS, drainMs: 2_000 };
+  const perDoc = FULL ? 10 : 5;
+  const docLevels = FULL ? [10, 20, 40, 80, 160, 320, 640] : [4, 8, 16, 32, 64];
+  const writerLevels = FULL ? [10, 20, 40, 80, 160] : [10, 20, 40, 80];
+  return [
+    { name: 'documents', levels: docLevels.map((docs) => ({ ...common, docs, writersPerDoc: perDoc, caretHz: 0 })) },
+    { name: 'writers', levels: writerLevels.map((writers) => ({ ...common, docs: 1, writersPerDoc: writers, caretHz: 1 })) },
+  ];
+}
+
+async function runSeries(series: Series, runId: string): Promise<Record<ServerKind, LoadResult[]>> {
   const results: Record<ServerKind, LoadResult[]> = { storyloom: [], bare: [] };
   for (const kind of SERVER_KINDS) {
-    const server = await startBenchServer(kind);
-    try {
-      for (const docs of levels) {
-        console.log(`  ${kind}: level ${docs} documents × ${writersPerDoc} writers (${docs * writersPerDoc * 2} edits/s)`);
-        const r = await runLoad(server, { label: `step-${runId}-${kind}-${docs}`, docs, writersPerDoc, editsPerSecond: 2, caretHz: 0, seconds, workers: WORKERS, drainMs: 2_000 });
+    for (const level of series.levels) {
+      console.log(`  ${kind}: ${series.name} level ${level.docs} documents × ${level.writersPerDoc} writers (${level.docs * level.writersPerDoc * 2} edits/s)`);
+      const server = await startBenchServer(kind);
+      try {
+        const r = await runLoad(server, { ...level, label: `step-${runId}-${series.name}-${kind}-${level.docs}x${level.writersPerDoc}` });
         summarizeRun(r, console.log);
         results[kind].push(r);
         if (!passes(r)) break;
+      } finally {
+        await server.cleanup();
       }
-    } finally {
-      await server.cleanup();
     }
   }
-  await writeResult('step-up', { P99_LIMIT_MS, DELIVERY_FLOOR, levels, writersPerDoc, seconds, results });
+  return results;
+}
 
+const editsPerSecond = (r: LoadResult) => r.spec.docs * r.spec.writersPerDoc * r.spec.editsPerSecond;
+
+function seriesMarkdown(series: Series, results: Record<ServerKind, LoadResult[]>): string[] {
   const highest = (kind: ServerKind) => {
     const ok = results[kind].filter(passes);
-    return ok.length ? ok[ok.length - 1]!.spec.docs * writersPerDoc * 2 : 0;
+    return ok.length ? editsPerSecond(ok[ok.length - 1]!) : 0;
   };
-  const capped = (kind: ServerKind) => results[kind].length === levels.length && passes(results[kind].at(-1)!);
-  const levelRows = levels.map((docs) => {
+  const capped = SERVER_KINDS.filter((kind) => results[kind].length === series.levels.length && passes(results[kind].at(-1)!));
+  const rows = series.levels.map((level) => {
     const cell = (kind: ServerKind) => {
-      const r = results[kind].find((x) => x.spec.docs === docs);
+      const r = results[kind].find((x) => x.spec.docs === level.docs && x.spec.writersPerDoc === level.writersPerDoc);
       return r
-        ? `${fmt(r.latencyMs.p99)} | ${fmt(r.deliveryRatio * 100, 3)} | ${fmt(r.serverUsage.cpuPercent, 0)} | ${fmt(r.generatorMaxWorkerCpuPercent, 0)}`
-        : '- | - | - | -';
+        ? `${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.deliveryRatio * 100, 2)} | ${fmt(r.serverUsage.cpuPercent, 0)} | ${fmt(r.serverUsage.rssEndMb, 0)}`
+        : '- | - | - | - | -';
     };
-    return `| ${docs * writersPerDoc * 2} (${docs} docs) | ${cell('storyloom')} | ${cell('bare')} |`;
+    const gen = Math.max(...SERVER_KINDS.map((k) => results[k].find((x) => x.spec.docs === level.docs && x.spec.writersPerDoc === level.writersPerDoc)?.generatorMaxWorkerCpuPercent ?? 0));
+    return `| ${level.docs} × ${level.writersPerDoc} (${level.docs * level.writersPerDoc * 2}/s) | ${cell('storyloom')} | ${cell('bare')} | ${fmt(gen, 0)} |`;
   });
-  const uncapped = SERVER_KINDS.filter(capped);
   return [
-    header(),
-    `Levels: documents ${levels.join(', ')} × ${writersPerDoc} writers × 2 edits/s, ${seconds} s each; a level passes with p99 ≤ ${P99_LIMIT_MS} ms and delivery ≥ ${DELIVERY_FLOOR * 100} %.`,
+    `### ${series.name === 'documents' ? 'More documents' : 'More writers in one document'}`,
     '',
     table([{ label: 'highest passing load (edits/s)', storyloom: highest('storyloom'), bare: highest('bare'), digits: 0 }]),
     '',
-    ...(uncapped.length ? [`${uncapped.join(' and ')} passed every level: the real limit is higher than the table says.`, ''] : []),
-    '| offered edits/s | Storyloom p99 ms | delivery % | server CPU % | busiest generator CPU % | bare p99 ms | delivery % | server CPU % | busiest generator CPU % |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...levelRows,
+    ...(capped.length ? [`${capped.join(' and ')} passed every level: the real limit is higher than the table says.`, ''] : []),
+    '| documents × writers (edits/s) | Storyloom p50 ms | p99 ms | delivery % | CPU % | RSS MB | bare p50 ms | p99 ms | delivery % | CPU % | RSS MB | busiest generator CPU % |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ];
+}
+
+export async function stepUp(): Promise<string> {
+  const runId = Date.now().toString(36);
+  const all = seriesOf();
+  const out: Record<string, Record<ServerKind, LoadResult[]>> = {};
+  for (const series of all) out[series.name] = await runSeries(series, runId);
+  await writeResult('step-up', { P99_LIMIT_MS, DELIVERY_FLOOR, series: all, results: out });
+  return [
+    header(),
+    `Each level runs ${all[0]!.levels[0]!.seconds} s on a fresh server at 2 edits/s per writer; a level passes with p99 ≤ ${P99_LIMIT_MS} ms and delivery ≥ ${DELIVERY_FLOOR * 100} %; a server stops at its first failing level. In the writers series carets move at 1 Hz.`,
+    '',
+    ...all.flatMap((series) => [...seriesMarkdown(series, out[series.name]!), '']),
   ].join('\n');
 }
