@@ -20,7 +20,7 @@ export interface TokenVerifier {
   verify(token: string | undefined | null): Promise<Identity>;
 }
 
-function keyOf(secret: string): Uint8Array {
+function keyOf(secret: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(secret);
 }
 
