@@ -113,6 +113,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
         push: (message) => gateway.publish(message),
         broadcast: (name, payload) => collaboration?.hocuspocus.documents.get(name)?.broadcastStateless(payload),
         actorOf,
+        clients: db.documentClients,
       })
     : undefined;
 
@@ -214,7 +215,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       logger.error({ err: error }, 'some documents kept their changes only in the update log');
     }
     await groupCommit.close();
-    presence?.close();
+    // Client ids first seen since the last batch, before the database closes.
+    await presence?.close();
     // Pending words, buckets and live session state, before the bus and the database close.
     await writing?.close().catch((error: unknown) => logger.warn({ err: error }, 'writing service did not flush'));
     // Events published during shutdown still reach the bus; consumers finish what they hold.

@@ -11,6 +11,7 @@ import { migratePglite, migratePostgres } from './migrate.js';
 import { openPgliteWorker } from './pglite/proxy.js';
 import type { DrizzleDatabase } from './drizzle-database.js';
 import { createDocumentRepository } from './repositories/documents.js';
+import { createDocumentClientRepository } from './repositories/document-clients.js';
 import { createEventArchiveRepository } from './repositories/events.js';
 import { createWritingRepository } from './repositories/writing.js';
 
@@ -77,6 +78,7 @@ function assemble(
     documents: createDocumentRepository(db),
     events: createEventArchiveRepository(db),
     writing: createWritingRepository(db),
+    documentClients: createDocumentClientRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

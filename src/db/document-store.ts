@@ -53,6 +53,28 @@ export interface DocumentStore {
   deleteDocument(documentName: string): Promise<void>;
 }
 
+/** One Yjs client id seen writing a document, and whose connection it came through. */
+export interface ClientSighting {
+  documentName: string;
+  /** A Yjs client id (uint32). */
+  clientId: number;
+  userId: string;
+  /** Milliseconds since the epoch. */
+  seenAt: number;
+}
+
+/**
+ * The Yjs client id -> user map of each document, kept so text written in earlier sessions is
+ * still attributed to its author (tests/contracts/document-clients.contract.ts).
+ */
+export interface DocumentClientStore {
+  /** Inserts sightings in one batch; a (document, client id) already stored keeps its user. */
+  record(sightings: readonly ClientSighting[]): Promise<void>;
+  /** Every known client id of the document and its user. */
+  load(documentName: string): Promise<Map<number, string>>;
+  deleteDocument(documentName: string): Promise<void>;
+}
+
 /** What the composition root holds: the store plus what readiness and shutdown need. */
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
@@ -60,6 +82,8 @@ export interface Database {
   readonly events: EventArchive;
   /** Writing analytics: minute buckets, sessions, goals, preferences and reports. */
   readonly writing: WritingStore;
+  /** Yjs client id -> user per document, for contributions after a reload. */
+  readonly documentClients: DocumentClientStore;
   /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -25,6 +25,11 @@ function capture(doc: Y.Doc, change: () => void): TransactionTouch {
 }
 
 const textOf = (doc: Y.Doc, i: number) => (doc.getXmlFragment('default').get(i) as Y.XmlElement).get(0) as Y.XmlText;
+/** A top-level block's identity as touchOf and resolveCursorBlock report it. */
+const keyOf = (doc: Y.Doc, i: number) => {
+  const id = (doc.getXmlFragment('default').get(i) as Y.XmlElement)._item!.id;
+  return `${id.client}:${id.clock}`;
+};
 
 describe('transaction -> top-level blocks (presence edits)', () => {
   it('maps text edits in nested types to their top-level blocks and reports the writing client', () => {
@@ -33,7 +38,7 @@ describe('transaction -> top-level blocks (presence edits)', () => {
       textOf(doc, 1).insert(0, 'a');
       textOf(doc, 3).insert(0, 'b');
     });
-    expect(touch).toEqual({ blocks: [1, 3], clientIds: [doc.clientID] });
+    expect(touch).toEqual({ blocks: [1, 3], clientIds: [doc.clientID], blockKeys: [keyOf(doc, 1), keyOf(doc, 3)] });
   });
 
   it('counts a new paragraph as touched and ignores deleted ones and other roots', () => {
@@ -52,6 +57,6 @@ describe('transaction -> top-level blocks (presence edits)', () => {
     Y.applyUpdate(target, Y.encodeStateAsUpdate(source));
     textOf(source, 1).insert(0, 'z');
     const touch = capture(target, () => Y.applyUpdate(target, Y.encodeStateAsUpdate(source, Y.encodeStateVector(target))));
-    expect(touch).toEqual({ blocks: [1], clientIds: [source.clientID] });
+    expect(touch).toEqual({ blocks: [1], clientIds: [source.clientID], blockKeys: [keyOf(target, 1)] });
   });
 });

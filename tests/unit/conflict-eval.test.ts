@@ -1,28 +1,32 @@
 /**
- * The evaluation of bench/conflict-eval.ts, smaller (four evaluation seeds, not twelve) and with
- * loose bounds: it guards against regressions of the model, docs/conflict-prediction.md has the
- * full numbers. Settings are the tuned defaults; "high" runs only same-block/overlap warnings.
+ * The evaluation of bench/conflict-eval.ts on held-out seeds (never used to choose a setting):
+ * the issue's target, recall >= 0.9 at precision >= 0.5, for the high warnings of the default
+ * thresholds, computed here from fresh simulations. docs/conflict-prediction.md has the full
+ * tables (tuning seeds, 30 held-out seeds, the clownschool trace).
  */
 import { describe, expect, it } from 'vitest';
-import { addScores, clownschoolLog, EVALUATION_SEEDS, rates, runModel, score, simulateSession } from '../../bench/conflict-eval.js';
+import { addScores, clownschoolLog, DEFAULTS, EVALUATION_SEEDS, rates, runModel, score, simulateSession, TUNING_SEEDS } from '../../bench/conflict-eval.js';
 
-const HIGH_ONLY = { raiseDistance: 0 };
+const HIGH = { ...DEFAULTS, raiseDistance: 0 };
 
 describe('conflict prediction evaluation', () => {
-  it('simulated sessions: high warnings catch most collisions at useful precision', { timeout: 180_000 }, () => {
-    const logs = EVALUATION_SEEDS.slice(0, 4).map((seed) => simulateSession({ seed }));
-    const high = rates(addScores(logs.map((log) => { const r = runModel(log, HIGH_ONLY); return score(r.spans, r.episodes); })));
-    const all = rates(addScores(logs.map((log) => { const r = runModel(log); return score(r.spans, r.episodes); })));
-    expect(high.recall).toBeGreaterThanOrEqual(0.75);
-    expect(high.precision).toBeGreaterThanOrEqual(0.5);
-    // Adding medium (adjacent) warnings never loses a collision, and costs precision.
-    expect(all.recall).toBeGreaterThanOrEqual(high.recall);
-    expect(all.precision).toBeLessThanOrEqual(high.precision);
+  it('held-out simulated sessions (seeds 101–112): high warnings meet recall >= 0.9 at precision >= 0.5', { timeout: 300_000 }, () => {
+    const seeds = EVALUATION_SEEDS.slice(0, 12);
+    expect(seeds.some((s) => TUNING_SEEDS.includes(s))).toBe(false);
+    const logs = seeds.map((seed) => simulateSession({ seed }));
+    const run = (o: typeof DEFAULTS) => addScores(logs.map((log) => { const r = runModel(log, o); return score(r.spans, r.episodes); }));
+    const high = run(HIGH);
+    const all = run(DEFAULTS);
+    expect(high.collisions).toBeGreaterThan(30);
+    expect(rates(high).recall).toBeGreaterThanOrEqual(0.9);
+    expect(rates(high).precision).toBeGreaterThanOrEqual(0.5);
+    // Medium (adjacent) warnings never lose a collision, and cost precision.
+    expect(rates(all).recall).toBeGreaterThanOrEqual(rates(high).recall);
+    expect(rates(all).precision).toBeLessThanOrEqual(rates(high).precision);
   });
 
   it('clownschool with the latest-edit caret proxy', { timeout: 180_000 }, () => {
-    const log = clownschoolLog();
-    const r = runModel(log);
+    const r = runModel(clownschoolLog());
     const s = score(r.spans, r.episodes);
     expect(s.collisions).toBeGreaterThan(5);
     const { precision, recall } = rates(s);

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { resolveCursorBlock } from '../../src/tracking/collab/cursor-block.js';
+import { resolveCursorBlock, type CursorBlocks } from '../../src/tracking/collab/cursor-block.js';
 import {
   applyAwareness,
   createPresenceState,
@@ -18,19 +18,59 @@ import type { PresenceState, Warning } from '../../src/tracking/collab/presence-
 const caret = (anchorBlock: number, headBlock = anchorBlock) => ({ anchorBlock, headBlock });
 
 /** A writer whose caret is at `blocks` and who typed at `at` (via editMode). */
-function writer(state: PresenceState, clientId: number, userId: string, blocks: { anchorBlock: number; headBlock: number } | null, at: number, canEdit = true) {
+function writer(state: PresenceState, clientId: number, userId: string, blocks: CursorBlocks | null, at: number, canEdit = true) {
   return applyAwareness(state, { clientId, userId, canEdit, at, blocks, awarenessState: { editMode: 'typing', cursor: {} } });
 }
 
 describe('conflict prediction', () => {
-  it('same block is high, adjacent is medium, two apart is nothing', () => {
+  it('same block is high, adjacent is medium when approaching, two apart is nothing', () => {
     let s = writer(createPresenceState(), 1, 'ann', caret(5), 0);
     s = writer(s, 2, 'bob', caret(5), 0);
     expect(predict(s, 100, []).predicted).toMatchObject([{ users: ['ann', 'bob'], severity: 'high', blocks: [5] }]);
-    s = writer(s, 2, 'bob', caret(6), 0);
+    s = writer(s, 2, 'bob', caret(8), 0);
+    s = writer(s, 2, 'bob', caret(6), 0); // moved toward ann
     expect(predict(s, 100, []).predicted).toMatchObject([{ severity: 'medium', blocks: [5, 6] }]);
     s = writer(s, 2, 'bob', caret(7), 0);
     expect(predict(s, 100, []).predicted).toEqual([]);
+  });
+
+  it('neighbours who stay put raise no medium warning (unless approachMs is 0), but keep a raised one', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(5), 0);
+    s = writer(s, 2, 'bob', caret(6), 0);
+    expect(predict(s, 100, []).predicted).toEqual([]);
+    expect(predict(s, 100, [], { approachMs: 0 }).predicted).toMatchObject([{ severity: 'medium' }]);
+    s = writer(s, 2, 'bob', caret(9), 0);
+    s = writer(s, 2, 'bob', caret(6), 200); // arrives next to ann
+    const raised = predict(s, 500, []);
+    expect(raised.predicted).toMatchObject([{ severity: 'medium' }]);
+    // Five seconds later bob is no longer approaching, still adjacent: the warning stays.
+    s = writer(s, 2, 'bob', caret(6), 5000);
+    s = writer(s, 1, 'ann', caret(5), 5000);
+    const kept = predict(s, 5000, raised.warnings);
+    expect(kept.warnings).toHaveLength(1);
+    expect(kept.cleared).toEqual([]);
+  });
+
+  it('a caret passing by (not settled, not typing) does not count', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(5), 0);
+    const passing = (at: number, block: number) => applyAwareness(s, { clientId: 2, userId: 'bob', canEdit: true, at, blocks: caret(block), awarenessState: { editMode: 'idle', cursor: { at } } });
+    s = recordEdit(s, { userId: 'bob', blocks: [20], at: 0 }).state; // bob is active
+    s = passing(100, 9);
+    s = passing(200, 5);
+    expect(predict(s, 300, []).predicted).toEqual([]); // 100 ms in block 5
+    expect(predict(s, 500, []).predicted).toMatchObject([{ severity: 'high' }]); // settled 300 ms
+  });
+
+  it('footprint: a caret where another writer typed seconds ago is high, by block identity', () => {
+    let s = writer(createPresenceState(), 1, 'ann', { anchorBlock: 4, headBlock: 4, anchorKey: '9:40', headKey: '9:40' }, 0);
+    s = recordEdit(s, { userId: 'ann', blocks: [4], blockKeys: ['9:40'], at: 0 }).state;
+    // Ann pressed Enter: her caret is in the new paragraph 5; a paragraph inserted above then
+    // shifts the one she typed in to index 5 as well, where bob arrives.
+    s = writer(s, 1, 'ann', { anchorBlock: 6, headBlock: 6, anchorKey: '9:90', headKey: '9:90' }, 1000);
+    s = writer(s, 2, 'bob', { anchorBlock: 5, headBlock: 5, anchorKey: '9:40', headKey: '9:40' }, 2000);
+    expect(predict(s, 2000, []).predicted).toMatchObject([{ users: ['ann', 'bob'], severity: 'high' }]);
+    // Both still active, but past the footprint window (ann adjacent, not approaching): nothing.
+    expect(predict(s, 7_500, [], { footprintMs: 5_000 }).predicted).toEqual([]);
   });
 
   it('overlapping selections are high even when the carets are far apart', () => {
@@ -52,10 +92,10 @@ describe('conflict prediction', () => {
     s = writer(s, 2, 'rex', caret(3), 0, false);
     s = writer(s, 3, 'ann', caret(3), 0);
     expect(predict(s, 0, []).predicted).toEqual([]);
-    // Bob sits in the same block but last typed more than 5 s (the default window) ago.
+    // Bob sits in the same block but last typed more than 7 s (the default window) ago.
     s = writer(s, 4, 'bob', caret(3), 0);
-    expect(predict(s, 5_001, []).predicted).toEqual([]);
-    expect(predict(s, 5_000, []).predicted).toHaveLength(1);
+    expect(predict(s, 7_001, []).predicted).toEqual([]);
+    expect(predict(s, 7_000, []).predicted).toHaveLength(1);
     expect(predict(s, 9_000, [], { activeWindowMs: 10_000 }).predicted).toHaveLength(1);
   });
 
@@ -87,8 +127,10 @@ describe('conflict prediction', () => {
 
   it('escalation from medium to high is predicted again, and a user leaving clears at once', () => {
     let s = writer(createPresenceState(), 1, 'ann', caret(1), 0);
+    s = writer(s, 2, 'bob', caret(4), 0);
     s = writer(s, 2, 'bob', caret(2), 0);
     const first = predict(s, 0, []);
+    expect(first.predicted).toMatchObject([{ severity: 'medium' }]);
     s = writer(s, 2, 'bob', caret(1), 100);
     const second = predict(s, 500, first.warnings);
     expect(second.predicted).toMatchObject([{ severity: 'high', raisedAt: 0 }]);

@@ -14,6 +14,22 @@ interface Attached {
   listener: (tr: Y.Transaction) => void;
   /** socket id -> Yjs client ids it spoke for, to drop their presence on disconnect. */
   sockets: Map<string, Set<number>>;
+  /** Yjs client id -> user of clients connected to another instance (awareness relayed by Redis). */
+  remote: Map<number, string>;
+}
+
+/**
+ * The identity another instance stamped into a relayed awareness state (awareness-identity.ts
+ * overwrites `user` for every connection's state, so nothing here was written by a client).
+ * A state without a boolean `canEdit` (an older instance) counts as a reader.
+ */
+function stampedIdentity(state: unknown): { userId: string; canEdit: boolean } | null {
+  if (typeof state !== 'object' || state === null) return null;
+  const user = (state as { user?: unknown }).user;
+  if (typeof user !== 'object' || user === null) return null;
+  const { id, canEdit } = user as { id?: unknown; canEdit?: unknown };
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256) return null;
+  return { userId: id, canEdit: canEdit === true };
 }
 
 /**
@@ -23,11 +39,13 @@ interface Attached {
  *   tick, never per message. A connection sending more than `awarenessPerSecond` messages has the
  *   excess ignored for presence (the document still relays them).
  * - edits (the document's afterTransaction): top-level blocks touched and the client ids that
- *   wrote, for the connection's user. `redis` origins are skipped: the instance that received the
- *   edit records it; `local` ones have no writer.
+ *   wrote, for the connection's user; `local` ones have no writer.
  * - disconnect and unload drop the socket's clients and the document.
  *
- * Awareness that did not come from a connection here (relayed through Redis) is not fed in.
+ * Multi-instance: awareness relayed through Redis (origin `redis`, no connection) is fed in with
+ * the user and `canEdit` the sending instance stamped, and edits relayed through Redis are
+ * attributed through those clients' ids, so each instance predicts over every writer of the
+ * document and warns its own connections.
  * Nothing may throw out of these hooks: Hocuspocus does not catch onAwarenessUpdate, and the
  * transaction listener runs inside Yjs's cleanup.
  */
@@ -51,21 +69,35 @@ export function createPresenceExtension(deps: {
 
   function attach(doc: Y.Doc, name: string): void {
     let failures = 0;
+    const remote = new Map<number, string>();
     const listener = (tr: Y.Transaction): void => {
       try {
         const origin = tr.origin as { source?: string; connection?: { context?: CollabContext } } | null;
+        if (origin?.source === 'redis') return recordRemote(tr);
         if (origin?.source !== 'connection') return;
         const user = origin.connection?.context?.user;
         if (user === undefined) return;
         const touch = touchOf(tr);
         if (touch.blocks.length === 0 && touch.clientIds.length === 0) return;
-        service.recordEdit(name, user.userId, touch.blocks, touch.clientIds);
+        service.recordEdit(name, user.userId, touch.blocks, touch.clientIds, touch.blockKeys);
       } catch (error) {
         if (failures++ < 3) logger.error({ err: error, document: name }, 'presence edit tracking failed');
       }
     };
+    /**
+     * An edit another instance received: its writer is the user whose relayed awareness carries
+     * the client id that wrote. Attributed only when that is exactly one known user (a sync
+     * reply can carry several writers' changes, whose blocks cannot be told apart).
+     */
+    const recordRemote = (tr: Y.Transaction): void => {
+      const touch = touchOf(tr);
+      const users = new Set(touch.clientIds.map((id) => remote.get(id)));
+      const [userId] = users;
+      if (users.size !== 1 || userId === undefined) return;
+      service.recordEdit(name, userId, touch.blocks, touch.clientIds, touch.blockKeys);
+    };
     doc.on('afterTransaction', listener);
-    documents.set(name, { doc, listener, sockets: new Map() });
+    documents.set(name, { doc, listener, sockets: new Map(), remote });
     service.attachDocument(name, doc);
   }
 
@@ -84,17 +116,32 @@ export function createPresenceExtension(deps: {
 
     onAwarenessUpdate: safeHook<onAwarenessUpdatePayload<CollabContext>>(logger, 'presence.onAwarenessUpdate', (payload) => {
       const { connection, documentName, awareness } = payload;
-      const user = connection?.context?.user;
-      const role = connection?.context?.role;
-      if (connection === undefined || user === undefined || role === undefined) return;
       const attached = documents.get(documentName);
+      // Removals come from connections, Redis and y-protocols' own timeout alike.
+      if (payload.removed.length > 0) service.removeClients(documentName, payload.removed);
+      for (const id of payload.removed) attached?.remote.delete(id);
+      const states = awareness.getStates();
+      const now = clock.now();
+      const origin = payload.transactionOrigin as { source?: string } | null | undefined;
+      if (connection === undefined) {
+        if (origin?.source !== 'redis' || attached === undefined) return;
+        // Not rate limited here: the sending instance already limited its connection, and the
+        // service only keeps the latest state per client until its next tick.
+        for (const id of [...payload.added, ...payload.updated]) {
+          const identity = stampedIdentity(states.get(id));
+          if (identity === null) continue;
+          attached.remote.set(id, identity.userId);
+          service.awareness(documentName, id, { ...identity, state: states.get(id) ?? null, at: now });
+        }
+        return;
+      }
+      const user = connection.context?.user;
+      const role = connection.context?.role;
+      if (user === undefined || role === undefined) return;
       let owned = attached?.sockets.get(connection.socketId);
       if (attached !== undefined && owned === undefined) attached.sockets.set(connection.socketId, (owned = new Set()));
-      if (payload.removed.length > 0) service.removeClients(documentName, payload.removed);
       for (const id of payload.removed) owned?.delete(id);
-      const now = clock.now();
       if (!buckets.take(connection, now)) return;
-      const states = awareness.getStates();
       const canEdit = canWrite(role) && !connection.readOnly;
       for (const id of [...payload.added, ...payload.updated]) {
         if (!states.has(id)) continue;

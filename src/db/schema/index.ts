@@ -2,3 +2,4 @@
 export * from './documents.js';
 export * from './events.js';
 export * from './writing.js';
+export * from './document-clients.js';

@@ -12,6 +12,8 @@ export interface TransactionTouch {
   blocks: number[];
   /** Client ids whose clock advanced in this transaction (they created the new items). */
   clientIds: number[];
+  /** The same blocks' identities (`client:clock` of the block's item, as CursorBlocks.headKey). */
+  blockKeys: string[];
 }
 
 /**
@@ -50,9 +52,10 @@ export function touchOf(tr: Y.Transaction, fragmentName = 'default'): Transactio
   const clientIds: number[] = [];
   for (const [client, clock] of tr.afterState) if (clock > (tr.beforeState.get(client) ?? 0)) clientIds.push(client);
   const blocks = new Set<number>();
+  const keys = new Map<number, string>();
   try {
     const fragment = fragmentOf(tr.doc, fragmentName);
-    if (fragment === null || tr.changed.size === 0) return { blocks: [], clientIds };
+    if (fragment === null || tr.changed.size === 0) return { blocks: [], clientIds, blockKeys: [] };
     const tops = new Set<Y.AbstractType<unknown>>();
     let fragmentChanged = false;
     for (const type of tr.changed.keys()) {
@@ -62,7 +65,7 @@ export function touchOf(tr: Y.Transaction, fragmentName = 'default'): Transactio
         if (top !== null) tops.add(top);
       }
     }
-    if (tops.size === 0 && !fragmentChanged) return { blocks: [], clientIds };
+    if (tops.size === 0 && !fragmentChanged) return { blocks: [], clientIds, blockKeys: [] };
     let index = 0;
     for (let item = fragment._start; item !== null; item = item.right) {
       if (item.deleted || !item.countable) continue;
@@ -70,12 +73,16 @@ export function touchOf(tr: Y.Transaction, fragmentName = 'default'): Transactio
       const child = content instanceof Y.ContentType ? (content.type as Y.AbstractType<unknown>) : null;
       // Blocks inserted by this transaction count as touched (a new paragraph typed into).
       const inserted = item.id.clock >= (tr.beforeState.get(item.id.client) ?? 0);
-      if ((child !== null && tops.has(child)) || (fragmentChanged && inserted)) blocks.add(index);
+      if ((child !== null && tops.has(child)) || (fragmentChanged && inserted)) {
+        blocks.add(index);
+        keys.set(index, `${item.id.client}:${item.id.clock}`);
+      }
       index += item.length;
       if (blocks.size >= 64) break;
     }
   } catch {
     // A malformed document costs this transaction's attribution, never the transaction.
   }
-  return { blocks: [...blocks].sort((a, b) => a - b), clientIds };
+  const sorted = [...blocks].sort((a, b) => a - b);
+  return { blocks: sorted, clientIds, blockKeys: sorted.map((b) => keys.get(b)!) };
 }

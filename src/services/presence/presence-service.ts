@@ -4,9 +4,9 @@
  * every `minIntervalMs`), and publishes what changed: stateless conflict messages to the
  * document's connections, `document:<p>/<d>` pushes on /ws/presence, and collaboration.* events.
  *
- * Multi-instance: each instance predicts over the clients connected to it (awareness relayed
- * through Redis is not fed in: its role is unknown here). Edits relayed through Redis are
- * recorded by the instance that received them.
+ * Multi-instance: each instance predicts over every client of the document, its own and those
+ * the presence extension learns of through Redis (identity and canEdit stamped by their
+ * instance), and warns its own connections; counters and metrics stay per instance.
  */
 import type * as Y from 'yjs';
 import { parseDocumentName } from '../../collab/document-name.js';
@@ -20,6 +20,12 @@ import { DEFAULT_PRESENCE_OPTIONS, type PresenceOptions, type Warning } from '..
 import { createDocumentPresence, noteActivity, noteCollisions, type DocumentPresence, type PendingAwareness, type RestState } from './document-presence.js';
 import { collaboratorsOf, conflictsOf, metricsOf, type CollaboratorsView, type ConflictView, type DocumentMetricsView } from './presence-views.js';
 
+/** Where the Yjs client id -> user map is kept across reloads (db.documentClients). */
+export interface ClientMapStore {
+  record(sightings: readonly { documentName: string; clientId: number; userId: string; seenAt: number }[]): Promise<void>;
+  load(documentName: string): Promise<Map<number, string>>;
+}
+
 export interface PresenceServiceDeps {
   clock: Clock;
   logger: Logger;
@@ -28,6 +34,10 @@ export interface PresenceServiceDeps {
   /** Sends a stateless message to every connection of the document on this instance (and, with Redis, the others). */
   broadcast(documentName: string, payload: string): void;
   actorOf(userId: string): string;
+  /** Persists client ids on first sight and loads them with the document; memory only without. */
+  clients?: ClientMapStore;
+  /** Least time between two batched writes of new client ids. Default 1 s. */
+  clientFlushMs?: number;
   options?: Partial<PresenceOptions>;
   /** Shared tick over dirty documents. Default 250 ms. */
   tickMs?: number;
@@ -46,8 +56,8 @@ export interface PresenceService {
   /** Stores a client's latest raw awareness; applied at the next recompute, never here. */
   awareness(documentName: string, clientId: number, input: PendingAwareness): void;
   removeClients(documentName: string, clientIds: readonly number[]): void;
-  /** An edit by a connection's user: blocks it touched, client ids that created its items. */
-  recordEdit(documentName: string, userId: string, blocks: readonly number[], clientIds: readonly number[]): void;
+  /** An edit by a connection's user: blocks it touched (and their identities), client ids that created its items. */
+  recordEdit(documentName: string, userId: string, blocks: readonly number[], clientIds: readonly number[], blockKeys?: readonly string[]): void;
   /** REST presence of a non-Yjs client (one synthetic client per user and document). */
   restPresence(documentName: string, userId: string, canEdit: boolean, state: RestPresenceState): void;
   collaborators(documentName: string): CollaboratorsView | null;
@@ -55,8 +65,12 @@ export interface PresenceService {
   metrics(documentName: string): DocumentMetricsView | null;
   /** One recompute pass over due documents (the interval calls it; tests may too). */
   tick(): void;
-  close(): void;
+  /** Writes the client ids not yet stored, then forgets every document. */
+  close(): Promise<void>;
 }
+
+/** Sightings kept for a retry while the database is down; beyond this the oldest are dropped. */
+const MAX_UNSAVED_SIGHTINGS = 10_000;
 
 type Options = PresenceOptions;
 
@@ -67,6 +81,38 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   const cursorSampleMs = deps.cursorSampleMs ?? 10_000;
   const docs = new Map<string, DocumentPresence>();
   let nextRestClient = -1;
+  const clientFlushMs = deps.clientFlushMs ?? 1_000;
+  let unsaved: { documentName: string; clientId: number; userId: string; seenAt: number }[] = [];
+  let flushing: Promise<void> | null = null;
+  let lastFlushAt = -Infinity;
+
+  /** One batched insert of the client ids first seen since the last one; a failed batch is retried. */
+  function flushClients(): Promise<void> {
+    if (flushing !== null || unsaved.length === 0 || deps.clients === undefined) return flushing ?? Promise.resolve();
+    const batch = unsaved;
+    unsaved = [];
+    lastFlushAt = clock.now();
+    flushing = deps.clients
+      .record(batch)
+      .catch((error: unknown) => {
+        logger.warn({ err: error, sightings: batch.length }, 'client ids not stored; retrying');
+        unsaved = [...batch, ...unsaved].slice(-MAX_UNSAVED_SIGHTINGS);
+      })
+      .finally(() => {
+        flushing = null;
+      });
+    return flushing;
+  }
+
+  /** Merges the stored client ids of a document that (re)loaded; live sightings take precedence. */
+  function loadClients(entry: DocumentPresence): void {
+    deps.clients
+      ?.load(entry.name)
+      .then((stored) => {
+        for (const [id, userId] of stored) if (!entry.clientToUser.has(id)) entry.clientToUser.set(id, userId);
+      })
+      .catch((error: unknown) => logger.warn({ err: error, document: entry.name }, 'client ids not loaded'));
+  }
 
   function entryOf(name: string): DocumentPresence | null {
     const found = docs.get(name);
@@ -161,6 +207,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
 
   function tick(): void {
     const now = clock.now();
+    if (unsaved.length > 0 && now - lastFlushAt >= clientFlushMs) void flushClients();
     for (const entry of docs.values()) {
       try {
         // Warnings need ticks without messages too: their hysteresis runs on time alone.
@@ -189,7 +236,9 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   return {
     attachDocument(name, doc) {
       const entry = doc === null ? (docs.get(name) ?? null) : entryOf(name);
-      if (entry !== null) entry.doc = doc;
+      if (entry === null) return;
+      if (doc !== null && entry.doc !== doc) loadClients(entry);
+      entry.doc = doc;
     },
     awareness(name, clientId, input) {
       touch(name)?.pending.set(clientId, input);
@@ -204,13 +253,18 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       }
       entry.dirty = true;
     },
-    recordEdit(name, userId, blocks, clientIds) {
+    recordEdit(name, userId, blocks, clientIds, blockKeys) {
       const entry = touch(name);
       if (entry === null) return;
       const now = clock.now();
-      for (const id of clientIds) entry.clientToUser.set(id, userId);
+      for (const id of clientIds) {
+        if (entry.clientToUser.get(id) === userId) continue;
+        if (!entry.clientToUser.has(id) && deps.clients !== undefined) unsaved.push({ documentName: name, clientId: id, userId, seenAt: now });
+        entry.clientToUser.set(id, userId);
+      }
+      if (unsaved.length > MAX_UNSAVED_SIGHTINGS) unsaved.splice(0, unsaved.length - MAX_UNSAVED_SIGHTINGS);
       if (blocks.length === 0) return;
-      const result = recordEdit(entry.state, { userId, blocks, at: now }, options);
+      const result = recordEdit(entry.state, { userId, blocks, at: now, ...(blockKeys ? { blockKeys } : {}) }, options);
       entry.state = result.state;
       noteCollisions(entry, result.collisions);
       noteActivity(entry, userId, now);
@@ -240,8 +294,10 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       return entry ? metricsOf(entry, options) : null;
     },
     tick,
-    close() {
+    async close() {
       clearInterval(timer);
+      await flushing;
+      await flushClients();
       docs.clear();
     },
   };

@@ -2,11 +2,11 @@
  * Conflict prediction over a document's presence state, with hysteresis.
  *
  * Raise: two different users who may edit and were active (typed or selected) within
- * `activeWindowMs` have carets at block distance <= `raiseDistance`; distance 0 (same block or
- * overlapping selections) is high, 1 (adjacent blocks) medium.
- * Keep: a raised warning stays until its raise condition has been false for `clearAfterMs`, so a
- * caret hopping to the next paragraph and back, or a pause of a second, does not flap it. It
- * clears at once when either user has no client left (nobody to warn).
+ * `activeWindowMs` are at block distance 0 (same block, overlapping selections, or a caret in a
+ * block the other just edited: high), or 1 (adjacent: medium) with one caret moving toward the
+ * other. Keep: a raised warning stays while the pair is within `raiseDistance`, and clears only
+ * after that has been false for `clearAfterMs`, so a caret hopping to the next paragraph and
+ * back, or a pause, does not flap it. It clears at once when either user has no client left.
  */
 import type { CursorBlocks } from './cursor-block.js';
 import {
@@ -51,21 +51,78 @@ function rangeOf(blocks: CursorBlocks): Range {
   return { lo: Math.min(blocks.anchorBlock, blocks.headBlock), hi: Math.max(blocks.anchorBlock, blocks.headBlock) };
 }
 
+/** The caret's range if it counts: settled (or typing) and, unless typing, inside the viewport. */
+function caretOf(entry: PresenceEntry, now: number, o: PresenceOptions): Range | null {
+  if (entry.blocks === null) return null;
+  const r = rangeOf(entry.blocks);
+  const typing = entry.editMode === 'typing';
+  const vp = entry.viewport;
+  // A caret scrolled out of the client's own viewport: the writer is reading elsewhere.
+  if (vp !== null && !typing && (r.hi < vp.fromBlock || r.lo > vp.toBlock)) return null;
+  const settled = typing || entry.blocksSince === null || now - entry.blocksSince >= o.settleMs;
+  return settled ? r : null;
+}
+
+interface Writer {
+  userId: string;
+  /** Where the writer is by index: the counted caret (without one, the last edit's blocks). */
+  places: Range[];
+  /** Identities of the counted caret's blocks. */
+  caretKeys: string[];
+  /** Identities of the blocks the user edited within `footprintMs`. */
+  footprint: ReadonlySet<string>;
+  /** The caret when it moved within `approachMs`, and where it came from. */
+  move: { from: Range; to: Range } | null;
+}
+
+function footprintOf(state: PresenceState, userId: string, now: number, o: PresenceOptions): Set<string> {
+  const out = new Set<string>();
+  for (const [key, at] of state.footprints.get(userId) ?? []) if (now - at <= o.footprintMs) out.add(key);
+  return out;
+}
+
 /**
- * Where a client's writer is, for prediction: the caret; without a caret, the blocks of the
- * user's last edit. A caret scrolled out of the client's own viewport is not where the writer is
- * looking (they are reading elsewhere) unless they are typing.
+ * Where a client's writer is, for prediction: the settled caret, and the blocks the user edited
+ * within `footprintMs` (by identity: two writers' edits of one block within the collision window
+ * are the collision, even when the first writer's caret has moved on or pressed Enter); without
+ * a caret, the blocks of the last edit.
  */
-function placeOf(state: PresenceState, entry: PresenceEntry): Range | null {
-  if (entry.blocks !== null) {
-    const r = rangeOf(entry.blocks);
-    const vp = entry.viewport;
-    if (vp !== null && entry.editMode !== 'typing' && (r.hi < vp.fromBlock || r.lo > vp.toBlock)) return null;
-    return r;
+function writerOf(state: PresenceState, entry: PresenceEntry, now: number, o: PresenceOptions): Writer | null {
+  const caret = caretOf(entry, now, o);
+  const places = caret !== null ? [caret] : [];
+  if (entry.blocks === null) {
+    const edit = state.lastEdits.get(entry.userId);
+    if (edit !== undefined && edit.blocks.length > 0) places.push({ lo: Math.min(...edit.blocks), hi: Math.max(...edit.blocks) });
   }
-  const edit = state.lastEdits.get(entry.userId);
-  if (edit === undefined || edit.blocks.length === 0) return null;
-  return { lo: Math.min(...edit.blocks), hi: Math.max(...edit.blocks) };
+  const caretKeys = caret === null ? [] : [entry.blocks?.anchorKey, entry.blocks?.headKey].filter((k): k is string => k !== undefined);
+  const footprint = footprintOf(state, entry.userId, now, o);
+  if (places.length === 0 && footprint.size === 0) return null;
+  // The window opens when the caret starts to count (settled), so every recompute tick sees it.
+  const recent = entry.blocksSince !== null && now - entry.blocksSince <= o.settleMs + o.approachMs;
+  const move = caret !== null && recent && entry.previousBlocks !== null ? { from: rangeOf(entry.previousBlocks), to: caret } : null;
+  return { userId: entry.userId, places, caretKeys, footprint, move };
+}
+
+/** Whether the two writers are in one block by identity: a caret where the other just typed, or both typed there. */
+function sameBlockByKey(a: Writer, b: Writer): boolean {
+  if (a.caretKeys.some((k) => b.footprint.has(k)) || b.caretKeys.some((k) => a.footprint.has(k))) return true;
+  for (const k of a.footprint) if (b.footprint.has(k)) return true;
+  return false;
+}
+
+function gap(a: readonly Range[], b: readonly Range[]): { d: number; a: Range | null; b: Range | null } {
+  let best: { d: number; a: Range | null; b: Range | null } = { d: Infinity, a: null, b: null };
+  for (const x of a) for (const y of b) {
+    const d = distance(x, y);
+    if (d < best.d) best = { d, a: x, b: y };
+  }
+  return best;
+}
+
+/** Whether `w`'s last caret move brought it closer to `other` (the trajectory, not just adjacency). */
+function approaching(w: Writer, other: Writer): boolean {
+  if (w.move === null) return false;
+  return gap([w.move.from], other.places).d > gap([w.move.to], other.places).d;
 }
 
 interface Candidate {
@@ -73,23 +130,29 @@ interface Candidate {
   users: readonly [string, string];
   severity: Severity;
   blocks: number[];
+  /** Strong enough to raise a new warning (not only to keep one). */
+  raises: boolean;
 }
 
-function blocksOf(a: Range, b: Range): number[] {
+function blocksOf(a: Range | null, b: Range | null): number[] {
   const out = new Set<number>();
-  for (const r of [a, b]) for (let i = r.lo; i <= r.hi && out.size < 64; i++) out.add(i);
+  for (const r of [a, b]) if (r !== null) for (let i = r.lo; i <= r.hi && out.size < 64; i++) out.add(i);
   return [...out].sort((x, y) => x - y);
 }
 
-/** Pairs whose raise condition holds now, with the closest pair of their clients. */
+/**
+ * Pairs whose keep condition holds now (distance <= raiseDistance), with the closest pair of
+ * their clients, and whether they may raise: distance 0 always; adjacency only when one writer
+ * is moving toward the other (`approachMs`), since neighbours who stay put rarely collide.
+ */
 function candidates(state: PresenceState, now: number, o: PresenceOptions): Map<string, Candidate> {
-  const writers: { userId: string; range: Range }[] = [];
+  const writers: Writer[] = [];
   for (const entry of state.clients.values()) {
     if (!entry.canEdit) continue;
     const active = lastActivityAt(state, entry);
     if (active === null || now - active > o.activeWindowMs) continue;
-    const range = placeOf(state, entry);
-    if (range !== null) writers.push({ userId: entry.userId, range });
+    const w = writerOf(state, entry, now, o);
+    if (w !== null) writers.push(w);
   }
   const out = new Map<string, Candidate>();
   for (let i = 0; i < writers.length; i++) {
@@ -97,13 +160,15 @@ function candidates(state: PresenceState, now: number, o: PresenceOptions): Map<
       const a = writers[i]!;
       const b = writers[j]!;
       if (a.userId === b.userId) continue; // one writer in two tabs is not a conflict
-      const d = distance(a.range, b.range);
-      if (d > o.raiseDistance) continue;
-      const severity: Severity = d === 0 ? 'high' : 'medium';
+      const g = gap(a.places, b.places);
+      if (sameBlockByKey(a, b)) g.d = 0;
+      if (g.d > o.raiseDistance) continue;
+      const severity: Severity = g.d === 0 ? 'high' : 'medium';
+      const raises = g.d === 0 || o.approachMs <= 0 || approaching(a, b) || approaching(b, a);
       const { key, users } = pairOf(a.userId, b.userId);
       const prev = out.get(key);
-      if (prev === undefined || (prev.severity === 'medium' && severity === 'high')) {
-        out.set(key, { key, users, severity, blocks: blocksOf(a.range, b.range) });
+      if (prev === undefined || (prev.severity === 'medium' && severity === 'high') || (prev.severity === severity && raises && !prev.raises)) {
+        out.set(key, { key, users, severity, blocks: blocksOf(g.a, g.b), raises });
       }
     }
   }
@@ -142,7 +207,7 @@ export function predict(
     }
   }
   for (const c of current.values()) {
-    if (seen.has(c.key)) continue;
+    if (seen.has(c.key) || !c.raises) continue;
     const w: Warning = { ...c, raisedAt: now, lastSeenAt: now };
     warnings.push(w);
     predicted.push(w);

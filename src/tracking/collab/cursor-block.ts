@@ -14,6 +14,18 @@ import * as Y from 'yjs';
 export interface CursorBlocks {
   anchorBlock: number;
   headBlock: number;
+  /**
+   * The blocks' identities (their Yjs item ids, `client:clock`): unlike indexes they do not shift
+   * when a paragraph is inserted above, so an edit's block can be matched a few seconds later.
+   */
+  anchorKey?: string;
+  headKey?: string;
+}
+
+/** The identity of a top-level block: its Yjs item id (stable for the block's life). */
+export function blockKeyOf(type: Y.AbstractType<unknown>): string | null {
+  const id = type._item?.id;
+  return id === undefined ? null : `${id.client}:${id.clock}`;
 }
 
 /** Options for {@link resolveCursorBlock}. */
@@ -30,6 +42,7 @@ export interface ResolveOptions {
 interface BlockCache {
   key: string;
   index: Map<Y.AbstractType<unknown>, number>;
+  blocks: Y.AbstractType<unknown>[];
 }
 
 // Memoisation only (not state): keyed weakly by the fragment so a destroyed doc takes it along.
@@ -90,13 +103,15 @@ function stateSum(doc: Y.Doc): number {
 }
 
 /** Block index of each visible top-level child, rebuilt only when `key` changed. */
-function blockIndex(fragment: Y.XmlFragment, key: string): Map<Y.AbstractType<unknown>, number> {
+function blockIndex(fragment: Y.XmlFragment, key: string): BlockCache {
   const cached = caches.get(fragment);
-  if (cached !== undefined && cached.key === key) return cached.index;
+  if (cached !== undefined && cached.key === key) return cached;
   const index = new Map<Y.AbstractType<unknown>, number>();
-  fragment.toArray().forEach((child, i) => index.set(child as Y.AbstractType<unknown>, i));
-  caches.set(fragment, { key, index });
-  return index;
+  const blocks = fragment.toArray() as Y.AbstractType<unknown>[];
+  blocks.forEach((child, i) => index.set(child, i));
+  const built = { key, index, blocks };
+  caches.set(fragment, built);
+  return built;
 }
 
 /** Top-level block index of one parsed position, or null (unknown, deleted, outside the fragment). */
@@ -145,12 +160,17 @@ export function resolveCursorBlock(doc: Y.Doc, cursor: unknown, fragmentName = '
     const fragment = existingFragment(doc, fragmentName);
     if (fragment === null) return null;
     const key = options.version !== undefined ? `v:${options.version}` : `f:${stateSum(doc)}:${doc.store.clients.size}:${fragment.length}`;
-    const index = blockIndex(fragment, key);
-    const anchorBlock = blockOf(doc, fragment, anchor, index);
+    const cache = blockIndex(fragment, key);
+    const anchorBlock = blockOf(doc, fragment, anchor, cache.index);
     if (anchorBlock === null) return null;
-    const headBlock = blockOf(doc, fragment, head, index);
+    const headBlock = blockOf(doc, fragment, head, cache.index);
     if (headBlock === null) return null;
-    return { anchorBlock, headBlock };
+    const out: CursorBlocks = { anchorBlock, headBlock };
+    const anchorKey = cache.blocks[anchorBlock] === undefined ? null : blockKeyOf(cache.blocks[anchorBlock]);
+    const headKey = cache.blocks[headBlock] === undefined ? null : blockKeyOf(cache.blocks[headBlock]);
+    if (anchorKey !== null) out.anchorKey = anchorKey;
+    if (headKey !== null) out.headKey = headKey;
+    return out;
   } catch {
     // Defence in depth: a Yjs internal error on hostile input must not reach onAwarenessUpdate.
     return null;

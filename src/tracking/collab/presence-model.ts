@@ -27,7 +27,7 @@ export { predict, shouldRecompute, type PredictResult } from './conflict-predict
 
 /** A fresh state for a document nobody has joined yet. */
 export function createPresenceState(): PresenceState {
-  return { clients: new Map(), lastEdits: new Map(), blockEdits: new Map() };
+  return { clients: new Map(), lastEdits: new Map(), blockEdits: new Map(), footprints: new Map() };
 }
 
 /** One awareness message, after the adapter authenticated the connection and resolved the caret. */
@@ -54,6 +54,10 @@ function cursorKeyOf(state: Record<string, unknown>): { key: string | null; sele
   }
 }
 
+function sameBlocks(a: CursorBlocks | null, b: CursorBlocks | null): boolean {
+  return a === b || (a !== null && b !== null && a.anchorBlock === b.anchorBlock && a.headBlock === b.headBlock);
+}
+
 /**
  * Applies one awareness message. Oversized states are dropped whole (the state is returned
  * unchanged, not even renewing presence: a client that only sends oversized states times out).
@@ -74,6 +78,7 @@ export function applyAwareness(state: PresenceState, input: AwarenessInput, opti
   const active = editMode === 'typing' || editMode === 'selecting' || (typingVelocity ?? 0) > 0 || selectionChanged;
   // A reconnect under the same client id by another user starts a fresh entry.
   const same = prev !== undefined && prev.userId === input.userId ? prev : undefined;
+  const moved = same === undefined || !sameBlocks(same.blocks, input.blocks);
   const entry: PresenceEntry = {
     clientId: input.clientId,
     userId: input.userId,
@@ -81,6 +86,8 @@ export function applyAwareness(state: PresenceState, input: AwarenessInput, opti
     joinedAt: same?.joinedAt ?? input.at,
     renewedAt: input.at,
     blocks: input.blocks,
+    blocksSince: input.blocks === null ? null : moved ? input.at : (same?.blocksSince ?? input.at),
+    previousBlocks: moved ? (same?.blocks ?? null) : (same?.previousBlocks ?? null),
     cursorKey,
     editMode,
     typingVelocity,
@@ -115,13 +122,20 @@ export function expire(state: PresenceState, now: number, options: Partial<Prese
     const live = new Map([...users].filter(([, at]) => now - at <= o.collisionWindowMs));
     if (live.size > 0) blockEdits.set(block, live);
   }
-  return { clients, lastEdits, blockEdits };
+  const footprints = new Map<string, ReadonlyMap<string, number>>();
+  for (const [user, keys] of state.footprints) {
+    const live = new Map([...keys].filter(([, at]) => now - at <= o.collisionWindowMs));
+    if (live.size > 0) footprints.set(user, live);
+  }
+  return { clients, lastEdits, blockEdits, footprints };
 }
 
 /** One user's edit, from a document update (the adapter maps the changed items to blocks). */
 export interface EditInput {
   userId: string;
   blocks: readonly number[];
+  /** The same blocks' identities (CursorBlocks.headKey form), when the adapter knows them. */
+  blockKeys?: readonly string[];
   at: number;
 }
 
@@ -149,7 +163,15 @@ export function recordEdit(
     users.set(edit.userId, edit.at);
     blockEdits.set(block, users);
   }
-  return { state: { ...state, lastEdits, blockEdits }, collisions };
+  let footprints = state.footprints;
+  const keys = (edit.blockKeys ?? []).filter((k) => typeof k === 'string' && k.length <= 64).slice(0, 64);
+  if (keys.length > 0) {
+    // Pruned here too, so a writer typing for hours keeps a bounded footprint between expiries.
+    const mine = new Map([...(state.footprints.get(edit.userId) ?? new Map<string, number>())].filter(([, at]) => edit.at - at <= collisionWindowMs));
+    for (const k of keys) mine.set(k, edit.at);
+    footprints = new Map([...state.footprints, [edit.userId, mine]]);
+  }
+  return { state: { ...state, lastEdits, blockEdits, footprints }, collisions };
 }
 
 /** What a presence listing shows about one client. */

@@ -24,6 +24,10 @@ export interface PresenceEntry {
   readonly renewedAt: number;
   /** The resolved caret, null when the client sent none or garbage. */
   readonly blocks: CursorBlocks | null;
+  /** When the caret entered its current block range (unchanged since); null without a caret. */
+  readonly blocksSince: number | null;
+  /** The caret's block range before its last change, to tell which way it moved. */
+  readonly previousBlocks: CursorBlocks | null;
   /** The raw cursor JSON of the last message, to notice selection changes (bounded in size). */
   readonly cursorKey: string | null;
   readonly editMode: EditMode | null;
@@ -45,6 +49,11 @@ export interface PresenceState {
   readonly lastEdits: ReadonlyMap<string, UserEdit>;
   /** block -> user -> time of that user's last edit there, pruned to the collision window. */
   readonly blockEdits: ReadonlyMap<number, ReadonlyMap<string, number>>;
+  /**
+   * user -> block key (CursorBlocks.headKey) -> time of their last edit there, pruned to the
+   * collision window: where each writer just typed, by identity, for prediction.
+   */
+  readonly footprints: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 /** Two writers' edits in the same block within the collision window: the ground truth. */
@@ -73,6 +82,19 @@ export interface PresenceOptions {
   activeWindowMs: number;
   /** Largest block distance that raises a warning (0: same block only, 1: adjacent too). */
   raiseDistance: number;
+  /**
+   * A caret counts only after it stayed in its block range this long (or while its writer types):
+   * a caret travelling by arrow keys or scrolling past a paragraph is not a writer there.
+   */
+  settleMs: number;
+  /** The blocks a writer edited this recently count as where they are, as well as the caret. */
+  footprintMs: number;
+  /**
+   * An adjacent (medium) warning is raised only when one writer's caret moved toward the other
+   * and has counted (settled) for at most this long; 0 raises on adjacency alone. Once raised it
+   * is kept on adjacency alone.
+   */
+  approachMs: number;
   /** A warning clears only after its raise condition has been false this long. */
   clearAfterMs: number;
   /** Two edits of one block by two users this close are an actual collision. */
@@ -85,18 +107,23 @@ export interface PresenceOptions {
 
 /**
  * Defaults, from the tuning seeds of bench/conflict-eval.ts (evaluated on separate seeds; numbers
- * in docs/conflict-prediction.md). activeWindowMs = 5 s: longer windows keep writers who paused
- * to read "active" and cost precision without catching more collisions. clearAfterMs = 6 s is
- * longer than a caret hop to the next paragraph and back or a pause between sentences, so a
- * warning does not flap. raiseDistance = 1 keeps the issue's medium (adjacent) warnings; they
- * are advisory: the evaluated precision comes from the high ones. presenceTimeoutMs = 15 min is
- * from the issue; y-protocols renews awareness every 15 s, so a live client never expires.
+ * in docs/conflict-prediction.md). activeWindowMs = 7 s and clearAfterMs = 10 s were the most
+ * precise setting meeting the recall target there (a 10 s clear outlasts a caret hop to the next
+ * paragraph and back or a pause between sentences, so a warning does not flap). settleMs = 300 ms
+ * is one or two awareness messages at TipTap's 5 Hz. footprintMs = the collision window: an
+ * older edit cannot be half of a collision. raiseDistance = 1 keeps the issue's medium
+ * (adjacent) warnings, gated by approachMs because neighbours who stay put rarely collide; they
+ * are advisory: the target is met by the high ones. presenceTimeoutMs = 15 min is from the
+ * issue; y-protocols renews awareness every 15 s, so a live client never expires.
  * 8 KiB is about ten times a TipTap state with a user name, colour and caret.
  */
 export const DEFAULT_PRESENCE_OPTIONS: Readonly<PresenceOptions> = Object.freeze({
-  activeWindowMs: 5_000,
+  activeWindowMs: 7_000,
   raiseDistance: 1,
-  clearAfterMs: 6_000,
+  settleMs: 300,
+  footprintMs: 10_000,
+  approachMs: 1_000,
+  clearAfterMs: 10_000,
   collisionWindowMs: 10_000,
   presenceTimeoutMs: 15 * 60_000,
   maxAwarenessBytes: 8 * 1024,

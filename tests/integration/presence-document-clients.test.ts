@@ -1,0 +1,4 @@
+import { documentClientsContract } from '../contracts/document-clients.contract.js';
+import { onEveryDatabase } from '../helpers/databases.js';
+
+onEveryDatabase(documentClientsContract);

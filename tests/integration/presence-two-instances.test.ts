@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import type { Role } from '../../src/auth/identity.js';
+import { signToken } from '../../src/auth/tokens.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { createTestDatabase, redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
+import { TEST_SECRET, connectClient, textOf, typeInto, type TestClient } from '../helpers/test-server.js';
+
+const runs = serviceAvailable('postgres') && serviceAvailable('redis');
+
+interface ConflictMessage {
+  type: 'storyloom.conflict';
+  status: 'predicted' | 'cleared';
+  severity: 'high' | 'medium';
+  users: string[];
+}
+
+const eventually = (check: () => unknown) => vi.waitFor(check, { timeout: 15_000, interval: 50 });
+
+function setCursor(client: TestClient, paragraph: number, offset = 0): void {
+  const text = (client.ydoc.getXmlFragment('default').get(paragraph) as Y.XmlElement).get(0) as Y.XmlText;
+  const pos = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, Math.min(offset, text.length)));
+  client.provider.setAwarenessField('cursor', { anchor: pos, head: pos });
+}
+
+function watchConflicts(client: TestClient): ConflictMessage[] {
+  const seen: ConflictMessage[] = [];
+  client.provider.on('stateless', ({ payload }: { payload: string }) => {
+    const message = JSON.parse(payload) as ConflictMessage;
+    if (message.type === 'storyloom.conflict') seen.push(message);
+  });
+  return seen;
+}
+
+/**
+ * Conflict prediction across two server processes (Postgres + Redis): each instance learns of
+ * the other's writers through the awareness Redis relays (user and canEdit stamped by the
+ * instance they are connected to) and warns its own connections.
+ */
+describe.skipIf(!runs)('conflict prediction across two instances', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  const clients: TestClient[] = [];
+  const project = uniqueName('px').replace(/_/g, '-');
+  const docName = `${project}/chapter-1`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, COMPACT_AFTER_UPDATES: '100000' };
+    a = await startServerProcess(env);
+    b = await startServerProcess(env);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    for (const s of [a, b]) {
+      s?.child.kill('SIGTERM');
+      await s?.exited;
+    }
+    await db?.drop();
+  });
+
+  const connect = async (server: ServerProcess, user: string, role: Role) => {
+    const token = await signToken(TEST_SECRET, { userId: user, name: user, projects: { [project]: role } });
+    const client = connectClient(server.wsUrl, docName, token);
+    clients.push(client);
+    await client.synced;
+    return client;
+  };
+
+  it('writers on different instances in one paragraph are both warned; a reader never counts', async () => {
+    const alice = await connect(a, 'alice', 'owner');
+    for (let i = 0; i < 4; i++) typeInto(alice.ydoc, `Paragraph ${i}.`, i);
+    const bob = await connect(b, 'bob', 'editor');
+    const carol = await connect(b, 'carol', 'reader');
+    await eventually(() => expect(textOf(bob.ydoc)).toBe(textOf(alice.ydoc)));
+    const seen = { alice: watchConflicts(alice), bob: watchConflicts(bob), carol: watchConflicts(carol) };
+
+    // The reader sits in paragraph 2 claiming to type: never a party to a warning.
+    setCursor(carol, 2, 1);
+    carol.provider.setAwarenessField('editMode', 'typing');
+    setCursor(alice, 2, 2);
+    setCursor(bob, 2, 5);
+    alice.provider.setAwarenessField('editMode', 'typing');
+    bob.provider.setAwarenessField('editMode', 'typing');
+    typeInto(alice.ydoc, ' More', 2);
+    typeInto(bob.ydoc, ' text', 2);
+
+    await eventually(() => {
+      for (const who of ['alice', 'bob'] as const) {
+        expect(seen[who].some((m) => m.status === 'predicted' && m.severity === 'high' && m.users.join() === 'alice,bob')).toBe(true);
+      }
+    });
+    for (const list of Object.values(seen)) expect(list.every((m) => !m.users.includes('carol'))).toBe(true);
+  });
+});
