@@ -85,9 +85,16 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // The SDK runs in browsers too: no Node globals there.
+    // The SDK runs in browsers too: no Node globals there. Its examples are application code
+    // in a browser page.
     files: ['client-sdk/src/**/*.{ts,js}'],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    files: ['client-sdk/examples/**/*.{ts,js}'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.browser } },
+    rules: { ...unusedVars },
   },
   {
     // The demo web app (bundled by Vite) runs in browsers; only its Vite config runs in Node.

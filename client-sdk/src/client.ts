@@ -9,7 +9,7 @@ import { createChannelSocket, type BackoffOptions, type ChannelSocket, type Subs
 import type { Clock, Timers } from './clock.js';
 import { createSharedDocument, type SharedDocument, type StoryloomDocument } from './document.js';
 import { StoryloomError } from './errors.js';
-import { asEvent, isWritingEvent, type StoryloomEvent, type WritingEvent } from './events.js';
+import { asEvent, asWritingMetrics, isWritingEvent, type StoryloomEvent, type WritingEvent, type WritingMetrics } from './events.js';
 import { checkProjectId, parseDocumentName, serverUrls, type GatewayPath } from './names.js';
 import { createApi, type StoryloomApi } from './rest.js';
 import { createTokenSource, type TokenIdentity, type TokenProvider } from './token.js';
@@ -28,6 +28,13 @@ interface CommonOptions {
   refreshLeadMs?: number;
   /** Gateway reconnect backoff. Default 0.5 s doubling to 30 s, jittered. */
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Collaboration socket reconnect backoff (Hocuspocus's retry: `initialMs` after a close, then
+   * a step multiplied by `factor` per failed attempt up to `maxMs`, each wait drawn between half
+   * of `initialMs` and the step). Default 1 s doubling to 30 s. A lower `maxMs` brings documents
+   * back sooner after an outage.
+   */
+  collaborationBackoff?: Partial<BackoffOptions>;
   clock?: Clock;
   timers?: Timers;
 }
@@ -63,6 +70,12 @@ export interface StoryloomClient {
   writing: {
     /** Live `writing.*` events of a project (`project:<id>` on /ws/analytics). */
     subscribe(projectId: string, listener: (event: WritingEvent) => void, options?: SubscribeOptions): Subscription;
+    /**
+     * Live figures of every writing session in a project (`writing.metrics` on the same
+     * `project:<id>` channel): state, pace and totals after each change. Use it for live
+     * dashboards; `subscribe` gets the events (session started, flow entered, ...).
+     */
+    onMetrics(projectId: string, listener: (metrics: WritingMetrics) => void, options?: SubscribeOptions): Subscription;
     start(projectId: string, documentId?: string): Promise<T.WritingSession>;
     get(sessionId: string): Promise<T.WritingSession>;
     end(sessionId: string): Promise<T.WritingSession>;
@@ -113,10 +126,13 @@ export function createClient(options: ClientOptions): StoryloomClient {
     return WebSocketImpl;
   };
 
+  const collaborationRetry = options.collaborationBackoff ? providerRetry(options.collaborationBackoff) : {};
+
   function sharedSocket(): HocuspocusProviderWebsocket {
     if (socket) return socket;
     socket = new HocuspocusProviderWebsocket({
       url: urls.collaboration,
+      ...collaborationRetry,
       ...(options.WebSocketPolyfill ? { WebSocketPolyfill: options.WebSocketPolyfill } : { WebSocketPolyfill: needWebSocket() }),
     });
     return socket;
@@ -223,6 +239,18 @@ export function createClient(options: ClientOptions): StoryloomClient {
           opts,
         );
       },
+      onMetrics(projectId, listener, opts) {
+        const channel = `project:${checkProjectId(projectId)}`;
+        return subscribe(
+          'analytics',
+          async () => channel,
+          (data) => {
+            const metrics = asWritingMetrics(data);
+            if (metrics) listener(metrics);
+          },
+          opts,
+        );
+      },
       start: (projectId, documentId) => api.startWritingSession({ projectId, ...(documentId ? { documentId } : {}) }),
       get: (id) => api.getWritingSession(id),
       end: (id) => api.endWritingSession(id),
@@ -246,4 +274,22 @@ export function createClient(options: ClientOptions): StoryloomClient {
       tokens.close();
     },
   };
+}
+
+/** Hocuspocus's own reconnect defaults (HocuspocusProviderWebsocket). */
+const PROVIDER_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 1_000, maxMs: 30_000, factor: 2 });
+
+/**
+ * BackoffOptions as HocuspocusProviderWebsocket's retry settings. Its retry library throws
+ * (inside the socket, where nobody sees it) on non-integer delays or `delay < minDelay`, so the
+ * values are checked here, where the application can see the error.
+ */
+export function providerRetry(backoff: Partial<BackoffOptions>): { delay: number; minDelay: number; maxDelay: number; factor: number; jitter: true } {
+  const { initialMs, maxMs, factor } = { ...PROVIDER_BACKOFF, ...backoff };
+  const valid = Number.isFinite(initialMs) && initialMs >= 0 && Number.isFinite(maxMs) && maxMs >= initialMs && Number.isFinite(factor) && factor >= 1;
+  if (!valid) {
+    throw new StoryloomError('validation-failed', `collaborationBackoff needs 0 <= initialMs <= maxMs and factor >= 1 (got ${initialMs}, ${maxMs}, ${factor})`, { initialMs, maxMs, factor });
+  }
+  const delay = Math.round(initialMs);
+  return { delay, minDelay: Math.floor(delay / 2), maxDelay: Math.round(maxMs), factor, jitter: true };
 }

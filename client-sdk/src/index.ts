@@ -36,6 +36,17 @@ export {
   type WebSocketLike,
 } from './channel-socket.js';
 export { API_ROUTES, createApi, fillPath, type HttpMethod, type OperationName, type RouteSpec, type StoryloomApi } from './rest.js';
-export { EVENT_CATEGORIES, EVENT_TYPES, asEvent, isWritingEvent, type EventCategory, type EventType, type StoryloomEvent, type WritingEvent } from './events.js';
+export {
+  EVENT_CATEGORIES,
+  EVENT_TYPES,
+  asEvent,
+  asWritingMetrics,
+  isWritingEvent,
+  type EventCategory,
+  type EventType,
+  type StoryloomEvent,
+  type WritingEvent,
+  type WritingMetrics,
+} from './events.js';
 export { systemClock, systemTimers, type Clock, type Timers, type TimerHandle } from './clock.js';
 export type * from './api-types.js';

@@ -11,8 +11,11 @@ import type { EditMode } from './presence.js';
 export interface CollaborationExtensionsOptions {
   /** Shown on other writers' screens only until the server's stamp arrives; default: the token's name and colour. */
   user?: { name: string; color: string };
-  /** Adds {@link StoryloomActivity} (edit mode, typing velocity, viewport). Default true. */
-  activity?: boolean | StoryloomActivityOptions;
+  /**
+   * Adds {@link StoryloomActivity} (edit mode, typing velocity, viewport). Default true; an
+   * object sets some of its options (the rest keep their defaults, `doc` is this document).
+   */
+  activity?: boolean | Partial<StoryloomActivityOptions>;
 }
 
 /**
@@ -41,7 +44,11 @@ export function collaborationExtensions(doc: StoryloomDocument, options: Collabo
       }),
     );
   }
-  if (options.activity !== false) extensions.push(StoryloomActivity.configure({ doc, ...(typeof options.activity === 'object' ? options.activity : {}) }));
+  if (options.activity !== false) {
+    const chosen = typeof options.activity === 'object' ? options.activity : {};
+    // configure() merges over addOptions(), so options left out keep their defaults.
+    extensions.push(StoryloomActivity.configure({ ...chosen, doc: chosen.doc ?? doc }));
+  }
   return extensions;
 }
 

@@ -1,6 +1,11 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ROLES } from '../../src/auth/identity.js';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import type { beforeHandleAwarenessPayload } from '@hocuspocus/server';
+import { ROLES, type Identity } from '../../src/auth/identity.js';
+import type { CollabContext } from '../../src/collab/context.js';
+import { createAwarenessIdentityExtension } from '../../src/collab/extensions/awareness-identity.js';
 import { TEST_SECRET, connectClient, startTestServer, textOf, typeInto, type TestServer } from '../helpers/test-server.js';
 import { uniqueName } from '../helpers/services.js';
 
@@ -118,4 +123,70 @@ describe('auth matrix over real providers', () => {
     mallory.destroy();
     alice.destroy();
   });
+
+  it('forwards no first, empty awareness state (y-protocols clock 0): a client shows up once it sets a field', async () => {
+    const doc = `novel/${uniqueName('aw-empty')}`;
+    const quiet = connectClient(t.wsUrl, doc, await t.token('quentin', { novel: 'editor' }, { name: 'Quentin' }));
+    const watcher = connectClient(t.wsUrl, doc, await t.token('wanda', { novel: 'editor' }));
+    await Promise.all([quiet.synced, watcher.synced]);
+    const firstSeen: unknown[] = [];
+    watcher.provider.awareness!.on('change', () => {
+      const state = watcher.provider.awareness!.getStates().get(quiet.ydoc.clientID);
+      if (state && firstSeen.length === 0) firstSeen.push(structuredClone(state));
+    });
+    // The empty state went out with the sync; an edit sent after it has made the round trip.
+    typeInto(quiet.ydoc, 'Marker.');
+    await vi.waitFor(() => expect(textOf(watcher.ydoc)).toBe('Marker.'));
+    expect(watcher.provider.awareness!.getStates().has(quiet.ydoc.clientID)).toBe(false);
+
+    quiet.provider.setAwarenessField('editMode', 'idle');
+    await vi.waitFor(() => expect(firstSeen).toHaveLength(1));
+    expect(firstSeen[0]).toMatchObject({ editMode: 'idle', user: { id: 'quentin', name: 'Quentin' } });
+    quiet.destroy();
+    watcher.destroy();
+  });
 });
+
+describe('awareness identity extension', () => {
+  const identity = (userId: string): Identity => ({ userId, name: userId, color: '#000000', projects: { novel: 'editor' }, admin: false, expiresAt: Date.now() + 60_000 });
+
+  /** What Hocuspocus does with an awareness message: decode it into a scratch Awareness, run the hook. */
+  async function receive(ext: ReturnType<typeof createAwarenessIdentityExtension>, socketId: string, userId: string, update: Uint8Array, scratchClientId: number) {
+    const scratchDoc = new Y.Doc();
+    scratchDoc.clientID = scratchClientId;
+    const scratch = new Awareness(scratchDoc);
+    try {
+      applyAwarenessUpdate(scratch, update, null);
+      const states = scratch.getStates();
+      const context: CollabContext = { user: identity(userId), role: 'editor' };
+      await ext.beforeHandleAwareness!({ states, context, socketId, documentName: 'novel/x' } as unknown as beforeHandleAwarenessPayload<CollabContext>);
+      return new Map(states);
+    } finally {
+      scratch.destroy();
+    }
+  }
+
+  function stateOf(clientId: number, state: Record<string, unknown>): Uint8Array {
+    const doc = new Y.Doc();
+    doc.clientID = clientId;
+    const awareness = new Awareness(doc);
+    awareness.setLocalState(state);
+    const update = encodeAwarenessUpdate(awareness, [clientId]);
+    awareness.destroy();
+    return update;
+  }
+
+  it('never claims the scratch awareness own empty state for the sending socket', async () => {
+    const ext = createAwarenessIdentityExtension();
+    // Socket A's message is decoded into a scratch Awareness whose own client id is 777.
+    const fromA = await receive(ext, 'socket-a', 'alice', stateOf(1, { editMode: 'typing' }), 777);
+    expect(fromA.get(1)).toMatchObject({ user: { id: 'alice' } });
+    // A later client of socket B happens to have id 777: it is not taken.
+    const fromB = await receive(ext, 'socket-b', 'bob', stateOf(777, { editMode: 'idle' }), 888);
+    expect(fromB.get(777)).toMatchObject({ editMode: 'idle', user: { id: 'bob' } });
+    // Real claims still hold: B cannot speak for A's client 1.
+    const spoof = await receive(ext, 'socket-b', 'bob', stateOf(1, { editMode: 'idle' }), 889);
+    expect(spoof.has(1)).toBe(false);
+  });
+});
+

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createChannelSocket, createClient, type StoryloomClient, type StoryloomError, type WebSocketConstructor, type WritingEvent } from '../../client-sdk/src/index.js';
+import { createChannelSocket, createClient, type StoryloomClient, type StoryloomError, type WebSocketConstructor, type WritingEvent, type WritingMetrics } from '../../client-sdk/src/index.js';
 import { gatewayToken, startGatewayServer } from '../helpers/gateway-client.js';
 import { uniqueName } from '../helpers/services.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -39,6 +39,27 @@ describe('SDK live channels (real server)', () => {
     await admin.api.broadcast({ path: 'analytics', channel: `project:${project}`, data: { id: 'y', type: 'writing.flow_entered', payload: {} } });
     await eventually(() => expect(events.at(-1)?.id).toBe('y'));
     expect(events.length).toBe(before + 1);
+    unsubscribe();
+  });
+
+  it('streams the live writing.metrics of a project, typed, and nothing else', async () => {
+    const metrics: WritingMetrics[] = [];
+    const unsubscribe = alice.writing.onMetrics(project, (m) => metrics.push(m));
+    await unsubscribe.ready;
+    const session = await alice.writing.start(project, 'chapter-2');
+    await alice.writing.keystrokes(session.id, [{ at: Date.now(), documentId: 'chapter-2', inserted: 60, deleted: 0, wordsAdded: 12 }]);
+    await alice.writing.end(session.id);
+    await eventually(() => expect(metrics.some((m) => m.sessionId === session.id && m.state === 'ended')).toBe(true));
+    const last = metrics.filter((m) => m.sessionId === session.id).at(-1)!;
+    // Exactly the fields the server pushes: a new server field shows up here first.
+    expect(Object.keys(last).sort()).toEqual(['at', 'documents', 'kind', 'projectId', 'sessionId', 'state', 'totals', 'userId', 'wordsPerHour', 'wpm']);
+    expect(last).toMatchObject({ kind: 'writing.metrics', userId: 'alice', projectId: project, documents: ['chapter-2'], totals: { netWords: 12 } });
+    // Event envelopes on the same channel are not metrics.
+    const before = metrics.length;
+    await admin.api.broadcast({ path: 'analytics', channel: `project:${project}`, data: { id: 'z', type: 'writing.flow_entered', payload: {} } });
+    await admin.api.broadcast({ path: 'analytics', channel: `project:${project}`, data: { ...last, sessionId: 'pushed-by-admin' } });
+    await eventually(() => expect(metrics.at(-1)?.sessionId).toBe('pushed-by-admin'));
+    expect(metrics.length).toBe(before + 1);
     unsubscribe();
   });
 

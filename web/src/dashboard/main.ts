@@ -1,4 +1,4 @@
-import { createClient, defaultColor as colorOf } from '@storyloom/client';
+import { asWritingMetrics, createClient, defaultColor as colorOf } from '@storyloom/client';
 import { byTestId, debounce, h } from '../lib/dom.js';
 import { devLoginWithRetry, type DevSession } from '../lib/session.js';
 import { groupedBars, horizontalBars, timeline, type Lane } from './charts.js';
@@ -170,14 +170,13 @@ async function main(): Promise<void> {
   };
 
   const soon = debounce(() => void refresh(), REFRESH_DEBOUNCE_MS);
-  // Raw pushes (channels, not writing.subscribe): the live `writing.metrics` are not event envelopes.
+  // Every push on the project channel (events of any category and live `writing.metrics`) means
+  // new figures: one channel subscription rather than writing.subscribe plus writing.onMetrics.
   client.channels.subscribe('analytics', `project:${PROJECT}`, (data) => {
-    const d = data as Partial<SessionView> & { kind?: string; sessionId?: string };
     // Live metrics carry the session: keep it for the timeline even after it ends.
-    if (d.kind === 'writing.metrics' && d.sessionId && d.userId) {
-      const prev = seenSessions.get(d.sessionId);
-      if (prev) seenSessions.set(d.sessionId, { ...prev, state: d.state ?? prev.state, wpm: d.wpm ?? prev.wpm, totals: d.totals ?? prev.totals, endedAt: d.state === 'ended' ? new Date().toISOString() : prev.endedAt });
-    }
+    const m = asWritingMetrics(data);
+    const prev = m ? seenSessions.get(m.sessionId) : undefined;
+    if (m && prev) seenSessions.set(m.sessionId, { ...prev, state: m.state, wpm: m.wpm, totals: m.totals, endedAt: m.state === 'ended' ? m.at : prev.endedAt });
     soon();
   });
   setInterval(() => void refresh(), POLL_MS);

@@ -18,6 +18,8 @@ import '../styles/demo.css';
  * idle after 3 s of silence keeps a pause between sentences from reading as "still typing".
  */
 const IDLE_AFTER_MS = 3_000;
+/** Reconnect within a few seconds once the server is back (both sockets back off to at most this). */
+const MAX_RECONNECT_MS = 5_000;
 
 /**
  * The demo: sign in as a writer (dev token), open demo/chapter-1 in TipTap with carets, and wire
@@ -50,7 +52,12 @@ async function main(): Promise<void> {
     session = await devLogin(writer);
     return session.token;
   };
-  const client = createClient({ url: location.origin, getToken });
+  const client = createClient({
+    url: location.origin,
+    getToken,
+    backoff: { maxMs: MAX_RECONNECT_MS },
+    collaborationBackoff: { maxMs: MAX_RECONNECT_MS },
+  });
   const doc = client.document(session.document);
   watchConnection(status, doc);
 
@@ -59,7 +66,7 @@ async function main(): Promise<void> {
     element: byTestId('editor'),
     extensions: [
       StarterKit.configure({ undoRedo: false }),
-      ...collaborationExtensions(doc, { user: { name: me.name, color: me.color }, activity: { doc, idleAfterMs: IDLE_AFTER_MS, velocityEveryMs: 1_000 } }),
+      ...collaborationExtensions(doc, { user: { name: me.name, color: me.color }, activity: { idleAfterMs: IDLE_AFTER_MS } }),
     ],
     editorProps: { attributes: { class: 'prose', spellcheck: 'true', 'aria-label': 'Chapter text' } },
   });

@@ -1,16 +1,9 @@
-import type { StoryloomClient } from '@storyloom/client';
+import type { StoryloomClient, WritingMetrics } from '@storyloom/client';
 import { day, TIME_ZONE } from '../lib/days.js';
 import { debounce, h } from '../lib/dom.js';
 
-interface SessionLike {
-  id?: string;
-  sessionId?: string;
-  userId: string;
-  projectId: string;
-  state: string;
-  wpm: number;
-  totals: { netWords: number };
-}
+/** What the panel shows: a REST session or a live metrics push. */
+type SessionLike = Pick<WritingMetrics, 'userId' | 'state' | 'wpm' | 'totals'>;
 
 const STATE_LABELS: Record<string, string> = {
   idle: 'Idle',
@@ -26,7 +19,6 @@ const STATE_LABELS: Record<string, string> = {
  * The writer's own session (state, pace, words) and words today. REST gives the starting point
  * (the open session, today's report); `writing.metrics` pushes on the project channel keep it
  * live, and each push re-reads today's words (debounced: the report is a query, not a stream).
- * The pushes are not event envelopes, so they come through `channels`, not `writing.subscribe`.
  */
 export function mountWritingPanel(panel: HTMLElement, deps: { client: StoryloomClient; projectId: string; me: string }): void {
   const { client, projectId, me } = deps;
@@ -82,10 +74,9 @@ export function mountWritingPanel(panel: HTMLElement, deps: { client: StoryloomC
     await refreshToday();
   })();
 
-  client.channels.subscribe('analytics', `project:${projectId}`, (data) => {
-    const message = data as Partial<SessionLike> & { kind?: string };
-    if (message.kind !== 'writing.metrics' || message.userId !== me) return;
-    show(message as SessionLike);
+  client.writing.onMetrics(projectId, (metrics) => {
+    if (metrics.userId !== me) return;
+    show(metrics);
     refreshTodaySoon();
   });
 }
