@@ -73,6 +73,8 @@ interface Writer {
   footprint: ReadonlySet<string>;
   /** The caret when it moved within `approachMs`, and where it came from. */
   move: { from: Range; to: Range } | null;
+  /** Indexes of the blocks of the user's last edit (to name the blocks of a by-identity match). */
+  editBlocks: readonly number[];
 }
 
 function footprintOf(state: PresenceState, userId: string, now: number, o: PresenceOptions): Set<string> {
@@ -100,7 +102,7 @@ function writerOf(state: PresenceState, entry: PresenceEntry, now: number, o: Pr
   // The window opens when the caret starts to count (settled), so every recompute tick sees it.
   const recent = entry.blocksSince !== null && now - entry.blocksSince <= o.settleMs + o.approachMs;
   const move = caret !== null && recent && entry.previousBlocks !== null ? { from: rangeOf(entry.previousBlocks), to: caret } : null;
-  return { userId: entry.userId, places, caretKeys, footprint, move };
+  return { userId: entry.userId, places, caretKeys, footprint, move, editBlocks: state.lastEdits.get(entry.userId)?.blocks ?? [] };
 }
 
 /** Whether the two writers are in one block by identity: a caret where the other just typed, or both typed there. */
@@ -134,9 +136,24 @@ interface Candidate {
   raises: boolean;
 }
 
-function blocksOf(a: Range | null, b: Range | null): number[] {
+/** The blocks of the closest pair of places; undefined when the pair matched by identity only. */
+function blocksOf(a: Range | null, b: Range | null): number[] | undefined {
+  if (a === null || b === null) return undefined;
   const out = new Set<number>();
-  for (const r of [a, b]) if (r !== null) for (let i = r.lo; i <= r.hi && out.size < 64; i++) out.add(i);
+  for (const r of [a, b]) for (let i = r.lo; i <= r.hi && out.size < 64; i++) out.add(i);
+  return [...out].sort((x, y) => x - y);
+}
+
+/**
+ * A by-identity match (a caret where the other just typed, before the caret settled) has no
+ * pair of places to name: name the blocks either writer is at or last edited.
+ */
+function matchedBlocks(a: Writer, b: Writer): number[] {
+  const out = new Set<number>();
+  for (const w of [a, b]) {
+    for (const r of w.places) for (let i = r.lo; i <= r.hi && out.size < 64; i++) out.add(i);
+    for (const i of w.editBlocks) if (out.size < 64) out.add(i);
+  }
   return [...out].sort((x, y) => x - y);
 }
 
@@ -168,7 +185,7 @@ function candidates(state: PresenceState, now: number, o: PresenceOptions): Map<
       const { key, users } = pairOf(a.userId, b.userId);
       const prev = out.get(key);
       if (prev === undefined || (prev.severity === 'medium' && severity === 'high') || (prev.severity === severity && raises && !prev.raises)) {
-        out.set(key, { key, users, severity, blocks: blocksOf(g.a, g.b), raises });
+        out.set(key, { key, users, severity, blocks: blocksOf(g.a, g.b) ?? matchedBlocks(a, b), raises });
       }
     }
   }
