@@ -33,11 +33,13 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts in these ticks on every arch Node ships for.
 
 /** Starts a server of `kind`; pass `dataDir` to reopen an earlier Storyloom's storage. */
-export async function startBenchServer(kind: ServerKind, options: { dataDir?: string } = {}): Promise<BenchServer> {
+export async function startBenchServer(kind: ServerKind, options: { dataDir?: string; inspectPort?: number } = {}): Promise<BenchServer> {
   const t0 = performance.now();
+  // For bench/lib/inspector.ts collectGarbage (the idle scenario's memory per connection).
+  const inspect: Record<string, string> = options.inspectPort ? { NODE_OPTIONS: `--inspect=127.0.0.1:${options.inspectPort}` } : {};
   if (kind === 'storyloom') {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'storyloom-bench-')));
-    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv() });
+    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect });
     // startServerProcess keeps reading stdout (so the pipe never blocks the server) and keeps
     // every line; start empty so a long run holds only its own lines.
     proc.lines.length = 0;
@@ -45,7 +47,7 @@ export async function startBenchServer(kind: ServerKind, options: { dataDir?: st
   }
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', ...inspect },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
