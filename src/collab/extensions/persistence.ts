@@ -62,8 +62,9 @@ export interface PersistenceExtension {
  * Snapshot + append-only update log. The log is the truth for anything newer than the snapshot:
  *
  * - A client's update is appended (group commit) in `beforeSync`, which Hocuspocus awaits
- *   before applying the update and sending the sync-status acknowledgement. So an acknowledged
- *   update is always on disk, whatever happens to the process next (`durableAck`).
+ *   before sending the sync-status acknowledgement. So an acknowledged update is always on
+ *   disk, whatever happens to the process next (`durableAck`). The update is applied (and so
+ *   broadcast) before the wait: other writers see it one commit sooner.
  * - Compaction (on Hocuspocus's debounced store, when enough log rows piled up, when the last
  *   client leaves, and on shutdown) writes a snapshot and deletes only the rows the snapshot
  *   provably contains (`Y.snapshotContainsUpdate`), so a row logged but not yet applied can
@@ -180,7 +181,7 @@ export function createPersistenceExtension(deps: {
       deps.onLoaded?.(documentName, bytes);
     },
 
-    async beforeSync({ type, payload, connection, context, documentName }: beforeSyncPayload<CollabContext>) {
+    async beforeSync({ type, payload, connection, context, document, documentName }: beforeSyncPayload<CollabContext>) {
       if ((type !== SYNC_UPDATE && type !== SYNC_STEP_2) || connection.readOnly) return;
       // An empty v1 update (no structs, no deletes) is what clients send after a sync with
       // nothing new: nothing to log.
@@ -191,6 +192,18 @@ export function createPersistenceExtension(deps: {
         throw toRefusal(new AppError('invalid-message', 'The update is not a valid Yjs update'));
       }
       const logged = append(documentName, payload, context.user?.userId ?? null);
+      // Delivered now, acknowledged once durable. Applying here (with the origin Hocuspocus
+      // would use) broadcasts the edit to the other writers without waiting for the commit;
+      // Hocuspocus applies it again after this hook, a no-op, and only then sends the ack. A
+      // crash before the commit loses nothing acknowledged: the sender re-sends its unacked
+      // change, and everyone who received it holds it too.
+      if (deps.durableAck) {
+        try {
+          Y.applyUpdate(document, payload, { source: 'connection', connection });
+        } catch {
+          throw toRefusal(new AppError('invalid-message', 'The update could not be applied'));
+        }
+      }
       if (!deps.durableAck) {
         logged.catch((error) => logger.error({ err: error, document: documentName }, 'update log append failed'));
         return;
