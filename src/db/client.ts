@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from './document-store.js';
 import { migratePglite, migratePostgres } from './migrate.js';
+import { maintenancePass } from './pglite/maintenance.js';
 import { openPgliteWorker } from './pglite/proxy.js';
 import type { DrizzleDatabase } from './drizzle-database.js';
 import { createDocumentRepository } from './repositories/documents.js';
@@ -47,6 +48,11 @@ async function openPglite(dataDir: string, logger: Logger): Promise<Database> {
   const db = drizzlePglite(client as unknown as PGlite);
   try {
     await migratePglite(db, logger);
+    // PGlite has no autovacuum: without this ANALYZE the planner never has statistics (see
+    // src/db/pglite/maintenance.ts; the worker repeats the pass every 10 minutes).
+    const maintained = performance.now();
+    const steps = await maintenancePass((statement) => client.query(statement));
+    if (steps.length > 0) logger.info({ steps, ms: Math.round(performance.now() - maintained) }, 'pglite tables analyzed');
   } catch (error) {
     await client.close();
     throw error;

@@ -93,6 +93,14 @@ export function writingStoreContract(name: string, open: () => Promise<OpenedDat
         { userId: v, wordsAdded: 5, wordsRemoved: 0, wordsNet: 5, activeMinutes: 1 },
       ]);
       expect(await store().documentContributions(p, 'chapter-2')).toEqual([{ userId: u, wordsAdded: 7, wordsRemoved: 0, wordsNet: 7, activeMinutes: 1 }]);
+      // A minute counts once it becomes active, whichever batch makes it so, and not before.
+      const w = uniqueName('w');
+      await store().addBuckets([delta(w, p, '2025-03-10T11:00:00Z', 0, { activeSeconds: 0 }), delta(w, p, '2025-03-10T11:01:00Z', 3)]);
+      await store().addBuckets([delta(w, p, '2025-03-10T11:00:00Z', 0, { activeSeconds: 0 }), delta(w, p, '2025-03-10T11:01:00Z', 2)]);
+      expect((await store().documentContributions(p, 'chapter-1')).find((c) => c.userId === w)).toEqual({ userId: w, wordsAdded: 5, wordsRemoved: 0, wordsNet: 5, activeMinutes: 1 });
+      await store().addBuckets([delta(w, p, '2025-03-10T11:00:00Z', 0, { activeSeconds: 4 }), delta(w, p, '2025-03-10T11:00:00Z', 0, { activeSeconds: 1 })]);
+      expect((await store().documentContributions(p, 'chapter-1')).find((c) => c.userId === w)).toEqual({ userId: w, wordsAdded: 5, wordsRemoved: 0, wordsNet: 5, activeMinutes: 2 });
+
       expect(await store().documentContributions(p, 'missing')).toEqual([]);
     });
 
@@ -166,6 +174,66 @@ export function writingStoreContract(name: string, open: () => Promise<OpenedDat
       // A range bound cuts through the zone's own midnight, not UTC's.
       expect((await report(p, '2025-03-11', '2025-03-11', 'Asia/Tokyo')).writers[0]!.days.map((d) => d.wordsNet)).toEqual([40]);
       expect((await report(p, '2025-03-11', '2025-03-11', 'UTC')).writers).toEqual([]);
+    });
+
+    it('reports the same days in any zone as grouping every minute by its day there', async () => {
+      // Day rows are kept in each writer's own zone; a report in another zone takes a day row
+      // whole or, when its writing crosses midnight there, reads its quarters. Reference: every
+      // delta grouped by its calendar day in the report's zone (Intl), as the quarters path did.
+      const p = uniqueName('p');
+      const [ny, kolkata, utc] = [uniqueName('a'), uniqueName('b'), uniqueName('c')];
+      await store().setPreferences({ userId: ny, analyticsOptOut: false, timeZone: 'America/New_York' });
+      await store().setGoal({ userId: kolkata, projectId: p, dailyWords: 50, timeZone: 'Asia/Kolkata' });
+      let seed = 12_345;
+      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      const deltas: WritingBucketDelta[] = [];
+      // Around the US (03-09) and EU (03-30) DST changes; sessions at every hour, some long.
+      for (const base of ['2025-03-05T00:00:00Z', '2025-03-27T00:00:00Z']) {
+        for (let day = 0; day < 6; day++) {
+          for (const userId of [ny, kolkata, utc]) {
+            for (let s = 0; s < 2; s++) {
+              const start = at(base) + day * 24 * HOUR + Math.floor(random() * 96) * 15 * MIN + Math.floor(random() * 15) * MIN;
+              const length = 5 + Math.floor(random() * 180);
+              for (let m = 0; m < length; m += 1 + Math.floor(random() * 7)) {
+                const added = Math.floor(random() * 40);
+                const removed = Math.floor(random() * 5);
+                deltas.push({ userId, projectId: p, documentId: 'chapter-1', minute: start + m * MIN, wordsAdded: added, wordsRemoved: removed, wordsNet: added - removed, activeSeconds: Math.floor(random() * 61) });
+              }
+            }
+          }
+        }
+      }
+      await store().addBuckets(deltas.slice(0, 500));
+      await store().addBuckets(deltas.slice(500));
+      const expected = (timeZone: string, from: string, to: string, userId: string) => {
+        const format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+        const days = new Map<string, [number, number, number, number]>();
+        for (const d of deltas) {
+          if (d.userId !== userId) continue;
+          const day = format.format(d.minute);
+          if (day < from || day > to) continue;
+          const sums = days.get(day) ?? [0, 0, 0, 0];
+          days.set(day, [sums[0] + d.wordsAdded, sums[1] + d.wordsRemoved, sums[2] + d.wordsNet, sums[3] + d.activeSeconds]);
+        }
+        return [...days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([day, [wordsAdded, wordsRemoved, wordsNet, activeSeconds]]) => ({ userId, day, wordsAdded, wordsRemoved, wordsNet, activeSeconds }));
+      };
+      const check = async (when: string) => {
+        const zones = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Europe/Berlin', 'Asia/Kathmandu', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Australia/Lord_Howe'];
+        for (const timeZone of zones) {
+          for (const [from, to] of [['2025-03-01', '2025-04-05'], ['2025-03-07', '2025-03-09'], ['2025-03-30', '2025-03-30']] as const) {
+            const { writers } = await report(p, from, to, timeZone);
+            for (const userId of [ny, kolkata, utc]) {
+              const got = writers.find((w) => w.userId === userId)?.days ?? [];
+              expect(got, `${when}: ${userId} in ${timeZone}, ${from}..${to}`).toEqual(expected(timeZone, from, to, userId));
+            }
+          }
+        }
+      };
+      await check('as written');
+      // The day rows are rebuilt in the new zone (first and last quarter included).
+      await store().setPreferences({ userId: ny, analyticsOptOut: false, timeZone: 'Asia/Tokyo' });
+      await store().setGoal({ userId: kolkata, projectId: p, dailyWords: 50, timeZone: 'America/Los_Angeles' });
+      await check('after zone changes');
     });
 
     it('reports one writer or the whole project', async () => {

@@ -9,6 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import { MAINTENANCE_INTERVAL_MS, maintenancePass } from './maintenance.js';
 import type { QueryResult, SerializedError, WorkerHello, WorkerOptions, WorkerRequest, WorkerResponse } from './protocol.js';
 
 const port = parentPort;
@@ -114,12 +115,36 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<WorkerRespons
       return { id: request.id, ok: true };
     }
     case 'close':
+      await stopMaintenance();
       await db.close();
       return { id: request.id, ok: true };
   }
 }
 
+/**
+ * PGlite has no autovacuum: every MAINTENANCE_INTERVAL_MS, ANALYZE (and VACUUM where rows churn)
+ * the tables that drifted since their statistics (maintenance.ts explains the why and the step
+ * costs). The first pass runs from src/db/client.ts right after the migrations. Statements queue
+ * in PGlite's mutex like any query, so a pass waits for an open transaction to end. A failed
+ * pass is retried at the next interval; it must never take the worker down.
+ */
+let maintaining: Promise<unknown> | undefined;
+let maintenanceTimer: NodeJS.Timeout | undefined;
+function startMaintenance(db: PGlite): void {
+  maintenanceTimer = setInterval(() => {
+    maintaining ??= maintenancePass((sql) => db.query(sql))
+      .catch(() => undefined)
+      .finally(() => (maintaining = undefined));
+  }, MAINTENANCE_INTERVAL_MS);
+  maintenanceTimer.unref();
+}
+async function stopMaintenance(): Promise<void> {
+  clearInterval(maintenanceTimer);
+  await maintaining;
+}
+
 const db = await open();
+startMaintenance(db);
 port.on('message', (request: WorkerRequest) => {
   handle(db, request).then(
     (response) => {

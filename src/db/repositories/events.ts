@@ -1,9 +1,29 @@
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { AppError } from '../../lib/errors.js';
 import type { EventCategory, EventType, StoryloomEvent } from '../../events/schema.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import type { EventArchive, EventPage, EventQuery } from '../event-archive.js';
 import { events } from '../schema/index.js';
+import { EVENT_ID_NOT_OF_TIME } from '../schema/events.js';
+
+/**
+ * `id >= lowest UUIDv7 of from's ms` and `id < lowest UUIDv7 of to's ms`: exactly the ids
+ * createEvent gives events with occurred_at in [from, to). Empty without a window.
+ */
+function timeWindowIds(from: number | undefined, to: number | undefined): SQL[] {
+  const bounds: SQL[] = [];
+  if (from !== undefined && from > 0) bounds.push(gte(events.id, lowestUuidv7(Math.min(Math.ceil(from), MAX_MS))));
+  if (to !== undefined && Math.ceil(to) <= MAX_MS) bounds.push(lt(events.id, lowestUuidv7(Math.max(0, Math.ceil(to)))));
+  return bounds;
+}
+
+const MAX_MS = 2 ** 48 - 1;
+
+/** The smallest UUID whose first 48 bits are `ms` (0 <= ms < 2^48). */
+export function lowestUuidv7(ms: number): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -46,12 +66,40 @@ export function createEventArchiveRepository(db: DrizzleDatabase): EventArchive 
       if (query.from !== undefined) conditions.push(gte(events.occurredAt, new Date(query.from)));
       if (query.to !== undefined) conditions.push(lt(events.occurredAt, new Date(query.to)));
       if (query.cursor) conditions.push(lt(events.id, query.cursor));
-      const rows = await db
-        .select()
-        .from(events)
-        .where(and(...conditions))
-        .orderBy(desc(events.id))
-        .limit(query.limit + 1);
+      const idRange = timeWindowIds(query.from, query.to);
+      const rows =
+        idRange.length === 0
+          ? await db
+              .select()
+              .from(events)
+              .where(and(...conditions))
+              .orderBy(desc(events.id))
+              .limit(query.limit + 1)
+          : // A time window: the ids of its events are the UUIDv7 range of its ms (createEvent), so
+            // the page is a short backward walk of that id range instead of the archive from its
+            // newest end; the few events whose id is not of their time (a producer's own id) come
+            // from their partial index, outside that range so nothing is listed twice. The range
+            // part is limited on its own (an Index Scan Backward that stops at the page); the
+            // other is left unordered, or the planner walks the whole primary key for it.
+            await db
+              .select()
+              .from(
+                db
+                  .select()
+                  .from(events)
+                  .where(and(...conditions, ...idRange))
+                  .orderBy(desc(events.id))
+                  .limit(query.limit + 1)
+                  .unionAll(
+                    db
+                      .select()
+                      .from(events)
+                      .where(and(...conditions, EVENT_ID_NOT_OF_TIME, sql`not (${and(...idRange)})`)),
+                  )
+                  .as('e'),
+              )
+              .orderBy(sql`"id" desc`)
+              .limit(query.limit + 1);
       const page = rows.slice(0, query.limit);
       return {
         items: page.map((r) => ({

@@ -1,9 +1,9 @@
 import { DrizzleQueryError, and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { AppError, errorMessage } from '../../lib/errors.js';
-import type { SessionSummary } from '../../tracking/writing/session-types.js';
+import type { SessionSummary, WritingState } from '../../tracking/writing/session-types.js';
 import type { StoredSession, WritingGoal, WritingStore } from '../../services/writing/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
-import { writingBuckets, writingGoals, writingPreferences, writingQuarters, writingSessions } from '../schema/index.js';
+import { writingBuckets, writingDocumentTotals, writingGoals, writingPreferences, writingQuarters, writingSessions } from '../schema/index.js';
 import { canonicalTimeZone } from '../writing-report.js';
 import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
 import { projectWritingReport } from './writing-project-report.js';
@@ -38,6 +38,7 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
         endReason: session.endReason,
         writingMs: Math.round(session.summary.writingMs),
         composedWords: Math.round(session.summary.totals.composedWords),
+        ...timeInStateColumns(session.summary),
         summary: session.summary,
         updatedAt: new Date(session.updatedAt),
       };
@@ -171,22 +172,15 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
     },
 
     async documentContributions(projectId, documentId) {
-      // One aggregate over the document's minute buckets. A minute counts as active when it has
-      // writing time or any word change (a deletion-only minute with 0 s tracked still counts).
-      const b = writingBuckets;
-      const int = (expr: SQL) => sql<number>`${expr}::integer`.mapWith(Number);
+      // The per-document totals addBuckets keeps beside the minute buckets: one row per writer.
+      // A minute counts as active when it has writing time or any word change (a deletion-only
+      // minute with 0 s tracked still counts).
+      const t = writingDocumentTotals;
       return db
-        .select({
-          userId: b.userId,
-          wordsAdded: int(sql`coalesce(sum(${b.wordsAdded}), 0)`),
-          wordsRemoved: int(sql`coalesce(sum(${b.wordsRemoved}), 0)`),
-          wordsNet: int(sql`coalesce(sum(${b.wordsNet}), 0)`),
-          activeMinutes: int(sql`count(*) filter (where ${b.activeSeconds} > 0 or ${b.wordsAdded} <> 0 or ${b.wordsRemoved} <> 0)`),
-        })
-        .from(b)
-        .where(and(eq(b.projectId, projectId), eq(b.documentId, documentId)))
-        .groupBy(b.userId)
-        .orderBy(asc(b.userId));
+        .select({ userId: t.userId, wordsAdded: t.wordsAdded, wordsRemoved: t.wordsRemoved, wordsNet: t.wordsNet, activeMinutes: t.activeMinutes })
+        .from(t)
+        .where(and(eq(t.projectId, projectId), eq(t.documentId, documentId)))
+        .orderBy(asc(t.userId));
     },
   };
 
@@ -221,6 +215,20 @@ function toSession(row: typeof writingSessions.$inferSelect): StoredSession {
     endReason: row.endReason as StoredSession['endReason'],
     summary: row.summary as SessionSummary,
     updatedAt: row.updatedAt.getTime(),
+  };
+}
+
+/** summary.timeInState as the session row's plain columns (missing states count 0). */
+function timeInStateColumns(summary: SessionSummary) {
+  const ms = (state: WritingState) => Number(summary.timeInState?.[state] ?? 0) || 0;
+  return {
+    idleMs: ms('idle'),
+    warmingUpMs: ms('warming_up'),
+    activeMs: ms('active'),
+    flowMs: ms('flow'),
+    pausedMs: ms('paused'),
+    breakMs: ms('break'),
+    endedMs: ms('ended'),
   };
 }
 

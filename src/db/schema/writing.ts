@@ -1,4 +1,4 @@
-import { boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Writing analytics. `writing_buckets` is the source of truth: one row per writer, document and
@@ -44,6 +44,9 @@ export const writingQuarters = pgTable(
     primaryKey({ name: 'writing_quarters_pk', columns: [t.projectId, t.slot, t.userId] }),
     // Best hours across projects and rebuilding one writer's days after a time zone change.
     index('writing_quarters_user_slot_idx').on(t.userId, t.slot),
+    // The report's split days: one writer's quarters between two instants, index-only (the
+    // sums are key columns because drizzle-kit has no INCLUDE).
+    index('writing_quarters_project_user_slot_totals_idx').on(t.projectId, t.userId, t.slot, t.wordsAdded, t.wordsRemoved, t.wordsNet, t.activeSeconds),
   ],
 );
 
@@ -63,8 +66,37 @@ export const writingDays = pgTable(
     wordsRemoved: integer('words_removed').notNull().default(0),
     wordsNet: integer('words_net').notNull().default(0),
     activeSeconds: integer('active_seconds').notNull().default(0),
+    /**
+     * The first and last quarter hour with activity that day, as quarter hours since 1970-01-01
+     * UTC (writing_quarters.slot / 15 min). A report in another zone takes the whole row when
+     * both fall on the same day there (the common case: all of a day's writing on one side of
+     * the other zone's midnight) and reads the quarters only for the other rows. Null only for
+     * a row never filled in (read as "split").
+     */
+    firstQuarter: integer('first_quarter'),
+    lastQuarter: integer('last_quarter'),
   },
   (t) => [primaryKey({ name: 'writing_days_pk', columns: [t.projectId, t.userId, t.timeZone, t.day] })],
+);
+
+/**
+ * Per writer and document, all time: what the collaborators endpoint shows, kept in step with
+ * the minute buckets by the same statement. `active_minutes` counts the buckets with writing
+ * time or any word change. Reading it is one index range (a dozen rows) instead of every minute
+ * bucket of the project (the bucket key starts with project and writer, not document).
+ */
+export const writingDocumentTotals = pgTable(
+  'writing_document_totals',
+  {
+    projectId: text('project_id').notNull(),
+    documentId: text('document_id').notNull(),
+    userId: text('user_id').notNull(),
+    wordsAdded: integer('words_added').notNull().default(0),
+    wordsRemoved: integer('words_removed').notNull().default(0),
+    wordsNet: integer('words_net').notNull().default(0),
+    activeMinutes: integer('active_minutes').notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'writing_document_totals_pk', columns: [t.projectId, t.documentId, t.userId] })],
 );
 
 /** Closed (and periodically saved open) sessions; `summary` is the model's SessionSummary. */
@@ -81,11 +113,34 @@ export const writingSessions = pgTable(
     /** Copies of summary.writingMs and summary.totals.composedWords, for SQL aggregates. */
     writingMs: integer('writing_ms').notNull(),
     composedWords: integer('composed_words').notNull(),
+    /** summary.timeInState copied out (ms per state): the report sums them without parsing JSON. */
+    idleMs: doublePrecision('idle_ms').notNull().default(0),
+    warmingUpMs: doublePrecision('warming_up_ms').notNull().default(0),
+    activeMs: doublePrecision('active_ms').notNull().default(0),
+    flowMs: doublePrecision('flow_ms').notNull().default(0),
+    pausedMs: doublePrecision('paused_ms').notNull().default(0),
+    breakMs: doublePrecision('break_ms').notNull().default(0),
+    endedMs: doublePrecision('ended_ms').notNull().default(0),
     summary: jsonb('summary').notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [
-    index('writing_sessions_project_started_idx').on(t.projectId, t.startedAt),
+    // Covers the report's per-writer session sums (an index-only scan instead of reading every
+    // row with its JSON summary); also listSessions' project + start range.
+    index('writing_sessions_project_started_totals_idx').on(
+      t.projectId,
+      t.startedAt,
+      t.userId,
+      t.writingMs,
+      t.composedWords,
+      t.idleMs,
+      t.warmingUpMs,
+      t.activeMs,
+      t.flowMs,
+      t.pausedMs,
+      t.breakMs,
+      t.endedMs,
+    ),
     index('writing_sessions_user_started_idx').on(t.userId, t.startedAt),
   ],
 );
