@@ -21,5 +21,18 @@ export const ACTOR_HASH_LENGTH = 32;
  */
 export function createActorHasher(key: string): (userId: string) => string {
   if (key.length < 16) throw new Error('The actor key must be at least 16 characters (use a random server secret)');
-  return (userId: string) => createHmac('sha256', key).update(userId, 'utf8').digest('hex').slice(0, ACTOR_HASH_LENGTH);
+  // Every edit's events need the writer's actor: remember recent ones (an HMAC is ~5 µs, a Map
+  // lookup nothing). Bounded: past the limit it starts over rather than grow.
+  const known = new Map<string, string>();
+  return (userId: string) => {
+    let actor = known.get(userId);
+    if (actor === undefined) {
+      actor = createHmac('sha256', key).update(userId, 'utf8').digest('hex').slice(0, ACTOR_HASH_LENGTH);
+      if (known.size >= MAX_REMEMBERED) known.clear();
+      known.set(userId, actor);
+    }
+    return actor;
+  };
 }
+
+const MAX_REMEMBERED = 10_000;
