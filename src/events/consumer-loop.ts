@@ -17,6 +17,11 @@ export interface Delivery {
   streamId: string;
   /** The event's JSON as stored; undefined when the entry has no event field (foreign writer). */
   data: string | undefined;
+  /**
+   * The event already validated by this process (the memory bus), shared by every group:
+   * handlers read events, never change them.
+   */
+  event?: StoryloomEvent;
   /** How many times the entry has been delivered to the group, this delivery included. */
   deliveries: number;
 }
@@ -107,8 +112,9 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
   const handleOne = async (delivery: Delivery) => {
     let event: StoryloomEvent;
     try {
-      if (delivery.data === undefined) throw new Error('entry has no event field');
-      event = parseEvent(JSON.parse(delivery.data));
+      if (delivery.event !== undefined) event = delivery.event;
+      else if (delivery.data === undefined) throw new Error('entry has no event field');
+      else event = parseEvent(JSON.parse(delivery.data));
     } catch (error) {
       // Retrying cannot fix a malformed entry: park it at once.
       await deadLetter(delivery, `invalid event: ${errorMessage(error)}`);

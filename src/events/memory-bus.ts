@@ -32,6 +32,8 @@ interface Entry {
   id: string;
   at: number;
   data: string;
+  /** The event as validated at publish: in-process deliveries skip parsing it again per group. */
+  event: StoryloomEvent;
 }
 
 interface PendingEntry {
@@ -89,7 +91,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
     }
   };
 
-  const append = (category: EventCategory, data: string) => {
+  const append = (category: EventCategory, data: string, event: StoryloomEvent) => {
     const stream = streams[category];
     const now = Date.now();
     // Ids as Redis makes them: milliseconds, then a counter for entries in the same millisecond.
@@ -100,7 +102,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
       stream.lastCounter++;
     }
     const id = `${stream.lastMs}-${stream.lastCounter}`;
-    stream.entries.push({ seq: stream.nextSeq++, id, at: now, data });
+    stream.entries.push({ seq: stream.nextSeq++, id, at: now, data, event });
     stream.lastId = id;
     trim(category, stream, now);
     for (const wake of [...stream.waiters]) wake();
@@ -121,6 +123,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
     category,
     streamId: pending.entry.id,
     data: pending.entry.data,
+    event: pending.entry.event,
     deliveries: pending.deliveries,
   });
 
@@ -223,7 +226,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
         metrics.rejected('closed');
         throw new AppError('service-unavailable', 'The event bus is closed');
       }
-      append(parsed.category, JSON.stringify(parsed));
+      append(parsed.category, JSON.stringify(parsed), parsed);
       metrics.published(parsed.category, 1);
     },
 

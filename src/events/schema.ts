@@ -193,6 +193,9 @@ export function parseEvent(input: unknown): StoryloomEvent {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalid([{ path: '', message: 'expected an event object' }]);
   }
+  // An event this function returned before (createEvent, then publish): already valid. Events
+  // are values: nothing in the server changes one after creating it.
+  if (VALIDATED.has(input)) return input as StoryloomEvent;
   const { type, category, payload } = input as Record<string, unknown>;
   if (typeof type !== 'string' || !TYPE_SET.has(type)) {
     const shown = typeof type === 'string' ? `"${type.slice(0, 100)}"` : String(type);
@@ -218,8 +221,12 @@ export function parseEvent(input: unknown): StoryloomEvent {
   if (!result.success) {
     throw invalid(result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })));
   }
+  VALIDATED.add(result.data);
   return result.data as StoryloomEvent;
 }
+
+/** Objects parseEvent produced (zod returns fresh objects, so a caller's input is never in here). */
+const VALIDATED = new WeakSet<object>();
 
 /** What a producer supplies; the rest of the envelope (id, category, v, occurredAt) is filled in. */
 export interface EventFields<T extends EventType> {
