@@ -2,6 +2,7 @@ import { WebSocket } from 'ws';
 import type { Identity } from '../auth/identity.js';
 import { ERROR_CODES } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
+import { atDeadline } from '../lib/deadline.js';
 import type { GatewayPath, ServerMessage } from './protocol.js';
 
 /** A serialized server message. Events are serialized once per publish and shared by every socket. */
@@ -56,8 +57,6 @@ export interface ConnectionOptions {
 
 /** How often a congested socket is re-checked, in case no send callback is left to wake it. */
 const DRAIN_CHECK_MS = 50;
-/** setTimeout's ceiling (about 24.8 days); longer expiries are re-armed in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Wraps a `ws` socket. Backpressure: while `bufferedAmount` is above the limit, frames go to a
@@ -73,7 +72,6 @@ export function createConnection(options: ConnectionOptions): GatewayConnection 
   let alive = true;
   let disposed = false;
   let drainTimer: NodeJS.Timeout | undefined;
-  let expiryTimer: NodeJS.Timeout | undefined;
 
   const open = () => !disposed && ws.readyState === WebSocket.OPEN;
 
@@ -123,17 +121,10 @@ export function createConnection(options: ConnectionOptions): GatewayConnection 
 
   // The token's claims are fixed at connect time, so its expiry ends the session: the client
   // reconnects with a fresh token (and possibly different roles).
-  function armExpiry(): void {
-    const remaining = options.identity.expiresAt - clock.now();
-    if (remaining <= 0) {
-      send(frameOf({ type: 'error', code: 'unauthorized', message: 'The token has expired' }));
-      closeWith(ERROR_CODES.unauthorized.ws, 'unauthorized');
-      return;
-    }
-    expiryTimer = setTimeout(armExpiry, Math.min(remaining, MAX_TIMER_MS));
-    expiryTimer.unref();
-  }
-  armExpiry();
+  const cancelExpiry = atDeadline(clock, options.identity.expiresAt, () => {
+    send(frameOf({ type: 'error', code: 'unauthorized', message: 'The token has expired' }));
+    closeWith(ERROR_CODES.unauthorized.ws, 'unauthorized');
+  });
 
   return {
     id: options.id,
@@ -166,7 +157,7 @@ export function createConnection(options: ConnectionOptions): GatewayConnection 
     dispose() {
       disposed = true;
       clearTimeout(drainTimer);
-      clearTimeout(expiryTimer);
+      cancelExpiry();
       queue.length = 0;
       queuedBytes = 0;
     },

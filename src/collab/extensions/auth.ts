@@ -10,6 +10,7 @@ import {
 import { canWrite, roleIn, type Identity, type Role } from '../../auth/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
+import { atDeadline } from '../../lib/deadline.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { toRefusal } from '../close-codes.js';
@@ -17,11 +18,10 @@ import type { ConnectionRegistry } from '../connection-registry.js';
 import type { CollabContext } from '../context.js';
 import { parseDocumentName } from '../document-name.js';
 
-/** setTimeout's ceiling (~24.8 days); a longer wait is re-armed in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Session {
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the expiry timer (src/lib/deadline.ts). */
+  cancelExpiry: (() => void) | undefined;
   /** Bumped by every token sync, so a slow verification never overrides a newer token. */
   seq: number;
 }
@@ -80,7 +80,7 @@ export function createAuthExtension(deps: {
 
   function forget(connection: Connection<CollabContext>): void {
     const session = sessions.get(connection);
-    if (session?.timer !== undefined) clearTimeout(session.timer);
+    session?.cancelExpiry?.();
     sessions.delete(connection);
     const siblings = bySocket.get(connection.socketId);
     siblings?.delete(connection);
@@ -88,21 +88,18 @@ export function createAuthExtension(deps: {
   }
 
   function armExpiry(connection: Connection<CollabContext>, session: Session): void {
-    if (session.timer !== undefined) clearTimeout(session.timer);
-    session.timer = undefined;
+    session.cancelExpiry?.();
+    session.cancelExpiry = undefined;
     const expiresAt = connection.context.user?.expiresAt;
     if (expiresAt === undefined) return;
-    const remaining = expiresAt - clock.now();
-    if (remaining <= 0) return end(connection, new AppError('unauthorized', 'The token has expired'), 'token expired');
-    session.timer = setTimeout(() => armExpiry(connection, session), Math.min(remaining, MAX_TIMER_MS));
-    session.timer.unref?.();
+    session.cancelExpiry = atDeadline(clock, expiresAt, () => end(connection, new AppError('unauthorized', 'The token has expired'), 'token expired'));
   }
 
   /** The connection's session, created on first sight (`connected`, or a token sync racing it). */
   function track(connection: Connection<CollabContext>): Session {
     let session = sessions.get(connection);
     if (session) return session;
-    sessions.set(connection, (session = { timer: undefined, seq: 0 }));
+    sessions.set(connection, (session = { cancelExpiry: undefined, seq: 0 }));
     let siblings = bySocket.get(connection.socketId);
     if (!siblings) bySocket.set(connection.socketId, (siblings = new Set()));
     siblings.add(connection);
