@@ -18,23 +18,12 @@ import { resolveCursorBlock, type CursorBlocks } from '../src/tracking/collab/cu
 import { applyAwareness, createPresenceState, expire, predict, recordEdit, shouldRecompute } from '../src/tracking/collab/presence-model.js';
 import { DEFAULT_PRESENCE_OPTIONS, type CollisionHit, type PresenceOptions, type Warning } from '../src/tracking/collab/presence-types.js';
 import { concurrentTraceToUpdates, loadConcurrentTrace } from '../tests/helpers/traces.js';
+import { prng } from './lib/prng.js';
 
 export type LogEvent =
   | { kind: 'aware'; at: number; clientId: number; userId: string; canEdit: boolean; state: unknown; blocks: CursorBlocks | null }
   | { kind: 'edit'; at: number; userId: string; blocks: number[]; blockIds?: string[] }
   | { kind: 'tick'; at: number };
-
-/** mulberry32: tiny, seedable, good enough for a simulation. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SimOptions {
   seed: number;

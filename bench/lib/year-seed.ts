@@ -11,6 +11,7 @@ import { createDatabase } from '../../src/db/client.js';
 import { createEvent, type EventType, type StoryloomEvent } from '../../src/events/schema.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { StoredSession, WritingBucketDelta } from '../../src/services/writing/ports.js';
+import { prng } from './prng.js';
 
 export const SEED_PROJECT = 'bench-q';
 export const SEED_WRITERS = 10;
@@ -59,18 +60,6 @@ export interface SeededYear {
   firstDay: string;
   lastDay: string;
   ms: number;
-}
-
-/** mulberry32: small, fast, good enough to spread a benchmark's data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();

@@ -29,7 +29,8 @@ import { TEST_SECRET, connectClient, typeInto, type TestClient } from '../../tes
 import { FULL, fmt, header, writeResult } from '../lib/report.js';
 import { startBenchServer, type BenchServer } from '../lib/server-procs.js';
 import { summarize, type Summary } from '../lib/stats.js';
-import { SEED_CHAPTERS, SEED_PROJECT, prng, seedYear, type SeededYear } from '../lib/year-seed.js';
+import { prng } from '../lib/prng.js';
+import { SEED_CHAPTERS, SEED_PROJECT, seedYear, type SeededYear } from '../lib/year-seed.js';
 
 const TARGET_P99_MS = 50;
 const REQUESTS = FULL ? 1_000 : 200;
