@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createTestDatabase, redisUrl } from './services.js';
 import { TEST_SECRET } from './test-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -59,4 +60,37 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     });
   });
   return { child, port, wsUrl: `ws://127.0.0.1:${port}/collaboration`, httpUrl: `http://127.0.0.1:${port}`, exited, lines };
+}
+
+export interface TwoInstances {
+  a: ServerProcess;
+  b: ServerProcess;
+  /** The test database both share. */
+  db: Awaited<ReturnType<typeof createTestDatabase>>;
+  /** SIGTERMs both, waits for them, drops the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Two server processes on different ports sharing a fresh Postgres database and Redis (needs
+ * both services). Started one after the other: the second one's migration run finds nothing
+ * to do. Compaction is pushed out of the way so tests can count log rows.
+ */
+export async function startTwoInstances(): Promise<TwoInstances> {
+  const db = await createTestDatabase();
+  const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, COMPACT_AFTER_UPDATES: '100000' };
+  const a = await startServerProcess(env);
+  const b = await startServerProcess(env);
+  return {
+    a,
+    b,
+    db,
+    async stop() {
+      for (const s of [a, b]) {
+        s.child.kill('SIGTERM');
+        await s.exited;
+      }
+      await db.drop();
+    },
+  };
 }

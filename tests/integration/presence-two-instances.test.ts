@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { Role } from '../../src/auth/identity.js';
 import { signToken } from '../../src/auth/tokens.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { createTestDatabase, redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
+import { startTwoInstances, type ServerProcess, type TwoInstances } from '../helpers/server-process.js';
+import { serviceAvailable, uniqueName } from '../helpers/services.js';
 import { TEST_SECRET, connectClient, textOf, typeInto, type TestClient } from '../helpers/test-server.js';
 
 const runs = serviceAvailable('postgres') && serviceAvailable('redis');
@@ -38,7 +38,7 @@ function watchConflicts(client: TestClient): ConflictMessage[] {
  * instance they are connected to) and warns its own connections.
  */
 describe.skipIf(!runs)('conflict prediction across two instances', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let servers: TwoInstances | undefined;
   let a: ServerProcess;
   let b: ServerProcess;
   const clients: TestClient[] = [];
@@ -46,19 +46,13 @@ describe.skipIf(!runs)('conflict prediction across two instances', () => {
   const docName = `${project}/chapter-1`;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, COMPACT_AFTER_UPDATES: '100000' };
-    a = await startServerProcess(env);
-    b = await startServerProcess(env);
+    servers = await startTwoInstances();
+    ({ a, b } = servers);
   }, 60_000);
 
   afterAll(async () => {
     for (const c of clients) c.destroy();
-    for (const s of [a, b]) {
-      s?.child.kill('SIGTERM');
-      await s?.exited;
-    }
-    await db?.drop();
+    await servers?.stop();
   });
 
   const connect = async (server: ServerProcess, user: string, role: Role) => {

@@ -1,30 +1,24 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signToken } from '../../src/auth/tokens.js';
-import { createTestDatabase, redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { serviceAvailable, uniqueName } from '../helpers/services.js';
+import { startTwoInstances, type ServerProcess, type TwoInstances } from '../helpers/server-process.js';
 import { TEST_SECRET, connectClient, textOf, typeInto } from '../helpers/test-server.js';
 
 const runs = serviceAvailable('postgres') && serviceAvailable('redis');
 
 /** Two server processes on different ports sharing one Postgres and one Redis. */
 describe.skipIf(!runs)('two instances behind Redis', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let servers: TwoInstances | undefined;
   let a: ServerProcess;
   let b: ServerProcess;
+  let db: TwoInstances['db'];
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, COMPACT_AFTER_UPDATES: '100000' };
-    // Started one after the other: the second one's migration run finds nothing to do.
-    a = await startServerProcess(env);
-    b = await startServerProcess(env);
+    servers = await startTwoInstances();
+    ({ a, b, db } = servers);
   }, 60_000);
   afterAll(async () => {
-    for (const s of [a, b]) {
-      s?.child.kill('SIGTERM');
-      await s?.exited;
-    }
-    await db?.drop();
+    await servers?.stop();
   });
 
   const token = (user: string, name: string) => signToken(TEST_SECRET, { userId: user, name, projects: { saga: 'editor' } });
