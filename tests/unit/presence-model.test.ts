@@ -10,6 +10,7 @@ import {
   predict,
   presenceView,
   recordEdit,
+  recordEdits,
   removeClient,
   shouldRecompute,
 } from '../../src/tracking/collab/presence-model.js';
@@ -179,6 +180,36 @@ describe('presence', () => {
     expect(recordEdit(s, { userId: 'bob', blocks: [3], at: 10_001 }).collisions).toEqual([]);
     expect(recordEdit(s, { userId: 'ann', blocks: [3], at: 5000 }).collisions).toEqual([]);
     expect(recordEdit(s, { userId: 'bob', blocks: [3, 4], at: 9000 }).collisions).toEqual([{ users: ['ann', 'bob'], block: 3, at: 9000 }]);
+  });
+
+  it('recordEdits over a batch equals recordEdit one by one, and never changes the state it was given', () => {
+    const edit = fc.record({
+      userId: fc.constantFrom('ann', 'bob', 'cat'),
+      blocks: fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 3 }),
+      blockKeys: fc.array(fc.constantFrom('1:0', '1:5', '2:9'), { maxLength: 2 }),
+      dt: fc.integer({ min: 0, max: 6_000 }),
+    });
+    const plain = (s: PresenceState) => JSON.stringify([[...s.lastEdits], [...s.blockEdits].map(([b, u]) => [b, [...u]]), [...s.footprints].map(([u, k]) => [u, [...k]])]);
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (raw, split) => {
+        let at = 0;
+        const edits = raw.map((e) => ({ userId: e.userId, blocks: e.blocks, blockKeys: e.blockKeys, at: (at += e.dt) }));
+        let one = createPresenceState();
+        const hits = [];
+        for (const e of edits) {
+          const r = recordEdit(one, e);
+          one = r.state;
+          hits.push(...r.collisions);
+        }
+        // Two batches, so the second starts from a state whose inner maps the first built.
+        const first = recordEdits(createPresenceState(), edits.slice(0, split));
+        const before = plain(first.state);
+        const second = recordEdits(first.state, edits.slice(split));
+        expect(plain(first.state)).toBe(before);
+        expect(plain(second.state)).toBe(plain(one));
+        expect([...first.collisions, ...second.collisions]).toEqual(hits);
+      }),
+    );
   });
 
   it('drops oversized awareness states whole', () => {

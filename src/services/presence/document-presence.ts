@@ -1,12 +1,13 @@
 /**
  * The mutable shell around one document's pure presence state: the latest raw awareness per
- * client (applied only at the recompute tick), the Yjs client id -> user map, and the in-memory
+ * client and the edits since the last tick (both applied only at the recompute tick), the Yjs
+ * client id -> user map, and the in-memory
  * counters the metrics endpoint reads. Nothing here does IO.
  */
 import type * as Y from 'yjs';
 import type { ActivityRow } from '../../tracking/collab/contributions.js';
 import type { CursorBlocks } from '../../tracking/collab/cursor-block.js';
-import { createPresenceState } from '../../tracking/collab/presence-model.js';
+import { createPresenceState, type EditInput } from '../../tracking/collab/presence-model.js';
 import type { CollisionHit, PresenceState, Warning } from '../../tracking/collab/presence-types.js';
 
 /** One client's latest awareness, waiting for the next tick. */
@@ -36,6 +37,8 @@ export interface DocumentPresence {
   state: PresenceState;
   warnings: Warning[];
   pending: Map<number, PendingAwareness>;
+  /** Edits since the last recompute, applied there in one batch (recordEdits). */
+  pendingEdits: EditInput[];
   dirty: boolean;
   lastComputeAt: number | null;
   /** Yjs client id -> user id, learned from connection transactions; for surviving-text shares. */
@@ -71,6 +74,7 @@ export function createDocumentPresence(name: string, projectId: string, document
     state: createPresenceState(),
     warnings: [],
     pending: new Map(),
+    pendingEdits: [],
     dirty: false,
     lastComputeAt: null,
     clientToUser: new Map(),

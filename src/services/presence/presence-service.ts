@@ -15,7 +15,7 @@ import type { GatewayMessage } from '../../gateway/gateway.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { resolveCursorBlock } from '../../tracking/collab/cursor-block.js';
-import { applyAwareness, expire, predict, recordEdit, removeClient, shouldRecompute } from '../../tracking/collab/presence-model.js';
+import { applyAwareness, expire, predict, recordEdits, removeClient, shouldRecompute } from '../../tracking/collab/presence-model.js';
 import { DEFAULT_PRESENCE_OPTIONS, type PresenceOptions, type Warning } from '../../tracking/collab/presence-types.js';
 import { createDocumentPresence, noteActivity, noteCollisions, type DocumentPresence, type PendingAwareness, type RestState } from './document-presence.js';
 import { collaboratorsOf, conflictsOf, metricsOf, type CollaboratorsView, type ConflictView, type DocumentMetricsView } from './presence-views.js';
@@ -68,6 +68,9 @@ export interface PresenceService {
   /** Writes the client ids not yet stored, then forgets every document. */
   close(): Promise<void>;
 }
+
+/** Edits queued for one document before they are applied without waiting for the tick. */
+const MAX_PENDING_EDITS = 4_096;
 
 /** Sightings kept for a retry while the database is down; beyond this the oldest are dropped. */
 const MAX_UNSAVED_SIGHTINGS = 10_000;
@@ -157,6 +160,15 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     }
   }
 
+  /** Applies the edits queued since the last recompute (one copy of the model's maps for all). */
+  function settleEdits(entry: DocumentPresence): void {
+    if (entry.pendingEdits.length === 0) return;
+    const result = recordEdits(entry.state, entry.pendingEdits, options);
+    entry.pendingEdits = [];
+    entry.state = result.state;
+    noteCollisions(entry, result.collisions);
+  }
+
   function applyPending(entry: DocumentPresence, now: number): void {
     const version = entry.lastComputeAt ?? 0;
     for (const [clientId, p] of entry.pending) {
@@ -194,6 +206,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   }
 
   function recompute(entry: DocumentPresence, now: number): void {
+    settleEdits(entry);
     applyPending(entry, now);
     entry.state = expire(entry.state, now, options);
     const result = predict(entry.state, now, entry.warnings, options);
@@ -214,7 +227,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         const idleCheck = entry.state.clients.size > 0 && now - (entry.lastComputeAt ?? 0) >= 30_000;
         if ((entry.dirty || entry.warnings.length > 0 || idleCheck) && shouldRecompute(entry.lastComputeAt, now, minIntervalMs)) recompute(entry, now);
         // Forget REST-only documents nobody has touched for the presence timeout.
-        if (entry.doc === null && entry.state.clients.size === 0 && entry.pending.size === 0 && now - entry.lastTouchedAt > options.presenceTimeoutMs) docs.delete(entry.name);
+        if (entry.doc === null && entry.state.clients.size === 0 && entry.pending.size === 0 && entry.pendingEdits.length === 0 && now - entry.lastTouchedAt > options.presenceTimeoutMs) docs.delete(entry.name);
       } catch (error) {
         logger.error({ err: error, document: entry.name }, 'presence recompute failed');
       }
@@ -223,6 +236,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
 
   const timer = setInterval(tick, deps.tickMs ?? 250);
   timer.unref();
+
+  /** A document for a REST read, with its queued edits applied so the read is current. */
+  function settled(name: string): DocumentPresence | undefined {
+    const entry = docs.get(name);
+    if (entry) settleEdits(entry);
+    return entry;
+  }
 
   function touch(name: string): DocumentPresence | null {
     const entry = entryOf(name);
@@ -264,9 +284,10 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       }
       if (unsaved.length > MAX_UNSAVED_SIGHTINGS) unsaved.splice(0, unsaved.length - MAX_UNSAVED_SIGHTINGS);
       if (blocks.length === 0) return;
-      const result = recordEdit(entry.state, { userId, blocks, at: now, ...(blockKeys ? { blockKeys } : {}) }, options);
-      entry.state = result.state;
-      noteCollisions(entry, result.collisions);
+      // Applied at the next recompute (at most twice a second), off the keystroke's path; the
+      // bound only matters if ticks stopped.
+      entry.pendingEdits.push({ userId, blocks, at: now, ...(blockKeys ? { blockKeys } : {}) });
+      if (entry.pendingEdits.length >= MAX_PENDING_EDITS) settleEdits(entry);
       noteActivity(entry, userId, now);
     },
     restPresence(name, userId, canEdit, state) {
@@ -282,15 +303,15 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       entry.pending.set(clientId, { userId, canEdit, state: raw, at: clock.now(), blocks: cursor ?? null });
     },
     collaborators: (name) => {
-      const entry = docs.get(name);
+      const entry = settled(name);
       return entry ? collaboratorsOf(entry, clock.now()) : null;
     },
     conflicts: (name) => {
-      const entry = docs.get(name);
+      const entry = settled(name);
       return entry ? conflictsOf(entry) : null;
     },
     metrics: (name) => {
-      const entry = docs.get(name);
+      const entry = settled(name);
       return entry ? metricsOf(entry, options) : null;
     },
     tick,
