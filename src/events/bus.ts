@@ -43,10 +43,22 @@ export interface ConsumerSpec {
   /** Member name within the group; default: unique per process. */
   consumer?: string;
   categories: readonly EventCategory[];
-  /** Optional narrower filter; events of other types are acked without calling `handle`. */
+  /** Optional narrower filter; events of other types are acked without calling a handler. */
   types?: readonly EventType[];
   /** Throw to get the event again later; return to ack it. */
   handle(event: StoryloomEvent): Promise<void>;
+  /**
+   * Optional handler for many events at once, for consumers where one call per event is the cost
+   * (one multi-row INSERT instead of one per event). When present, the loop calls it once per read
+   * (and per takeover of a dead member's entries) with every event of it that would reach `handle`
+   * (after parsing, type filtering, dedupe and the `maxDeliveries` check, exactly as for `handle`),
+   * in stream order per category; returning acks them all. If it throws, the loop hands each event
+   * of that batch to `handle` instead, so retry, backoff and dead-lettering stay per event and one
+   * poison event cannot hold back its neighbours. `handle` may then see events the failed call had
+   * already applied in part: both must be idempotent, as delivery is at least once anyway. Retries
+   * of an event whose `handle` threw go through `handle` again.
+   */
+  handleBatch?(events: StoryloomEvent[]): Promise<void>;
   /** Deliveries before an event goes to the dead-letter stream; default 5. */
   maxDeliveries?: number;
   /**

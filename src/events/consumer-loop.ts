@@ -109,7 +109,12 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
     logger.warn({ category: delivery.category, streamId: delivery.streamId, deliveries: delivery.deliveries, reason }, 'event dead-lettered');
   };
 
-  const handleOne = async (delivery: Delivery) => {
+  /**
+   * Parses a delivery and settles what needs no handler: returns the event to handle, or
+   * undefined once the entry is dead-lettered or queued for acknowledgement. Shared by the
+   * per-event and the batch path, so both park and skip exactly the same entries.
+   */
+  const screen = async (delivery: Delivery): Promise<StoryloomEvent | undefined> => {
     let event: StoryloomEvent;
     try {
       if (delivery.event !== undefined) event = delivery.event;
@@ -118,15 +123,30 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
     } catch (error) {
       // Retrying cannot fix a malformed entry: park it at once.
       await deadLetter(delivery, `invalid event: ${errorMessage(error)}`);
-      return;
+      return undefined;
     }
     if (delivery.deliveries > maxDeliveries) {
       // Taken over from members that died while handling it, more often than allowed: a poison
       // event that crashes its consumer must not crash every member in turn forever.
       await deadLetter(delivery, `delivered ${delivery.deliveries} times without an acknowledgement`);
-      return;
+      return undefined;
     }
-    if ((types && !types.has(event.type)) || seen.has(event.id)) {
+    if (types && !types.has(event.type)) {
+      acks.push(delivery);
+      return undefined;
+    }
+    return event;
+  };
+
+  const handled = (delivery: Delivery, event: StoryloomEvent) => {
+    seen.add(event.id);
+    metrics.consumed(delivery.category, spec.group);
+    acks.push(delivery);
+  };
+
+  /** `handle` for one screened event; a failure schedules a retry with backoff or dead-letters it. */
+  const handleEvent = async (delivery: Delivery, event: StoryloomEvent) => {
+    if (seen.has(event.id)) {
       acks.push(delivery);
       return;
     }
@@ -146,18 +166,70 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
     }
     // After abandonment another member may own the entry: acknowledging it would hide that member's work.
     if (abandoned) return;
-    seen.add(event.id);
-    metrics.consumed(delivery.category, spec.group);
-    acks.push(delivery);
+    handled(delivery, event);
   };
 
-  const processAll = async (deliveries: Delivery[]) => {
+  /** Handles the deliveries one by one; false once the member was abandoned. */
+  const handleEach = async (deliveries: Delivery[]): Promise<boolean> => {
     for (const delivery of deliveries) {
       // Once abandoned, the member is gone: no handler may start after stop() returned.
-      if (abandoned) return;
-      await handleOne(delivery);
+      if (abandoned) return false;
+      const event = await screen(delivery);
+      if (event !== undefined) await handleEvent(delivery, event);
     }
-    await flushAcks();
+    return true;
+  };
+
+  /**
+   * Handles the deliveries with one `handleBatch` call, falling back to `handle` per event when it
+   * throws; false once the member was abandoned.
+   */
+  const handleAtOnce = async (deliveries: Delivery[], handleBatch: (events: StoryloomEvent[]) => Promise<void>): Promise<boolean> => {
+    const batch: { delivery: Delivery; event: StoryloomEvent; repeat: boolean }[] = [];
+    const ids = new Set<string>();
+    for (const delivery of deliveries) {
+      if (abandoned) return false;
+      const event = await screen(delivery);
+      if (event === undefined) continue;
+      if (seen.has(event.id)) {
+        acks.push(delivery);
+        continue;
+      }
+      // The same event twice in one read (a producer's retry): the handler gets it once, as it
+      // would one event at a time, where the first copy's success makes the second a repeat.
+      batch.push({ delivery, event, repeat: ids.has(event.id) });
+      ids.add(event.id);
+    }
+    if (batch.length === 0) return true;
+    if (abandoned) return false;
+    try {
+      await handleBatch(batch.filter((b) => !b.repeat).map((b) => b.event));
+    } catch (error) {
+      // Per event, a poison event fails alone and gets its own retries and dead letter; the
+      // handler's failure metric and log come from those calls, as without a batch handler.
+      logger.debug({ err: error, events: ids.size }, 'batch handler failed; handling its events one at a time');
+      for (const { delivery, event } of batch) {
+        if (abandoned) return false;
+        await handleEvent(delivery, event);
+      }
+      return true;
+    }
+    if (abandoned) return false;
+    for (const { delivery, event, repeat } of batch) {
+      if (repeat) acks.push(delivery);
+      else handled(delivery, event);
+    }
+    return true;
+  };
+
+  /**
+   * Handles what a read or a takeover returned, in one batch when the consumer has a batch
+   * handler. Retries go one by one (`batch` false): their event already failed alone in `handle`.
+   */
+  const processAll = async (deliveries: Delivery[], batch: boolean) => {
+    const finished = batch && spec.handleBatch ? await handleAtOnce(deliveries, spec.handleBatch) : await handleEach(deliveries);
+    // Once abandoned, stop() acknowledges what finished.
+    if (finished) await flushAcks();
   };
 
   const runDueRetries = async () => {
@@ -166,7 +238,7 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
       if (retry.due > now || stopping) continue;
       retries.delete(key);
       const delivery = await source.retry(retry, Math.floor(retry.delayMs / 2), retry.deliveries + 1);
-      if (delivery) await processAll([delivery]);
+      if (delivery) await processAll([delivery], false);
     }
   };
 
@@ -203,12 +275,12 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
           const claimed = await source.claimIdle(tuning.claimIdleMs, tuning.batchSize);
           // A full batch means more may be waiting: claim again right after this one.
           nextClaimAt = claimed.length >= tuning.batchSize ? 0 : Date.now() + Math.max(50, tuning.claimIdleMs / 2);
-          await processAll(claimed);
+          await processAll(claimed, true);
         }
         await runDueRetries();
         if (stopping) break;
         const wait = Math.max(0, Math.min(tuning.blockMs, nextClaimAt - Date.now(), nextRetryDue() - Date.now()));
-        await processAll(await source.read(tuning.batchSize, wait));
+        await processAll(await source.read(tuning.batchSize, wait), true);
         failures = 0;
       } catch (error) {
         if (stopping) break;

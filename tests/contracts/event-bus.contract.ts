@@ -50,6 +50,34 @@ export function eventBusContract(name: string, open: () => Promise<OpenedBus>): 
       const seen: StoryloomEvent[] = [];
       return { seen, handle: async (event: StoryloomEvent) => void seen.push(event) };
     };
+    /**
+     * A batch handler whose first call waits until `release()`. Given the opener event alone (see
+     * publishBehind), everything published while it waits is in the stream at the next read, so it
+     * arrives as one batch on both buses. `fail` decides which calls throw.
+     */
+    const batchRecorder = (fail: (events: StoryloomEvent[]) => boolean = () => false) => {
+      const calls: StoryloomEvent[][] = [];
+      const succeeded: StoryloomEvent[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handleBatch = async (events: StoryloomEvent[]) => {
+        calls.push(events);
+        if (calls.length === 1) await gate;
+        if (fail(events)) throw new Error('batch insert failed');
+        succeeded.push(...events);
+      };
+      return { calls, succeeded, release: () => release(), handleBatch };
+    };
+    /** Publishes `opener`, then `events` while the opener's batch is held, then lets the consumer go on. */
+    const publishBehind = async (recorder: ReturnType<typeof batchRecorder>, opener: StoryloomEvent, events: StoryloomEvent[]) => {
+      await bus().publish(opener);
+      await vi.waitFor(() => expect(recorder.calls).toHaveLength(1), WAIT);
+      for (const event of events) await bus().publish(event);
+      await bus().flush();
+      recorder.release();
+    };
+    const ids = (events: StoryloomEvent[]) => events.map((e) => e.id);
+    const pendingOf = async (category: EventCategory, group: string) => (await bus().info(category)).groups.find((g) => g.name === group)?.pending;
     const expectAppError = async (promise: Promise<unknown>, code: string) => {
       const error = await promise.then(
         () => undefined,
@@ -199,6 +227,74 @@ export function eventBusContract(name: string, open: () => Promise<OpenedBus>): 
       const [dead] = await bus().readDeadLetters!(category, 1);
       expect(dead).toMatchObject({ category, group, deliveries: 3, reason: 'step handler is broken' });
       expect(JSON.parse(dead!.data).id).toBe(event.id);
+    });
+
+    it('hands a read to handleBatch in one call, each event once and in order', async () => {
+      const recorder = batchRecorder();
+      const single = collector();
+      const group = uniqueName('g');
+      await subscribe({ group, handle: single.handle, handleBatch: recorder.handleBatch });
+      const opener = wordsWritten(1);
+      const events = Array.from({ length: 12 }, (_, i) => wordsWritten(i + 2));
+      // A producer's retry within the batch: handled once, as without a batch handler.
+      await publishBehind(recorder, opener, [...events.slice(0, 6), events[3]!, ...events.slice(6)]);
+      await vi.waitFor(() => expect(recorder.succeeded).toHaveLength(1 + events.length), WAIT);
+      expect(recorder.calls.map((c) => c.length)).toEqual([1, events.length]);
+      expect(ids(recorder.succeeded)).toEqual(ids([opener, ...events]));
+      expect(recorder.succeeded[1]).toEqual(events[0]);
+      await vi.waitFor(async () => expect(await pendingOf('writing', group)).toBe(0), WAIT);
+      expect(single.seen).toEqual([]);
+    });
+
+    it('hands every event of a failed batch to handle, and acknowledges them', async () => {
+      const opener = wordsWritten(1);
+      const events = Array.from({ length: 8 }, (_, i) => wordsWritten(i + 2));
+      const recorder = batchRecorder((batch) => batch.some((e) => e.id !== opener.id));
+      const single = collector();
+      const group = uniqueName('g');
+      await subscribe({ group, handle: single.handle, handleBatch: recorder.handleBatch });
+      await publishBehind(recorder, opener, events);
+      await vi.waitFor(() => expect(single.seen).toHaveLength(events.length), WAIT);
+      await vi.waitFor(async () => expect(await pendingOf('writing', group)).toBe(0), WAIT);
+      expect(recorder.calls.map((c) => c.length)).toEqual([1, events.length]);
+      expect(ids(recorder.succeeded)).toEqual([opener.id]);
+      expect(ids(single.seen)).toEqual(ids(events));
+    });
+
+    it('dead-letters a poison event of a failed batch and handles the rest of the batch', async () => {
+      const category: EventCategory = 'automation';
+      const before = (await bus().info(category)).deadLetters;
+      const stepFailed = (runId: string) =>
+        createEvent('automation.step_failed', { actor: 'system', payload: { runId, workflowId: 'w1', step: 'upload', error: 'timeout' } });
+      const opener = stepFailed('r0');
+      const poison = stepFailed('r-poison');
+      const events = [stepFailed('r1'), stepFailed('r2'), poison, stepFailed('r3'), stepFailed('r4')];
+      const recorder = batchRecorder((batch) => batch.some((e) => e.id === poison.id));
+      const handled: string[] = [];
+      let poisonCalls = 0;
+      const group = uniqueName('g');
+      await subscribe({
+        group,
+        categories: [category],
+        maxDeliveries: 3,
+        handleBatch: recorder.handleBatch,
+        handle: async (event) => {
+          if (event.id === poison.id) {
+            poisonCalls++;
+            throw new Error('archive rejects this event');
+          }
+          handled.push(event.id);
+        },
+      });
+      await publishBehind(recorder, opener, events);
+      await vi.waitFor(async () => expect((await bus().info(category)).deadLetters).toBe(before + 1), WAIT);
+      await vi.waitFor(async () => expect(await pendingOf(category, group)).toBe(0), WAIT);
+      expect(handled).toEqual(ids(events.filter((e) => e !== poison)));
+      expect(poisonCalls).toBe(3);
+      expect(recorder.calls.map((c) => c.length)).toEqual([1, events.length]);
+      const [dead] = await bus().readDeadLetters!(category, 1);
+      expect(dead).toMatchObject({ category, group, deliveries: 3, reason: 'archive rejects this event' });
+      expect(JSON.parse(dead!.data).id).toBe(poison.id);
     });
 
     it('reports length, last id, groups with pending and lag in info()', async () => {
