@@ -36,7 +36,10 @@ const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts in these ticks on
 export async function startBenchServer(kind: ServerKind, options: { dataDir?: string; inspectPort?: number } = {}): Promise<BenchServer> {
   const t0 = performance.now();
   // For bench/lib/inspector.ts collectGarbage (the idle scenario's memory per connection).
-  const inspect: Record<string, string> = options.inspectPort ? { NODE_OPTIONS: `--inspect=127.0.0.1:${options.inspectPort}` } : {};
+  // BENCH_SERVER_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the servers
+  // under test without touching the load generator.
+  const nodeOptions = [options.inspectPort ? `--inspect=127.0.0.1:${options.inspectPort}` : '', process.env.BENCH_SERVER_NODE_OPTIONS ?? ''].join(' ').trim();
+  const inspect: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
   if (kind === 'storyloom') {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'storyloom-bench-')));
     const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect });

@@ -32,6 +32,21 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
    */
   const known = new Set<string>();
 
+  /**
+   * The keystroke path's statement (one row: group commit rarely finds a second update waiting),
+   * built once. Building it with drizzle per append cost ~0.2 ms of event-loop time per edit.
+   */
+  const appendOne = db
+    .insert(documentUpdates)
+    .values({
+      documentName: sql.placeholder('documentName'),
+      update: sql.placeholder('update'),
+      userId: sql.placeholder('userId'),
+      receivedAt: sql.placeholder('receivedAt'),
+    })
+    .returning({ seq: documentUpdates.seq })
+    .prepare('storyloom_append_update');
+
   async function load(documentName: string): Promise<StoredDocument> {
     // One snapshot of the database for both reads: otherwise a compaction committing between
     // them could hand out the old snapshot without the log rows it just folded and deleted.
@@ -65,6 +80,12 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
 
   async function appendUpdates(records: UpdateRecord[]): Promise<number[]> {
     if (records.length === 0) return [];
+    if (records.length === 1 && known.has(records[0]!.documentName)) {
+      const r = records[0]!;
+      const [row] = await appendOne.execute({ documentName: r.documentName, update: r.update, userId: r.userId, receivedAt: new Date(r.receivedAt) });
+      if (row === undefined) throw new Error('appendUpdates inserted no row');
+      return [row.seq];
+    }
     // Sorted so concurrent transactions creating the same new documents take the unique-index
     // locks in the same order and cannot deadlock each other.
     const names = [...new Set(records.map((r) => r.documentName))].sort();
