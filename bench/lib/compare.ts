@@ -27,9 +27,17 @@ export async function runOnBoth(spec: LoadSpec, log: (line: string) => void = co
 
 export function summarizeRun(r: LoadResult, log: (line: string) => void): void {
   log(
-    `  ${r.server}: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, delivery ${(r.deliveryRatio * 100).toFixed(3)} %, ` +
+    `  ${r.server}: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms (after warm-up ${r.steadyLatencyMs.p99.toFixed(1)} ms), delivery ${(r.deliveryRatio * 100).toFixed(3)} %, ` +
       `converged ${r.docsConverged}/${r.docsConverged + r.docsDiverged}, server cpu ${r.serverUsage.cpuPercent.toFixed(0)} %, generator cpu ${r.generatorCpuPercent.toFixed(0)} %`,
   );
+}
+
+/** Latency without the warm-up seconds, when the scenario has them (the figure the targets use). */
+function steadyRows(p: Pair): Row[] {
+  const warm = p.storyloom.spec.warmupSeconds ?? 0;
+  if (warm <= 0) return [];
+  const row = (q: 'p50' | 'p99' | 'max'): Row => ({ label: `delivery latency ${q} after the first ${warm} s (ms)`, storyloom: p.storyloom.steadyLatencyMs[q], bare: p.bare.steadyLatencyMs[q], digits: 1 });
+  return [row('p50'), row('p99'), row('max')];
 }
 
 /** The rows every load scenario reports. */
@@ -43,6 +51,7 @@ export function loadRows(p: Pair): Row[] {
     row('delivery latency p95 (ms)', (r) => r.latencyMs.p95),
     row('delivery latency p99 (ms)', (r) => r.latencyMs.p99),
     row('delivery latency max (ms)', (r) => r.latencyMs.max),
+    ...steadyRows(p),
     row('delivery ratio (%)', (r) => r.deliveryRatio * 100, 3),
     { ...row('documents converged', (r) => r.docsConverged, 0), ratio: `${s.docsDiverged + b.docsDiverged === 0 ? 'all' : 'NOT all'} of ${s.docsConverged + s.docsDiverged}` },
     row('server CPU, mean (% of a core)', (r) => r.serverUsage.cpuPercent, 0),

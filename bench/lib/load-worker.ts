@@ -19,17 +19,18 @@ export interface ClientSpec {
 
 export type ParentMessage =
   | { type: 'connect'; url: string; clients: ClientSpec[]; secret: string; concurrency: number; timeoutMs: number; lifetimeMs: number }
-  | { type: 'go'; until: number; editsPerSecond: number; caretHz: number }
+  | { type: 'go'; until: number; steadyFrom: number; editsPerSecond: number; caretHz: number }
   | { type: 'collect' }
   | { type: 'close' };
 
 export type WorkerMessage =
   | { type: 'connected'; synced: number; failed: number; ms: number; errors: string[] }
   | { type: 'progress'; sent: number }
-  | { type: 'report'; writers: WriterReport[]; latency: HistogramData; cpu: { userMs: number; systemMs: number; wallMs: number } }
+  | { type: 'report'; writers: WriterReport[]; latency: HistogramData; steadyLatency: HistogramData; cpu: { userMs: number; systemMs: number; wallMs: number } }
   | { type: 'error'; message: string };
 
 const latency = createHistogram();
+const steady = { from: Infinity, latency: createHistogram() };
 const writers: Writer[] = [];
 let cpuMark = { usage: process.cpuUsage(), at: performance.now() };
 
@@ -49,7 +50,7 @@ async function connect(message: Extract<ParentMessage, { type: 'connect' }>): Pr
     while (next < message.clients.length) {
       const spec = message.clients[next++]!;
       const token = await signToken(message.secret, { userId: spec.userId, name: spec.userId, projects: { bench: 'editor' } });
-      const writer = createWriter({ url: message.url, document: spec.document, token, name: spec.userId, latency });
+      const writer = createWriter({ url: message.url, document: spec.document, token, name: spec.userId, latency, steady });
       writers.push(writer);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -72,6 +73,7 @@ async function connect(message: Extract<ParentMessage, { type: 'connect' }>): Pr
 
 function go(message: Extract<ParentMessage, { type: 'go' }>): void {
   cpuMark = { usage: process.cpuUsage(), at: performance.now() };
+  steady.from = message.steadyFrom;
   for (const writer of writers) writer.start(message);
   const progress = setInterval(() => {
     send({ type: 'progress', sent: writers.reduce((n, w) => n + w.sent, 0) });
@@ -87,6 +89,7 @@ function collect(): void {
     type: 'report',
     writers: writers.map((w) => w.report()),
     latency: latency.data(),
+    steadyLatency: steady.latency.data(),
     cpu: { userMs: usage.user / 1000, systemMs: usage.system / 1000, wallMs },
   });
 }

@@ -29,8 +29,9 @@ export interface LoadSpec {
   workers: number;
   drainMs: number;
   /**
-   * Seconds at the start of the typing window left out of the server's CPU/RSS figures (the
-   * tail of the connect burst: Storyloom still archives join events and starts sessions then).
+   * Seconds at the start of the typing window left out of the server's CPU/RSS figures and of
+   * `steadyLatencyMs` (the tail of the connect burst: Storyloom still archives join events and
+   * starts a writing session per writer then; both servers' JITs are still warming up).
    */
   warmupSeconds?: number;
   /** Handshakes in flight per worker (default 50). */
@@ -49,6 +50,8 @@ export interface LoadResult {
   deliveries: number;
   deliveryRatio: number;
   latencyMs: Summary;
+  /** Latency of edits sent after `warmupSeconds` (all of them without a warm-up). */
+  steadyLatencyMs: Summary;
   docsConverged: number;
   docsDiverged: number;
   disconnects: number;
@@ -130,7 +133,8 @@ export async function runLoad(server: BenchServer, spec: LoadSpec, log: (line: s
     const warm = Math.min(spec.warmupSeconds ?? 0, spec.seconds - 1);
     let window = warm > 0 ? undefined : sampler.mark();
     const until = Date.now() + spec.seconds * 1000;
-    workers.forEach((w) => post(w, { type: 'go', until, editsPerSecond: spec.editsPerSecond, caretHz: spec.caretHz }));
+    const steadyFrom = until - (spec.seconds - warm) * 1000;
+    workers.forEach((w) => post(w, { type: 'go', until, steadyFrom, editsPerSecond: spec.editsPerSecond, caretHz: spec.caretHz }));
     for (let s = 1; s <= spec.seconds; s++) {
       await sleep(Math.max(0, until - (spec.seconds - s) * 1000 - Date.now()));
       if (s === warm) window = sampler.mark();
@@ -144,6 +148,7 @@ export async function runLoad(server: BenchServer, spec: LoadSpec, log: (line: s
     const reports = await Promise.all(workers.map((w) => w.next('report', 60_000)));
     const result = evaluate(reports.flatMap((r) => r.writers));
     const latency = summarizeHistogram(mergeHistograms(reports.map((r) => r.latency)));
+    const steadyLatency = summarizeHistogram(mergeHistograms(reports.map((r) => r.steadyLatency)));
     const cpu = reports.map((r) => ((r.cpu.userMs + r.cpu.systemMs) / r.cpu.wallMs) * 100);
     return {
       server: server.kind,
@@ -153,6 +158,7 @@ export async function runLoad(server: BenchServer, spec: LoadSpec, log: (line: s
       connectMs,
       ...result,
       latencyMs: latency,
+      steadyLatencyMs: steadyLatency,
       serverUsage,
       serverRssBeforeConnectMb: rssBefore / 2 ** 20,
       serverRssAfterConnectMb: serverUsage.rssStartMb,

@@ -28,6 +28,11 @@ export interface WriterOptions {
   name: string;
   /** Records this client's receive latencies (shared by the worker's clients). */
   latency: Histogram;
+  /**
+   * The same for edits sent at or after `from` (epoch ms, set when typing starts): the steady
+   * state, without the first seconds in which both servers warm up (JIT, session starts).
+   */
+  steady: { from: number; latency: Histogram };
 }
 
 export interface MarkerEntry {
@@ -84,7 +89,9 @@ export function createWriter(options: WriterOptions): Writer {
       // Every seq in (last, s] arrived with this update; the window holds their send times.
       for (let seq = last + 1; seq <= entry.s; seq++) {
         const t = entry.t[entry.t.length - 1 - (entry.s - seq)];
-        if (t !== undefined) options.latency.record(at - t);
+        if (t === undefined) continue;
+        options.latency.record(at - t);
+        if (t >= options.steady.from) options.steady.latency.record(at - t);
       }
       received.set(sender, entry.s);
     }

@@ -16,12 +16,13 @@ export async function manyDocs(): Promise<string> {
     seconds: FULL ? 60 : 15,
     workers: WORKERS,
     drainMs: 3_000,
+    warmupSeconds: FULL ? 5 : 3,
   };
   const pair = await runOnBoth(spec);
   await writeResult('many-docs', pair);
   return [
     header(),
-    `Load: ${spec.docs} documents × ${spec.writersPerDoc} writers × ${spec.editsPerSecond} edits/s for ${spec.seconds} s (carets move with each edit), then ${spec.drainMs / 1000} s to drain.`,
+    `Load: ${spec.docs} documents × ${spec.writersPerDoc} writers × ${spec.editsPerSecond} edits/s for ${spec.seconds} s (carets move with each edit), then ${spec.drainMs / 1000} s to drain. Server CPU and the latencies "after the first ${spec.warmupSeconds} s" leave out edits sent in the first ${spec.warmupSeconds} s (connect burst, session starts, JIT warm-up, for both servers).`,
     '',
     table(loadRows(pair)),
   ].join('\n');
