@@ -241,13 +241,24 @@ export function createPersistenceExtension(deps: {
       }
     },
 
-    async beforeUnloadDocument({ documentName }) {
+    async beforeUnloadDocument({ documentName, document, instance }) {
       const state = docs.get(documentName);
       if (!state) return;
       await Promise.allSettled([...state.inflight]);
       if (state.unlogged.length > 0 || state.retryTimer) {
         // Throwing keeps the document in memory: its changes are not all stored yet.
         throw new Error(`document ${documentName} has unstored changes`);
+      }
+      // The last-leave compaction can be skipped: when the debounced store happens to run just
+      // before the last writer's close arrives, it still counts that writer, and Hocuspocus then
+      // unloads without another store. Fold what is left here, so a closed document's log is empty.
+      if (state.pending.length === 0) return;
+      try {
+        await compact(document, documentName);
+      } catch (error) {
+        logger.warn({ err: error, document: documentName }, 'snapshot before unload failed; retrying with backoff');
+        scheduleRetry(instance, document as Y.Doc & { name: string }, documentName);
+        throw error;
       }
     },
 
