@@ -58,7 +58,8 @@ export function mergeHistograms(parts: HistogramData[]): HistogramData {
   let max = 0;
   for (const part of parts) {
     for (const [i, n] of part.buckets) counts.set(i, (counts.get(i) ?? 0) + n);
-    overflow.push(...part.overflow);
+    // A loop, not push(...): a saturated run can leave more samples past 5 s than a call's arguments.
+    for (const ms of part.overflow) overflow.push(ms);
     count += part.count;
     sum += part.sum;
     max = Math.max(max, part.max);
