@@ -50,29 +50,22 @@ describe('collaboration re-authentication (onTokenSync) and token expiry', () =>
     await eventually(() => expect(textOf(bob.ydoc)).toBe('Still writing after the first token expired.'));
   });
 
-  it('closes the connection with 4401 when the refreshed token is forged', async () => {
-    const doc = `novel/${uniqueName('forged')}`;
+  // A refused refresh ends the connection with the refusal's close code, whatever was wrong.
+  it.each([
+    {
+      why: 'is forged',
+      slug: 'forged',
+      token: () => signToken('not-the-server-secret-0123456789abcdef', { userId: 'alice', name: 'alice', projects: { novel: 'owner' } }),
+      closed: { code: 4401, reason: 'unauthorized' },
+    },
+    { why: 'is for another user', slug: 'other-user', token: () => t.token('mallory', { novel: 'owner' }), closed: { code: 4401, reason: 'unauthorized' } },
+    { why: 'has no role in the project', slug: 'no-role', token: () => t.token('alice', { other: 'owner' }), closed: { code: 4403, reason: 'forbidden' } },
+  ])('closes the connection with $closed.code when the refreshed token $why', async ({ slug, token, closed }) => {
+    const doc = `novel/${uniqueName(slug)}`;
     const alice = open(doc, await t.token('alice', { novel: 'editor' }));
     await alice.synced;
-    const forged = await signToken('not-the-server-secret-0123456789abcdef', { userId: 'alice', name: 'alice', projects: { novel: 'owner' } });
-    await refresh(alice, forged);
-    expect(await alice.closed).toEqual({ code: 4401, reason: 'unauthorized' });
-  });
-
-  it('closes the connection with 4401 when the refreshed token is for another user', async () => {
-    const doc = `novel/${uniqueName('other-user')}`;
-    const alice = open(doc, await t.token('alice', { novel: 'editor' }));
-    await alice.synced;
-    await refresh(alice, await t.token('mallory', { novel: 'owner' }));
-    expect(await alice.closed).toEqual({ code: 4401, reason: 'unauthorized' });
-  });
-
-  it('closes the connection with 4403 when the refreshed token has no role in the project', async () => {
-    const doc = `novel/${uniqueName('no-role')}`;
-    const alice = open(doc, await t.token('alice', { novel: 'editor' }));
-    await alice.synced;
-    await refresh(alice, await t.token('alice', { other: 'owner' }));
-    expect(await alice.closed).toEqual({ code: 4403, reason: 'forbidden' });
+    await refresh(alice, await token());
+    expect(await alice.closed).toEqual(closed);
   });
 
   it('switches a connection to read-only when the refreshed token demotes the user', async () => {
