@@ -183,6 +183,23 @@ export function createClient(options: ClientOptions): StoryloomClient {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
+  /**
+   * A project's `project:` channel on /ws/analytics, passing on only what `pick` recognises. The
+   * project id is checked before anything is sent, so a bad one throws at the call.
+   */
+  function projectStream<T>(projectId: string, pick: (data: unknown) => T | null, listener: (value: T) => void, opts?: SubscribeOptions): Subscription {
+    const channel = `project:${checkProjectId(projectId)}`;
+    return subscribe(
+      'analytics',
+      async () => channel,
+      (data) => {
+        const value = pick(data);
+        if (value !== null) listener(value);
+      },
+      opts,
+    );
+  }
+
   return {
     ready,
     identity: () => tokens.identity(),
@@ -227,30 +244,12 @@ export function createClient(options: ClientOptions): StoryloomClient {
         ),
     },
     writing: {
-      subscribe(projectId, listener, opts) {
-        const channel = `project:${checkProjectId(projectId)}`;
-        return subscribe(
-          'analytics',
-          async () => channel,
-          (data) => {
-            const event = asEvent(data);
-            if (isWritingEvent(event)) listener(event);
-          },
-          opts,
-        );
-      },
-      onMetrics(projectId, listener, opts) {
-        const channel = `project:${checkProjectId(projectId)}`;
-        return subscribe(
-          'analytics',
-          async () => channel,
-          (data) => {
-            const metrics = asWritingMetrics(data);
-            if (metrics) listener(metrics);
-          },
-          opts,
-        );
-      },
+      subscribe: (projectId, listener, opts) =>
+        projectStream(projectId, (data) => {
+          const event = asEvent(data);
+          return isWritingEvent(event) ? event : null;
+        }, listener, opts),
+      onMetrics: (projectId, listener, opts) => projectStream(projectId, asWritingMetrics, listener, opts),
       start: (projectId, documentId) => api.startWritingSession({ projectId, ...(documentId ? { documentId } : {}) }),
       get: (id) => api.getWritingSession(id),
       end: (id) => api.endWritingSession(id),
