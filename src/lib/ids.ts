@@ -28,3 +28,15 @@ export function uuidv7(nowMs: number = Date.now()): string {
 }
 
 export { randomUUID };
+
+/**
+ * Project, document and user ids (fixed contract): 1-64 characters of A-Z a-z 0-9 _ -.
+ * The one definition; route schemas, document names, channel names and tokens all use it.
+ */
+export const RESOURCE_ID_SOURCE = '[A-Za-z0-9_-]{1,64}';
+export const RESOURCE_ID_PATTERN = new RegExp(`^${RESOURCE_ID_SOURCE}$`);
+export const RESOURCE_ID_MESSAGE = 'expected 1-64 characters of A-Z a-z 0-9 _ -';
+
+export function isResourceId(value: unknown): value is string {
+  return typeof value === 'string' && RESOURCE_ID_PATTERN.test(value);
+}
