@@ -5,7 +5,7 @@
  * Signs with AUTH_SECRET, or else with the development secret the server keeps in DATA_DIR.
  */
 import { parseArgs } from 'node:util';
-import { ROLES, type Role } from '../src/auth/identity.js';
+import { ROLES, type Role } from '../src/lib/identity.js';
 import { resolveAuthSecret } from '../src/auth/secret.js';
 import { signToken } from '../src/auth/tokens.js';
 

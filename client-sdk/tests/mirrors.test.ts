@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // The SDK copies these tables; the server is the source of truth.
-import { ROLES as SERVER_ROLES } from '../../src/auth/identity.js';
+import { ROLES as SERVER_ROLES } from '../../src/lib/identity.js';
 import { EVENT_CATEGORIES as SERVER_CATEGORIES, EVENT_TYPES as SERVER_TYPES } from '../../src/events/schema.js';
 import { RESOURCE_ID_PATTERN as SERVER_ID } from '../../src/gateway/protocol.js';
 import { EVENT_CATEGORIES, EVENT_TYPES, RESOURCE_ID_PATTERN, ROLES, backoffDelay, errorFromClose } from '../src/index.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // The server side of the contract, to compare against (the SDK itself imports nothing from it).
-import { defaultColor as serverDefaultColor } from '../../src/auth/identity.js';
+import { defaultColor as serverDefaultColor } from '../../src/lib/identity.js';
 import { createTokenVerifier, signToken } from '../../src/auth/tokens.js';
 import { StoryloomError, createTokenSource, decodeToken, defaultColor, refreshDelay } from '../src/index.js';
 import { createManualTime } from './helpers/manual-time.js';

@@ -1,7 +1,7 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
-import { ROLES, defaultColor, type Identity, type Role } from './identity.js';
+import { ROLES, defaultColor, type Identity, type Role } from '../lib/identity.js';
 
 const claimsSchema = z.object({
   sub: z.string().min(1).max(256),

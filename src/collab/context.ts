@@ -1,4 +1,4 @@
-import type { Identity, Role } from '../auth/identity.js';
+import type { Identity, Role } from '../lib/identity.js';
 
 /** A handle on one client WebSocket, so the server can end a whole socket (e.g. revoked access). */
 export interface SocketHandle {

@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import type { Identity } from '../auth/identity.js';
+import type { Identity } from '../lib/identity.js';
 import { ERROR_CODES } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import { atDeadline } from '../lib/deadline.js';

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Identity } from '../auth/identity.js';
+import type { Identity } from '../lib/identity.js';
 import { tokenFromRequest } from '../auth/request-token.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { systemClock, type Clock } from '../lib/clock.js';

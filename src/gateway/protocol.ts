@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleIn, type Identity } from '../auth/identity.js';
+import { roleIn, type Identity } from '../lib/identity.js';
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js';
 
 /**

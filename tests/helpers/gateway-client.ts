@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
-import type { Role } from '../../src/auth/identity.js';
+import type { Role } from '../../src/lib/identity.js';
 import { createTokenVerifier, signToken } from '../../src/auth/tokens.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/gateway/gateway.js';
 import type { ServerMessage } from '../../src/gateway/protocol.js';

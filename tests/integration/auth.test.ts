@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { beforeHandleAwarenessPayload } from '@hocuspocus/server';
-import { ROLES, type Identity } from '../../src/auth/identity.js';
+import { ROLES, type Identity } from '../../src/lib/identity.js';
 import type { CollabContext } from '../../src/collab/context.js';
 import { createAwarenessIdentityExtension } from '../../src/collab/extensions/awareness-identity.js';
 import { TEST_SECRET, connectClient, startTestServer, textOf, typeInto, type TestServer } from '../helpers/test-server.js';

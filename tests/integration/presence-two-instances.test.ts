@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import type { Role } from '../../src/auth/identity.js';
+import type { Role } from '../../src/lib/identity.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { startTwoInstances, type ServerProcess, type TwoInstances } from '../helpers/server-process.js';
 import { serviceAvailable, uniqueName } from '../helpers/services.js';

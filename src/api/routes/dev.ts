@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { defaultColor } from '../../auth/identity.js';
+import { defaultColor } from '../../lib/identity.js';
 import { signToken } from '../../auth/tokens.js';
 import type { Clock } from '../../lib/clock.js';
 import type { ApiApp } from '../context.js';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { roleIn } from '../../auth/identity.js';
+import { roleIn } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import type { EventArchive } from '../../db/event-archive.js';
 import type { EventBus } from '../../events/bus.js';

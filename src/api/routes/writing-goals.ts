@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { roleIn, type Identity } from '../../auth/identity.js';
+import { roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { canonicalTimeZone, dayIn, parseDay } from '../../db/writing-report.js';
 import type { Clock } from '../../lib/clock.js';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { canWrite, roleIn, type Identity } from '../../auth/identity.js';
+import { canWrite, roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
 import type { SessionView, WritingService } from '../../services/writing/writing-service.js';

@@ -7,7 +7,7 @@ import {
   type onDisconnectPayload,
   type onTokenSyncPayload,
 } from '@hocuspocus/server';
-import { canWrite, roleIn, type Identity, type Role } from '../../auth/identity.js';
+import { canWrite, roleIn, type Identity, type Role } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { atDeadline } from '../../lib/deadline.js';

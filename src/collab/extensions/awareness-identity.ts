@@ -1,5 +1,5 @@
 import type { Extension, beforeHandleAwarenessPayload, onDisconnectPayload } from '@hocuspocus/server';
-import { canWrite } from '../../auth/identity.js';
+import { canWrite } from '../../lib/identity.js';
 import type { CollabContext } from '../context.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Connection, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, onAwarenessUpdatePayload, onDisconnectPayload } from '@hocuspocus/server';
 import type * as Y from 'yjs';
-import { canWrite } from '../../auth/identity.js';
+import { canWrite } from '../../lib/identity.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { touchOf } from '../../services/presence/edit-blocks.js';

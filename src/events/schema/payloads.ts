@@ -21,7 +21,7 @@ const isoTime = z.iso.datetime({ offset: true });
 const text = (max: number) => z.string().min(1).max(max);
 /** The same pseudonymous form as the envelope's actor (see actor.ts). */
 export const actorHash = z.string().regex(/^[0-9a-f]{16,64}$/, 'expected a pseudonymous actor hash (16-64 lower-case hex characters)');
-/** Mirrors src/auth/identity.ts ROLES (this file may not import it). */
+/** Mirrors src/lib/identity.ts ROLES (kept literal: the event schema is a leaf). */
 const role = z.enum(['owner', 'editor', 'reviewer', 'reader']);
 const currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as EUR');
 const exportFormat = z.enum(['epub', 'pdf', 'docx', 'markdown', 'html', 'txt']);
