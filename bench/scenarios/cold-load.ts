@@ -18,7 +18,7 @@ import { TEST_SECRET, connectClient, textOf } from '../../tests/helpers/test-ser
 import { FULL, header, table, writeResult } from '../lib/report.js';
 import { startBenchServer, type BenchServer } from '../lib/server-procs.js';
 
-const NOVEL = new URL('../../../shared/fixtures/novels/pride_and_prejudice.txt', import.meta.url);
+const NOVEL = new URL('../../tests/fixtures/novels/pride_and_prejudice.txt', import.meta.url);
 const TIMEOUT_MS = 120_000;
 
 function novelUpdate(text: string): { update: Uint8Array; paragraphs: number; words: number } {

@@ -40,7 +40,7 @@ const WARMUP = 5;
 const REQUEST_TIMEOUT_MS = 10_000;
 const SEED_DEADLINE_MS = FULL ? 600_000 : 240_000;
 const CONNECT_TIMEOUT_MS = 30_000;
-const NOVEL = new URL('../../../shared/fixtures/novels/pride_and_prejudice.txt', import.meta.url);
+const NOVEL = new URL('../../tests/fixtures/novels/pride_and_prejudice.txt', import.meta.url);
 const DOCUMENT = `${SEED_PROJECT}/chapter-1`;
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
 

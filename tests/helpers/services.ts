@@ -3,22 +3,30 @@ import postgres from 'postgres';
 
 /**
  * Real services for tests. Postgres and Redis suites run when DATABASE_URL / REDIS_URL are set
- * and are skipped (with a printed reason) when not; STORYLOOM_REQUIRE_SERVICES=1 (set by
+ * and are skipped (with a printed reason naming the missing variable) when not; the browser
+ * suites likewise need Chromium (tests/e2e/browser.ts). STORYLOOM_REQUIRE_SERVICES=1 (set by
  * .ci/run) turns every such skip into a failure so CI can never pass by skipping.
  */
 export const requireServices = process.env.STORYLOOM_REQUIRE_SERVICES === '1';
 export const postgresUrl: string | undefined = process.env.DATABASE_URL || undefined;
 export const redisUrl: string | undefined = process.env.REDIS_URL || undefined;
 
+/** What each service needs, as told in a skip reason: the variable and an example value. */
+const NEEDS = {
+  postgres: { variable: 'DATABASE_URL', example: 'postgres://postgres@127.0.0.1:5432/test' },
+  redis: { variable: 'REDIS_URL', example: 'redis://127.0.0.1:6379' },
+} as const;
+
 /** Decides whether a service suite runs; throws under STORYLOOM_REQUIRE_SERVICES when it cannot. */
 export function serviceAvailable(name: 'postgres' | 'redis'): boolean {
   const url = name === 'postgres' ? postgresUrl : redisUrl;
   if (url) return true;
-  const variable = name === 'postgres' ? 'DATABASE_URL' : 'REDIS_URL';
+  const { variable, example } = NEEDS[name];
+  const reason = `${variable} is not set (e.g. ${variable}=${example})`;
   if (requireServices) {
-    throw new Error(`STORYLOOM_REQUIRE_SERVICES=1 but ${variable} is not set: the ${name} suites cannot be skipped`);
+    throw new Error(`STORYLOOM_REQUIRE_SERVICES=1 but ${reason}: the ${name} suites cannot be skipped`);
   }
-  console.warn(`[tests] skipping ${name} suites: ${variable} is not set`);
+  console.warn(`[tests] skipping ${name} suites: ${reason}`);
   return false;
 }
 

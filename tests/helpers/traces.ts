@@ -1,5 +1,5 @@
 /**
- * Loaders for the real editing traces in ../shared/fixtures/editing-traces (see the README there):
+ * Loaders for the real editing traces in tests/fixtures/editing-traces (see tests/fixtures/README.md):
  * sequential traces (one writer, patches in order) and concurrent traces (a causal graph of
  * transactions by several agents), plus replay helpers that drive Yjs documents with them.
  */
@@ -35,8 +35,8 @@ export interface ConcurrentTrace {
 export const AGENT_LOCAL_ORIGIN = Symbol('agent-local');
 const LOCAL = AGENT_LOCAL_ORIGIN;
 
-// The shared fixtures sit next to the repository (CI has a read-only copy in the same place).
-const TRACES = new URL('../../../shared/fixtures/editing-traces/', import.meta.url);
+// In the repository (tests/fixtures), so a fresh clone needs nothing next to it.
+const TRACES = new URL('../fixtures/editing-traces/', import.meta.url);
 
 function loadGzippedJson(relative: string): unknown {
   return JSON.parse(gunzipSync(readFileSync(new URL(relative, TRACES))).toString('utf8'));

@@ -1,5 +1,5 @@
 /**
- * Accuracy on real editing traces (../shared/fixtures/editing-traces): word attribution must add
+ * Accuracy on real editing traces (tests/fixtures/editing-traces): word attribution must add
  * up exactly, per writer too, and the session model must make sense of real timestamps.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 import type { Editor } from '@tiptap/core';
 
-/** The opening of Pride and Prejudice (public domain; ../shared/fixtures/novels), so the demo starts with prose. */
+/** The opening of Pride and Prejudice (public domain; tests/fixtures/novels), so the demo starts with prose. */
 const OPENING = [
   'It is a truth universally acknowledged, that a single man in possession of a good fortune must be in want of a wife.',
   'However little known the feelings or views of such a man may be on his first entering a neighbourhood, this truth is so well fixed in the minds of the surrounding families, that he is considered as the rightful property of some one or other of their daughters.',
