@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import { canonicalTimeZone, dayIn, parseDay } from '../../db/writing-report.js';
+import { canonicalTimeZone, dayIn, parseDay, writerZone } from '../../tracking/calendar.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { WritingGoal, WritingStore } from '../../services/writing/ports.js';
@@ -48,8 +48,7 @@ export function authorizeWriter(identity: Identity, projectId: string, userId: s
 
 /** The zone a writer's days count in for a project: the goal's, else their preference, else UTC. */
 export async function writerTimeZone(store: WritingStore, userId: string, goal?: WritingGoal | null): Promise<string> {
-  if (goal) return goal.timeZone;
-  return (await store.getPreferences(userId))?.timeZone ?? 'UTC';
+  return writerZone(goal, goal ? null : await store.getPreferences(userId));
 }
 
 const Goal = z

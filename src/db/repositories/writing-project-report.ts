@@ -4,7 +4,7 @@ import type { DayWords, ProjectWritingReport, WriterReport } from '../../service
 import { WRITING_STATES, type WritingState } from '../../tracking/writing/session-types.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { writingGoals, writingSessions } from '../schema/index.js';
-import { addDays, computeStreaks, dayIn, daysBetween, parseDay } from '../writing-report.js';
+import { addDays, computeStreaks, dayIn, daysBetween, parseDay } from '../../tracking/calendar.js';
 
 /** How far back streaks look: a year and a bit, so "longest streak this year" is right. */
 export const STREAK_WINDOW_DAYS = 400;

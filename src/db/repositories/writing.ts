@@ -4,7 +4,7 @@ import type { SessionSummary, WritingState } from '../../tracking/writing/sessio
 import type { StoredSession, WritingGoal, WritingStore } from '../../services/writing/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { writingBuckets, writingDocumentTotals, writingGoals, writingPreferences, writingQuarters, writingSessions } from '../schema/index.js';
-import { canonicalTimeZone } from '../writing-report.js';
+import { requireTimeZone } from '../../tracking/calendar.js';
 import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
 import { projectWritingReport } from './writing-project-report.js';
 
@@ -68,7 +68,7 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
     },
 
     async setGoal(goal) {
-      const timeZone = zoneOrThrow(goal.timeZone);
+      const timeZone = requireTimeZone(goal.timeZone);
       if (!Number.isInteger(goal.dailyWords) || goal.dailyWords < 1) {
         throw new AppError('validation-failed', 'dailyWords must be a positive integer', { field: 'dailyWords' });
       }
@@ -105,7 +105,7 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
     },
 
     async setPreferences(prefs) {
-      const timeZone = zoneOrThrow(prefs.timeZone);
+      const timeZone = requireTimeZone(prefs.timeZone);
       const before = await store.getPreferences(prefs.userId);
       await db
         .insert(writingPreferences)
@@ -119,10 +119,10 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       return { userId: prefs.userId, analyticsOptOut: prefs.analyticsOptOut, timeZone };
     },
 
-    projectWriting: (query) => projectWritingReport(db, { ...query, timeZone: zoneOrThrow(query.timeZone), now: now() }),
+    projectWriting: (query) => projectWritingReport(db, { ...query, timeZone: requireTimeZone(query.timeZone), now: now() }),
 
     async bestHours(query) {
-      const timeZone = zoneOrThrow(query.timeZone);
+      const timeZone = requireTimeZone(query.timeZone);
       const hour = sql<number>`extract(hour from ${writingQuarters.slot} at time zone ${timeZone})::integer`;
       const conditions: SQL[] = [eq(writingQuarters.userId, query.userId), gte(writingQuarters.slot, quarterFloor(query.since))];
       if (query.projectId !== undefined) conditions.push(eq(writingQuarters.projectId, query.projectId));
@@ -191,12 +191,6 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       (...args: unknown[]) => withoutQueryText(name, () => (method as (...a: unknown[]) => Promise<unknown>)(...args)),
     ]),
   ) as unknown as WritingStore;
-}
-
-function zoneOrThrow(timeZone: string): string {
-  const canonical = canonicalTimeZone(timeZone);
-  if (!canonical) throw new AppError('validation-failed', `Unknown time zone: ${JSON.stringify(timeZone)}`, { field: 'timeZone', timeZone });
-  return canonical;
 }
 
 /** Quarters are whole: one starting before `since` is left out rather than counted in part. */

@@ -4,7 +4,7 @@ import type { BucketAggregator } from './bucket-aggregator.js';
 import type { CachedLookup } from './cached-lookup.js';
 import type { LiveSessionStore, WritingGoal, WritingStore } from './ports.js';
 import { liveKeys } from './session-view.js';
-import { dayOf, dayStart, nextDay } from './zoned-day.js';
+import { dayIn, dayRange, usableTimeZone } from '../../tracking/calendar.js';
 
 /** A writer's progress toward their daily goal on one local day, as this instance sees it. */
 export interface GoalDay {
@@ -55,7 +55,9 @@ export function createGoalTracker(deps: {
   const { store, live, buckets, logger } = deps;
 
   const goalKey = (s: GoalSlot) => `${s.projectId}\u0000${s.userId}`;
-  const rangeOf = (day: string, timeZone: string) => ({ from: dayStart(day, timeZone), to: dayStart(nextDay(day), timeZone) });
+  // A stored zone the runtime does not know counts in UTC: a bad zone must not stop tracking.
+  const rangeOf = (day: string, timeZone: string) => dayRange(day, usableTimeZone(timeZone));
+  const dayOf = (at: number, timeZone: string) => dayIn(usableTimeZone(timeZone), at);
 
   async function storedNet(slot: GoalSlot, day: string, timeZone: string): Promise<number> {
     // Storage must hold everything counted so far, or the day's total would miss the last second.
