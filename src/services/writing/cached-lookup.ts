@@ -1,8 +1,11 @@
 /**
  * A small read-through cache for per-writer lookups on the edit path (preferences, goals, median
  * pace): a fresh value is returned synchronously, so a keystroke costs no await and no query;
- * concurrent misses share one load.
+ * concurrent misses share one load. Expiry and the size bound are lru-cache's; what is ours is
+ * the synchronous fast path and the fallback on a failed load.
  */
+import { LRUCache } from 'lru-cache';
+
 export interface CachedLookup<V> {
   /** The cached value while fresh, otherwise a promise of a fresh one. */
   get(key: string): V | Promise<V>;
@@ -10,17 +13,18 @@ export interface CachedLookup<V> {
   invalidate(key: string): void;
 }
 
-interface Entry<V> {
+/** Boxed because lru-cache stores no null/undefined, and `null` is a real answer (no goal). */
+interface Box<V> {
   value: V;
-  at: number;
 }
 
+/** A flood of distinct writers evicts the least recently used, never grows past this. */
 const MAX_ENTRIES = 10_000;
 
 /**
- * `fallback(key, error, last)` decides what a failed load returns: the last known value, or a
- * safe default. Failures are not cached, so the next call tries again. Expiry uses wall time
- * (`now`), not the writing model's clock, which may be a replayed one.
+ * `fallback(key, error, last)` decides what a failed load returns: the last known value (fresh
+ * or expired), or a safe default. Failures are not cached, so the next call tries again. Expiry
+ * uses wall time (`now`), not the writing model's clock, which may be a replayed one.
  */
 export function createCachedLookup<V>(options: {
   load(key: string): Promise<V>;
@@ -28,30 +32,29 @@ export function createCachedLookup<V>(options: {
   fallback(key: string, error: unknown, last: V | undefined): V;
   now?: () => number;
 }): CachedLookup<V> {
-  const now = options.now ?? Date.now;
-  const entries = new Map<string, Entry<V>>();
+  const entries = new LRUCache<string, Box<V>>({
+    max: MAX_ENTRIES,
+    ttl: options.ttlMs,
+    // An expired value stays readable (allowStale) as the fallback's `last` until replaced.
+    noDeleteOnStaleGet: true,
+    // An injected clock is read on every check (lru-cache otherwise reuses a reading for 1 ms).
+    ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+  });
   const loading = new Map<string, Promise<V>>();
-
-  const evictExpired = (t: number) => {
-    for (const [key, entry] of entries) if (t - entry.at >= options.ttlMs) entries.delete(key);
-    // Still too many fresh ones (a flood of distinct writers): start over rather than grow.
-    if (entries.size >= MAX_ENTRIES) entries.clear();
-  };
 
   return {
     get(key) {
-      const t = now();
-      const entry = entries.get(key);
-      if (entry !== undefined && t - entry.at < options.ttlMs) return entry.value;
+      const fresh = entries.get(key);
+      if (fresh !== undefined) return fresh.value;
       const pending = loading.get(key);
       if (pending !== undefined) return pending;
+      const last = entries.get(key, { allowStale: true });
       const promise = options.load(key).then(
         (value) => {
-          if (entries.size >= MAX_ENTRIES) evictExpired(t);
-          entries.set(key, { value, at: now() });
+          entries.set(key, { value });
           return value;
         },
-        (error: unknown) => options.fallback(key, error, entry?.value),
+        (error: unknown) => options.fallback(key, error, last?.value),
       );
       const settled = promise.finally(() => loading.delete(key));
       loading.set(key, settled);
