@@ -1,0 +1,83 @@
+/**
+ * What each principal may do at each `x-access` level of the OpenAPI document, as the
+ * authorization matrix (tests/security/authz-matrix.test.ts) checks it. The levels are the
+ * contract the API declares per operation; this file is the one place that turns a level and a
+ * principal into an expected answer.
+ */
+
+export const ACCESS_LEVELS = [
+  'public',
+  'dev',
+  'authenticated',
+  'project:read',
+  'project:write',
+  'project:owner',
+  'self-or-owner',
+  'admin',
+] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+export function isAccessLevel(value: unknown): value is AccessLevel {
+  return typeof value === 'string' && (ACCESS_LEVELS as readonly string[]).includes(value);
+}
+
+/**
+ * The principals of every cell. `expired` and `other` hold the owner role (in the seeded project
+ * and in another one respectively), so a pass can only come from the expiry or the project being
+ * ignored. `editor` is also the writer whose session and numbers are seeded ("self").
+ */
+export const PRINCIPALS = ['none', 'expired', 'other', 'reader', 'reviewer', 'editor', 'owner', 'admin'] as const;
+export type Principal = (typeof PRINCIPALS)[number];
+
+/** `allow`: the call goes through (2xx, or 400/404/409 about the resource); `deny`: one of `statuses`. */
+export type Expectation = { kind: 'allow' } | { kind: 'deny'; statuses: number[] };
+
+/** Whether the principal passes the level (authentication aside). */
+function passes(level: AccessLevel, principal: Exclude<Principal, 'none' | 'expired'>): boolean {
+  if (principal === 'admin') return level !== 'dev';
+  switch (level) {
+    case 'public':
+    case 'authenticated':
+      return true;
+    case 'dev':
+      return false;
+    case 'project:read':
+      return principal !== 'other';
+    case 'project:write':
+      return principal === 'editor' || principal === 'owner';
+    case 'project:owner':
+      return principal === 'owner';
+    case 'self-or-owner':
+      return principal === 'editor' || principal === 'owner';
+    case 'admin':
+      return false;
+  }
+}
+
+/**
+ * Expected answer of one cell.
+ * - no token or an expired one: 401 (except `public`, which ignores credentials, and `dev`);
+ * - `dev`: 404 for everyone (the suite's server has an AUTH_SECRET and no DEV_TOKENS);
+ * - a principal below the level, or with a role only in another project: 403. Project ids are
+ *   named by the caller's own token, so a 403 on a project leaks nothing the caller didn't say.
+ *   Where the path names a resource by an opaque id (`hidesExistence`: a writing session), 404 is
+ *   accepted as well: not confirming that someone else's session exists is the stricter answer.
+ */
+export function expectationFor(level: AccessLevel, principal: Principal, hidesExistence: boolean): Expectation {
+  if (level === 'dev') return { kind: 'deny', statuses: [404] };
+  if (level === 'public') return { kind: 'allow' };
+  if (principal === 'none' || principal === 'expired') return { kind: 'deny', statuses: [401] };
+  if (passes(level, principal)) return { kind: 'allow' };
+  return { kind: 'deny', statuses: hidesExistence ? [403, 404] : [403] };
+}
+
+/** Statuses an allowed call may answer besides 2xx: the resource is missing, invalid or in the wrong state. */
+export const ALLOWED_CLIENT_ERRORS = [400, 404, 409];
+
+/** Checks one answer against the expectation; returns why it does not match, or undefined. */
+export function mismatch(expected: Expectation, status: number): string | undefined {
+  if (expected.kind === 'deny') return expected.statuses.includes(status) ? undefined : `expected ${expected.statuses.join('|')}, got ${status}`;
+  if (status >= 200 && status < 300) return undefined;
+  if (ALLOWED_CLIENT_ERRORS.includes(status)) return undefined;
+  return `expected allowed (2xx or ${ALLOWED_CLIENT_ERRORS.join('/')}), got ${status}`;
+}
