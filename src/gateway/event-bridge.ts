@@ -2,6 +2,7 @@ import type { EventBus, Subscription } from '../events/bus.js';
 import { EVENT_CATEGORIES, type StoryloomEvent } from '../events/schema.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { writerAudienceOfEvent } from './audience.js';
 import type { Gateway, GatewayPath } from './gateway.js';
 
 /** The consumer group every instance's bridge joins. */
@@ -35,11 +36,13 @@ export function bridgeEventsToGateway(deps: {
     async handle(event) {
       if (!event.projectId) return;
       const path = gatewayPathFor(event);
+      // A writer's numbers reach only who may see them (src/lib/visibility.ts).
+      const audience = writerAudienceOfEvent(event);
       const channels = [`project:${event.projectId}`];
       if (event.documentId) channels.push(`document:${event.projectId}/${event.documentId}`);
       for (const channel of channels) {
         try {
-          await gateway.publish({ path, channel, data: event });
+          await gateway.publish({ path, channel, data: event, ...(audience ? { audience } : {}) });
         } catch (error) {
           logger.warn({ event: event.id, type: event.type, channel, err: errorMessage(error) }, 'event not pushed to the gateway');
         }
