@@ -28,6 +28,11 @@ const url = (protocols: string[]) =>
       message: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
     });
 
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
 const schema = z.object({
   PORT: int(8080, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -39,9 +44,17 @@ const schema = z.object({
     .optional()
     .transform((v) => (v === '' ? undefined : v))
     .refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' }),
+  AUTH_ISSUER: optionalText,
+  AUTH_AUDIENCE: optionalText,
+  // Tri-state: unset (or empty) means "decide from AUTH_SECRET and NODE_ENV", see devTokenPolicy.
+  DEV_TOKENS: z
+    .enum(['', 'true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes')),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_MESSAGE_BYTES: int(2 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+  MAX_BODY_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_DOCUMENT_BYTES: int(32 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   SNAPSHOT_DEBOUNCE_MS: int(2_000, 0, 600_000),
   SNAPSHOT_MAX_DEBOUNCE_MS: int(10_000, 0, 3_600_000),
@@ -53,6 +66,19 @@ const schema = z.object({
   WORKFLOW_AUTOMATION_ENABLED: bool(true),
   WRITING_TICK_MS: int(5_000, 100, 600_000),
   WRITING_FLUSH_MS: int(500, 50, 60_000),
+  // Abuse limits (src/lib/rate-limit.ts); 0 turns a connection limit off.
+  PUBLIC_URL: url(['http', 'https']),
+  ALLOWED_ORIGINS: z.string().optional(),
+  MAX_CONNECTIONS_PER_IP: int(1_000, 0, 1_000_000),
+  MAX_CONNECTIONS_PER_USER: int(100, 0, 1_000_000),
+  MAX_DOCUMENTS_PER_SOCKET: int(100, 1, 100_000),
+  COLLAB_MESSAGES_PER_SECOND: int(200, 1, 1_000_000),
+  COLLAB_MESSAGE_BURST: int(2_000, 1, 10_000_000),
+  AWARENESS_PER_SECOND: int(10, 1, 10_000),
+  GATEWAY_MESSAGES_PER_SECOND: int(20, 1, 100_000),
+  GATEWAY_MESSAGE_BURST: int(100, 1, 1_000_000),
+  REST_REQUESTS_PER_SECOND: int(50, 1, 1_000_000),
+  REST_REQUEST_BURST: int(200, 1, 10_000_000),
 });
 
 type Env = z.output<typeof schema>;
@@ -67,7 +93,12 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Undefined outside production means "generate one and keep it in DATA_DIR". */
   readonly authSecret: string | undefined;
-  readonly limits: { readonly maxMessageBytes: number; readonly maxDocumentBytes: number };
+  /** When set, every token must carry this `iss` / `aud`, and tokens minted here carry them. */
+  readonly tokens: { readonly issuer: string | undefined; readonly audience: string | undefined };
+  /** Whether GET /api/dev/token is served, to whom, and why (logged at start-up). */
+  readonly devTokens: DevTokenPolicy;
+  /** maxBodyBytes: the REST body limit of every route that declares no smaller one. */
+  readonly limits: { readonly maxMessageBytes: number; readonly maxDocumentBytes: number; readonly maxBodyBytes: number };
   readonly persistence: {
     readonly snapshotDebounceMs: number;
     readonly snapshotMaxDebounceMs: number;
@@ -80,6 +111,47 @@ export interface Config {
   readonly features: { readonly realTimeTracking: boolean; readonly workflowAutomation: boolean };
   /** Live writing service: session timeouts are advanced every tickMs; buckets, words and metrics flushed every flushMs. */
   readonly writing: { readonly tickMs: number; readonly flushMs: number };
+  /** Who may use a cookie credential on /ws/* (cross-site WebSocket hijacking), and abuse limits. */
+  readonly abuse: AbuseConfig;
+}
+
+/** Origins and per-IP / per-user / per-socket limits (README, "Abuse limits"). */
+export interface AbuseConfig {
+  /** The server's public origin (e.g. https://write.example.com); default for allowedOrigins. */
+  readonly publicUrl: string | undefined;
+  /** Exact origins allowed with a cookie credential; empty means "PUBLIC_URL's, else the Host's". */
+  readonly allowedOrigins: readonly string[];
+  /** Open WebSockets (both /collaboration and /ws/*) per remote address; 0 = no limit. */
+  readonly maxConnectionsPerIp: number;
+  /** Open WebSockets per user on each of /collaboration and /ws/*; 0 = no limit. */
+  readonly maxConnectionsPerUser: number;
+  readonly maxDocumentsPerSocket: number;
+  readonly collabMessages: { readonly ratePerSecond: number; readonly burst: number };
+  /** Awareness frames forwarded per socket and second (burst: 3 s worth); the rest are dropped. */
+  readonly awarenessPerSecond: number;
+  readonly gatewayMessages: { readonly ratePerSecond: number; readonly burst: number };
+  /** REST requests per IP and, separately, per authenticated user. */
+  readonly restRequests: { readonly ratePerSecond: number; readonly burst: number };
+}
+
+/**
+ * The dev token endpoint mints a token for anyone who asks, so it fails closed: on by default
+ * only on a development server without AUTH_SECRET (its secret is a throwaway one in DATA_DIR)
+ * and then only for loopback clients; DEV_TOKENS=true serves every client; never in production.
+ */
+export interface DevTokenPolicy {
+  readonly enabled: boolean;
+  /** Serve only requests from 127.0.0.0/8 or ::1 that did not come through a proxy. */
+  readonly loopbackOnly: boolean;
+  readonly reason: string;
+}
+
+function devTokenPolicy(explicit: boolean | undefined, production: boolean, hasSecret: boolean): DevTokenPolicy {
+  if (production) return { enabled: false, loopbackOnly: true, reason: 'NODE_ENV=production' };
+  if (explicit === true) return { enabled: true, loopbackOnly: false, reason: 'DEV_TOKENS=true' };
+  if (explicit === false) return { enabled: false, loopbackOnly: true, reason: 'DEV_TOKENS=false' };
+  if (hasSecret) return { enabled: false, loopbackOnly: true, reason: 'AUTH_SECRET is set (DEV_TOKENS=true to serve them anyway)' };
+  return { enabled: true, loopbackOnly: true, reason: 'no AUTH_SECRET outside production; loopback clients only' };
 }
 
 export class ConfigError extends Error {
@@ -106,6 +178,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       { variable: 'AUTH_SECRET', message: 'is required when NODE_ENV=production (at least 32 characters)' },
     ]);
   }
+  if (production && env.DEV_TOKENS === true) {
+    throw new ConfigError([{ variable: 'DEV_TOKENS', message: 'must not be true when NODE_ENV=production (anyone could mint a token)' }]);
+  }
   return deepFreeze({
     http: { port: env.PORT, host: env.HOST },
     env: env.NODE_ENV,
@@ -115,7 +190,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     authSecret: env.AUTH_SECRET,
-    limits: { maxMessageBytes: env.MAX_MESSAGE_BYTES, maxDocumentBytes: env.MAX_DOCUMENT_BYTES },
+    tokens: { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE },
+    devTokens: devTokenPolicy(env.DEV_TOKENS, production, env.AUTH_SECRET !== undefined),
+    limits: { maxMessageBytes: env.MAX_MESSAGE_BYTES, maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES },
     persistence: {
       snapshotDebounceMs: env.SNAPSHOT_DEBOUNCE_MS,
       snapshotMaxDebounceMs: env.SNAPSHOT_MAX_DEBOUNCE_MS,
@@ -129,6 +206,17 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       workflowAutomation: env.WORKFLOW_AUTOMATION_ENABLED,
     },
     writing: { tickMs: env.WRITING_TICK_MS, flushMs: env.WRITING_FLUSH_MS },
+    abuse: {
+      publicUrl: env.PUBLIC_URL,
+      allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o !== ''),
+      maxConnectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
+      maxConnectionsPerUser: env.MAX_CONNECTIONS_PER_USER,
+      maxDocumentsPerSocket: env.MAX_DOCUMENTS_PER_SOCKET,
+      collabMessages: { ratePerSecond: env.COLLAB_MESSAGES_PER_SECOND, burst: env.COLLAB_MESSAGE_BURST },
+      awarenessPerSecond: env.AWARENESS_PER_SECOND,
+      gatewayMessages: { ratePerSecond: env.GATEWAY_MESSAGES_PER_SECOND, burst: env.GATEWAY_MESSAGE_BURST },
+      restRequests: { ratePerSecond: env.REST_REQUESTS_PER_SECOND, burst: env.REST_REQUEST_BURST },
+    },
   });
 }
 

@@ -3,13 +3,18 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { WriterAudience } from './audience.js';
 import { GATEWAY_PATH_NAMES, type GatewayPath } from './protocol.js';
 
-/** A message for every subscriber of `channel` on `path` (all paths when omitted). */
+/**
+ * A message for every subscriber of `channel` on `path` (all paths when omitted); with an
+ * `audience`, only for the subscribers allowed to see that writer's numbers.
+ */
 export interface GatewayMessage {
   path?: GatewayPath;
   channel: string;
   data: unknown;
+  audience?: WriterAudience;
 }
 
 /**
@@ -46,6 +51,8 @@ const wireSchema = z.object({
   origin: z.string(),
   path: z.enum(GATEWAY_PATH_NAMES as [GatewayPath, ...GatewayPath[]]).nullable(),
   data: z.unknown(),
+  // Carried so every instance filters its own subscribers: a remote message is no less private.
+  audience: z.object({ projectId: z.string(), writerId: z.string().optional(), writerActor: z.string().optional() }).nullish(),
 });
 
 /** How long a subscribe reply waits for Redis before answering anyway (local delivery works). */
@@ -84,7 +91,7 @@ export function createRedisFanout(deps: {
       return;
     }
     if (wire.origin === origin) return;
-    deps.deliver({ channel, data: wire.data, ...(wire.path ? { path: wire.path } : {}) });
+    deps.deliver({ channel, data: wire.data, ...(wire.path ? { path: wire.path } : {}), ...(wire.audience ? { audience: stripUndefined(wire.audience) } : {}) });
   });
 
   // ioredis re-subscribes after a reconnect only to channels whose SUBSCRIBE succeeded, so a
@@ -123,7 +130,7 @@ export function createRedisFanout(deps: {
       clearTimeout(timer);
     },
     async publish(message) {
-      const text = JSON.stringify({ origin, path: message.path ?? null, data: message.data });
+      const text = JSON.stringify({ origin, path: message.path ?? null, data: message.data, audience: message.audience ?? null });
       await redis.publish(`${channelPrefix}${message.channel}`, text);
     },
     async close() {
@@ -141,5 +148,13 @@ export function createRedisFanout(deps: {
       clearTimeout(timer);
       subscriber.disconnect();
     },
+  };
+}
+
+function stripUndefined(audience: { projectId: string; writerId?: string | undefined; writerActor?: string | undefined }): WriterAudience {
+  return {
+    projectId: audience.projectId,
+    ...(audience.writerId === undefined ? {} : { writerId: audience.writerId }),
+    ...(audience.writerActor === undefined ? {} : { writerActor: audience.writerActor }),
   };
 }

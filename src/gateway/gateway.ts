@@ -8,13 +8,17 @@ import type { Identity } from '../lib/identity.js';
 import { tokenFromRequest } from '../auth/request-token.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { AppError, isAppError } from '../lib/errors.js';
+import { AppError, ERROR_CODES, isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { createConcurrencyLimit, createRateBucket, type RateSpec } from '../lib/rate-limit.js';
+import { createAudienceFilter } from './audience.js';
 import { createConnection, frameOf, type Frame, type GatewayConnection } from './connection.js';
 import { createLocalFanout, createRedisFanout, type GatewayMessage } from './fanout.js';
 import { createGatewayCounters, type GatewayStats } from './metrics.js';
 import { GATEWAY_PATH_NAMES, GATEWAY_PATHS, parseChannel, type GatewayPath } from './protocol.js';
+import { createOriginPolicy, credentialSource, type OriginPolicy } from './origin.js';
 import { createSession } from './session.js';
+import { headerValue, rawText, refuseUpgrade as refuse } from './upgrade-http.js';
 import { createSubscriptionIndex } from './subscriptions.js';
 
 export { GATEWAY_PATHS, type GatewayPath } from './protocol.js';
@@ -42,14 +46,28 @@ export interface GatewayDeps {
   /** Redis pub/sub channel prefix. Default 'storyloom:gateway'. */
   channelPrefix?: string;
   clock?: Clock;
+  /**
+   * Origins allowed to use the session cookie (cross-site WebSocket hijacking). Without a
+   * policy a cookie upgrade must be same-origin with its Host header.
+   */
+  originPolicy?: OriginPolicy;
+  /** User id -> event actor pseudonym, to filter bus events that carry a writer's numbers. */
+  actorOf?: (userId: string) => string;
+  /** Open gateway sockets per user (all three paths); 0 = no limit. Default 100. */
+  maxConnectionsPerUser?: number;
+  /** Client messages per socket; a socket past its bucket is closed with 4429. Default 20/s, burst 100. */
+  messageRate?: RateSpec;
+  /** Clock of the rate limits (real time even when `clock` is a manual one). */
+  rateClock?: Clock;
 }
 
 /** The /ws/analytics, /ws/notifications and /ws/presence channel server of one instance. */
 export interface Gateway {
   /**
    * Authenticates (Bearer header, `storyloom_session` cookie or `?token=`) BEFORE completing the
-   * upgrade: a missing, invalid or expired token gets an HTTP 401 response, an unknown path 404
-   * and a closing gateway 503. Never throws.
+   * upgrade: a missing, invalid or expired token gets an HTTP 401 response, a cookie credential
+   * from a foreign Origin 403, a user past its connection limit 429, an unknown path 404 and a
+   * closing gateway 503. Never throws.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /**
@@ -84,6 +102,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const maxQueuedFrames = deps.maxQueuedFrames ?? 1_000;
   const maxEventBytes = deps.maxEventBytes ?? 256 * 1024;
   const maxSubscriptions = deps.maxSubscriptionsPerSocket ?? 256;
+  const rateClock = deps.rateClock ?? systemClock;
+  const messageRate = deps.messageRate ?? { ratePerSecond: 20, burst: 100 };
+  const maxPerUser = deps.maxConnectionsPerUser ?? 100;
+  const perUser = createConcurrencyLimit(maxPerUser > 0 ? maxPerUser : Number.POSITIVE_INFINITY);
+  const originPolicy = deps.originPolicy ?? createOriginPolicy({});
+  const audienceAllows = createAudienceFilter(deps.actorOf);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes ?? 64 * 1024, perMessageDeflate: false });
   const connections = new Set<GatewayConnection>();
@@ -116,7 +140,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   function deliverLocal(message: GatewayMessage, frame = frameOf({ type: 'event', channel: message.channel, data: message.data })): void {
     for (const path of message.path ? [message.path] : GATEWAY_PATH_NAMES) {
       const members = index.members(path, message.channel);
-      if (members) for (const connection of members) connection.send(frame);
+      if (!members) continue;
+      const { audience } = message;
+      for (const connection of members) {
+        if (!audience || audienceAllows(connection.identity, audience)) connection.send(frame);
+      }
     }
   }
 
@@ -128,7 +156,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }, heartbeatMs);
   heartbeat.unref();
 
-  function accept(ws: WebSocket, path: GatewayPath, identity: Identity): void {
+  function accept(ws: WebSocket, path: GatewayPath, identity: Identity, release: () => void): void {
     const connection = createConnection({
       ws,
       id: randomUUID(),
@@ -142,15 +170,26 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
     const session = createSession({ connection, index, fanout, maxSubscriptions });
     connections.add(connection);
+    const bucket = createRateBucket(messageRate, rateClock);
+    let limited = false;
     ws.on('pong', () => connection.markAlive());
     ws.on('message', (data: RawData, isBinary: boolean) => {
       counters.recordIn(path);
+      if (limited) return;
+      if (!bucket.take().ok) {
+        // A flood costs parsing and replies; closing is cheaper than answering each message.
+        limited = true;
+        logger.info({ socket: connection.id, user: identity.userId, path }, 'gateway socket closed: message rate limit');
+        connection.close(ERROR_CODES['rate-limited'].ws, 'rate-limited');
+        return;
+      }
       connection.markAlive();
       if (isBinary) return session.receiveBinary();
       session.receive(rawText(data));
     });
     ws.on('error', (error) => logger.debug({ err: error, socket: connection.id }, 'gateway socket error'));
     ws.on('close', () => {
+      release();
       connections.delete(connection);
       session.end();
       connection.dispose();
@@ -160,13 +199,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function authenticate(request: IncomingMessage, socket: Duplex, head: Buffer, path: GatewayPath, url: URL): Promise<void> {
     const headers = { get: (name: string) => headerValue(request, name) };
     try {
+      if (credentialSource(headers, url) === 'cookie' && !originPolicy.allows(headers.get('origin'), headers.get('host'))) {
+        throw new AppError('forbidden', 'This Origin may not use the session cookie; send the token as a Bearer header or ?token=', {
+          origin: headers.get('origin')?.slice(0, 200),
+        });
+      }
       const identity = await verifier.verify(tokenFromRequest(headers, url, { allowQuery: true }));
       // The verifier tolerates 30 s of clock skew; a socket would be closed at once for expiry,
       // so an already expired token is refused here where the client sees a plain 401.
       if (identity.expiresAt <= clock.now()) throw new AppError('unauthorized', 'The token has expired');
       if (closing) return refuse(socket, 503, new AppError('service-unavailable', 'The server is shutting down'));
       if (socket.destroyed) return;
-      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, path, identity));
+      const release = perUser.acquire(identity.userId);
+      if (!release) {
+        throw new AppError('rate-limited', `At most ${maxPerUser} gateway connections per user`, { limit: maxPerUser });
+      }
+      // The upgraded socket is this one: its close ends the WebSocket, or an upgrade `ws` refused.
+      socket.once('close', release);
+      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, path, identity, release));
     } catch (error) {
       const appError = isAppError(error) ? error : new AppError('unauthorized', 'The token could not be verified');
       logger.debug({ path, reason: appError.message }, 'gateway upgrade refused');
@@ -243,32 +293,4 @@ export function createGateway(deps: GatewayDeps): Gateway {
 function gatewayPathOf(pathname: string): GatewayPath | undefined {
   const index = GATEWAY_PATHS.findIndex((p) => pathname === p || pathname.startsWith(`${p}/`));
   return index < 0 ? undefined : GATEWAY_PATH_NAMES[index];
-}
-
-function headerValue(request: IncomingMessage, name: string): string | null {
-  const value = request.headers[name.toLowerCase()];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
-
-/** An HTTP answer instead of an upgrade, with the REST error body so clients parse one format. */
-function refuse(socket: Duplex, status: number, error: AppError): void {
-  if (socket.writable) {
-    const body = JSON.stringify(error.toJSON());
-    const text = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}\r\n${body}`,
-      // Destroy only once the response is flushed, or the client may see a reset instead of it.
-      () => socket.destroy(),
-    );
-  } else {
-    socket.destroy();
-  }
 }
