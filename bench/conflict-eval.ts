@@ -208,6 +208,44 @@ export interface WarningSpan {
   users: readonly [string, string];
   raisedAt: number;
   clearedAt: number;
+  /**
+   * When the writers parted while the warning was live: both carets two or more blocks apart and
+   * one of them typed at its new place (an edit two or more blocks from the other's caret).
+   * Reset when they come back within a block of each other; null when they never parted.
+   */
+  partedAt: number | null;
+  /** Internal: since when the two carets are two or more blocks apart. */
+  apartSince: number | null;
+}
+
+/**
+ * Follows each writer's caret (head block, from any of their clients) and edits, and marks on
+ * live spans the moment the writers parted (see WarningSpan.partedAt). Ground truth from the
+ * log, not from the model: it is what a person watching the two carets would say.
+ */
+function trackParting(e: LogEvent, carets: Map<string, number>, open: ReadonlyMap<string, WarningSpan>): void {
+  if (e.kind === 'aware') {
+    if (!e.canEdit || e.blocks === null) return;
+    carets.set(e.userId, e.blocks.headBlock);
+  }
+  if (e.kind === 'tick') return;
+  for (const span of open.values()) {
+    const [a, b] = span.users;
+    if (e.userId !== a && e.userId !== b) continue;
+    const ca = carets.get(a);
+    const cb = carets.get(b);
+    if (ca === undefined || cb === undefined) continue;
+    if (Math.abs(ca - cb) < 2) {
+      span.apartSince = null;
+      span.partedAt = null;
+      continue;
+    }
+    span.apartSince ??= e.at;
+    if (e.kind === 'edit' && span.partedAt === null) {
+      const other = e.userId === a ? cb : ca;
+      if (e.blocks.length > 0 && e.blocks.every((blk) => Math.abs(blk - other) >= 2)) span.partedAt = e.at;
+    }
+  }
 }
 
 /**
@@ -244,9 +282,11 @@ export function runModel(log: readonly LogEvent[], options: Partial<PresenceOpti
   const open = new Map<string, WarningSpan>();
   const spans: WarningSpan[] = [];
   const hits: CollisionHit[] = [];
+  const carets = new Map<string, number>();
   let end = 0;
   for (const e of log) {
     end = e.at;
+    trackParting(e, carets, open);
     if (e.kind === 'aware') {
       state = applyAwareness(state, { ...e, awarenessState: e.state }, options);
     } else if (e.kind === 'edit') {
@@ -263,7 +303,7 @@ export function runModel(log: readonly LogEvent[], options: Partial<PresenceOpti
       warnings = r.warnings;
       for (const w of r.predicted) {
         if (open.has(w.key)) continue; // an escalation of a live warning, not a new prediction
-        const span = { key: w.key, users: w.users, raisedAt: e.at, clearedAt: Infinity };
+        const span: WarningSpan = { key: w.key, users: w.users, raisedAt: e.at, clearedAt: Infinity, partedAt: null, apartSince: null };
         open.set(w.key, span);
         spans.push(span);
       }
@@ -275,7 +315,48 @@ export function runModel(log: readonly LogEvent[], options: Partial<PresenceOpti
     }
   }
   for (const s of spans) if (s.clearedAt === Infinity) s.clearedAt = end;
-  return { spans, episodes: groundTruth(log, hits, options.collisionWindowMs ?? DEFAULT_PRESENCE_OPTIONS.collisionWindowMs) };
+  const durationMs = log.length === 0 ? 0 : log[log.length - 1]!.at - log[0]!.at;
+  return { spans, durationMs, episodes: groundTruth(log, hits, options.collisionWindowMs ?? DEFAULT_PRESENCE_OPTIONS.collisionWindowMs) };
+}
+
+/** How warnings end: time from parting to clearing, and warning time that no collision justified. */
+export interface Clearing {
+  /** partedAt -> clearedAt of each span whose writers parted before it cleared, in ms. */
+  timesToClear: number[];
+  /** Spans whose writers parted (the sample of timesToClear). */
+  parted: number;
+  /** Summed live time of warnings that matched no collision (false alarms), in ms. */
+  falseAlarmMs: number;
+  /** Simulated time the logs cover, in ms. */
+  durationMs: number;
+}
+
+export function clearing(spans: readonly WarningSpan[], episodes: readonly CollisionEpisode[], durationMs: number, windowMs = 10_000): Clearing {
+  const key = (u: readonly [string, string]) => JSON.stringify(u);
+  const timesToClear: number[] = [];
+  let falseAlarmMs = 0;
+  for (const s of spans) {
+    if (s.partedAt !== null) timesToClear.push(Math.max(0, s.clearedAt - s.partedAt));
+    const matched = episodes.some((ep) => key(s.users) === key(ep.users) && s.raisedAt <= ep.startAt + windowMs && s.clearedAt >= ep.startAt - windowMs);
+    if (!matched) falseAlarmMs += s.clearedAt - s.raisedAt;
+  }
+  return { timesToClear, parted: timesToClear.length, falseAlarmMs, durationMs };
+}
+
+export function addClearings(cs: readonly Clearing[]): Clearing {
+  return {
+    timesToClear: cs.flatMap((c) => c.timesToClear),
+    parted: cs.reduce((n, c) => n + c.parted, 0),
+    falseAlarmMs: cs.reduce((n, c) => n + c.falseAlarmMs, 0),
+    durationMs: cs.reduce((n, c) => n + c.durationMs, 0),
+  };
+}
+
+/** p50 / p95 time-to-clear in seconds and false-alarm seconds per simulated hour. */
+export function clearingRates(c: Clearing): { p50: number; p95: number; falseAlarmSecondsPerHour: number } {
+  const sorted = [...c.timesToClear].sort((a, b) => a - b);
+  const q = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! / 1000);
+  return { p50: q(0.5), p95: q(0.95), falseAlarmSecondsPerHour: c.durationMs === 0 ? 0 : c.falseAlarmMs / 1000 / (c.durationMs / 3_600_000) };
 }
 
 export interface Score {
@@ -399,9 +480,10 @@ export function clownschoolLog(): LogEvent[] {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-function row(name: string, s: Score): string {
+function row(name: string, s: Score, c?: Clearing): string {
   const r = rates(s);
-  return `| ${name} | ${s.collisions} | ${s.predictions} | ${pct(r.precision)} | ${pct(r.recall)} | ${pct(r.strictRecall)} |`;
+  const cl = c === undefined ? '' : (() => { const k = clearingRates(c); return ` ${k.p50.toFixed(1)} s / ${k.p95.toFixed(1)} s (${c.parted}) | ${k.falseAlarmSecondsPerHour.toFixed(0)} s/h |`; })();
+  return `| ${name} | ${s.collisions} | ${s.predictions} | ${pct(r.precision)} | ${pct(r.recall)} | ${pct(r.strictRecall)} |${cl}`;
 }
 
 export const TUNING_SEEDS = Array.from({ length: 20 }, (_, i) => 1 + i);
@@ -417,66 +499,100 @@ export function grid(): Partial<PresenceOptions>[] {
   const out: Partial<PresenceOptions>[] = [];
   for (const activeWindowMs of [5_000, 7_000, 10_000])
     for (const clearAfterMs of [6_000, 10_000])
-      for (const [raiseDistance, approachMs] of [[0, 0], [1, 0], [1, 1_000], [1, 3_000]] as const) out.push({ activeWindowMs, clearAfterMs, raiseDistance, approachMs });
+      for (const partClearMs of [0, 1_000, 2_000])
+        for (const [raiseDistance, approachMs] of [[0, 0], [1, 1_000]] as const) out.push({ activeWindowMs, clearAfterMs, partClearMs, raiseDistance, approachMs });
   return out;
 }
 
 export const label = (o: Partial<PresenceOptions>) =>
-  `N=${(o.activeWindowMs ?? 0) / 1000}s clear=${(o.clearAfterMs ?? 0) / 1000}s ${o.raiseDistance === 0 ? 'high only' : `+medium${o.approachMs ? ` if approaching ${(o.approachMs ?? 0) / 1000}s` : ''}`}`;
+  `N=${(o.activeWindowMs ?? 0) / 1000}s clear=${(o.clearAfterMs ?? 0) / 1000}s part=${(o.partClearMs ?? 0) / 1000}s ${o.raiseDistance === 0 ? 'high only' : `+medium${o.approachMs ? ` if approaching ${(o.approachMs ?? 0) / 1000}s` : ''}`}`;
 
 /**
  * The selection rule, applied to tuning seeds only. The target is on high warnings (the
- * prediction that two writers will edit one block): the most precise high-only setting with
- * recall >= 0.9, failing that the best F1. Medium warnings then ride on the same thresholds.
+ * prediction that two writers will edit one block): among high-only settings with recall >= 0.9
+ * whose warnings clear within 2 s (p50) and 5 s (p95) of the writers parting, the most precise
+ * (ties: the fewer false-alarm seconds); failing that the best F1. Medium warnings then ride on
+ * the same thresholds.
  */
-export function choose(tuned: readonly { o: Partial<PresenceOptions>; s: Score }[]): { o: Partial<PresenceOptions>; s: Score } {
+export function choose(tuned: readonly { o: Partial<PresenceOptions>; s: Score; c: Clearing }[]): { o: Partial<PresenceOptions>; s: Score; c: Clearing } {
   const f1 = (s: Score) => { const r = rates(s); return (2 * r.precision * r.recall) / (r.precision + r.recall || 1); };
   const high = tuned.filter((t) => t.o.raiseDistance === 0);
-  const ok = high.filter((t) => rates(t.s).recall >= 0.9).sort((a, b) => rates(b.s).precision - rates(a.s).precision);
+  const clears = (c: Clearing) => { const k = clearingRates(c); return k.p50 <= 2 && k.p95 <= 5; };
+  const ok = high
+    .filter((t) => rates(t.s).recall >= 0.9 && clears(t.c))
+    .sort((a, b) => rates(b.s).precision - rates(a.s).precision || a.c.falseAlarmMs - b.c.falseAlarmMs);
   return ok[0] ?? [...high].sort((a, b) => f1(b.s) - f1(a.s))[0]!;
 }
 
 /** Score of one setting summed over logs. */
 export function scoreLogs(logs: readonly (readonly LogEvent[])[], o: Partial<PresenceOptions>): Score {
-  return addScores(logs.map((log) => { const r = runModel(log, o); return score(r.spans, r.episodes); }));
+  return evaluateLogs(logs, o).score;
+}
+
+/** Score and clearing of one setting summed over logs. */
+export function evaluateLogs(logs: readonly (readonly LogEvent[])[], o: Partial<PresenceOptions>): { score: Score; clearing: Clearing } {
+  const runs = logs.map((log) => runModel(log, o));
+  return {
+    score: addScores(runs.map((r) => score(r.spans, r.episodes))),
+    clearing: addClearings(runs.map((r) => clearing(r.spans, r.episodes, r.durationMs))),
+  };
 }
 
 /** The defaults' thresholds that the grid varies (the model's DEFAULT_PRESENCE_OPTIONS). */
 export const DEFAULTS: Partial<PresenceOptions> = {
   activeWindowMs: DEFAULT_PRESENCE_OPTIONS.activeWindowMs,
   clearAfterMs: DEFAULT_PRESENCE_OPTIONS.clearAfterMs,
+  partClearMs: DEFAULT_PRESENCE_OPTIONS.partClearMs,
   raiseDistance: DEFAULT_PRESENCE_OPTIONS.raiseDistance,
   approachMs: DEFAULT_PRESENCE_OPTIONS.approachMs,
 };
 
-async function main(): Promise<void> {
-  const header = '| setting | collisions | predictions | precision | recall (±10 s) | recall (before) |\n|---|---|---|---|---|---|';
-  const tuningLogs = TUNING_SEEDS.map((seed) => simulateSession({ seed }));
-  const tuned = grid().map((o) => ({ o, s: scoreLogs(tuningLogs, o) }));
-  const best = choose(tuned);
-  console.log(`## Tuning seeds 1–20 (5 writers + 1 reader, 40 paragraphs, 30 min each)\n\n${header}`);
-  for (const t of tuned) console.log(row(label(t.o), t.s));
-  console.log(`\nchosen: ${label(best.o)}; defaults: ${label(DEFAULTS)}\n`);
+/**
+ * The model before warnings cleared on parting (footprints only aged, every clear waited
+ * clearAfterMs): the "before" rows of docs/conflict-prediction.md.
+ */
+export const BEFORE_PARTING: Partial<PresenceOptions> = { ...DEFAULTS, activeWindowMs: 7_000, clearAfterMs: 10_000, partClearMs: Infinity, footprintLeaveBlocks: Infinity };
+
+/** The whole evaluation as Markdown (`npm run bench -- conflict-eval`, a few minutes; `--no-tuning` skips the grid). */
+export async function conflictEval(args: readonly string[] = process.argv.slice(2)): Promise<string> {
+  const header =
+    '| setting | collisions | predictions | precision | recall (±10 s) | recall (before) | time-to-clear p50 / p95 (parted) | false alarms |\n|---|---|---|---|---|---|---|---|';
+  const out: string[] = [];
+  const log = (line: string) => out.push(line);
+  if (!args.includes('--no-tuning')) {
+    const t0 = Date.now();
+    const tuningLogs = TUNING_SEEDS.map((seed) => simulateSession({ seed }));
+    process.stderr.write(`[conflict-eval] simulated ${TUNING_SEEDS.length} tuning sessions in ${((Date.now() - t0) / 1000).toFixed(0)} s; searching ${grid().length} settings…\n`);
+    const tuned = grid().map((o, i) => {
+      if (i % 6 === 0) process.stderr.write(`[conflict-eval] setting ${i + 1}/${grid().length}\n`);
+      const r = evaluateLogs(tuningLogs, o);
+      return { o, s: r.score, c: r.clearing };
+    });
+    const best = choose(tuned);
+    log(`## Tuning seeds 1–20 (5 writers + 1 reader, 40 paragraphs, 30 min each)\n\n${header}`);
+    for (const t of tuned) log(row(label(t.o), t.s, t.c));
+    log(`\nchosen: ${label(best.o)}; defaults: ${label(DEFAULTS)}\n`);
+  }
   const evalLogs = EVALUATION_SEEDS.map((seed) => simulateSession({ seed }));
   const highOnly = { ...DEFAULTS, raiseDistance: 0 };
-  const before = { activeWindowMs: 5_000, clearAfterMs: 6_000, settleMs: 0, footprintMs: 0, approachMs: 0 };
   const settings = [
     ['defaults, high warnings (the prediction)', highOnly],
     ['defaults, all warnings (high + approach-gated medium)', DEFAULTS],
-    ['previous model (no settle, footprint, approach; N=5 s, clear 6 s), all', before],
-    ['previous model, high only', { ...before, raiseDistance: 0 }],
+    ['before parting (footprints only age, clear 10 s), high', { ...BEFORE_PARTING, raiseDistance: 0 }],
+    ['before parting, all', BEFORE_PARTING],
   ] as const;
   for (const [name, seeds] of [['101–130', evalLogs], ['101–112 (the first held-out set)', evalLogs.slice(0, 12)]] as const) {
-    console.log(`## Evaluation seeds ${name}\n\n${header}`);
-    for (const [label, o] of settings) console.log(row(label, scoreLogs(seeds, o)));
-    console.log('');
+    log(`## Evaluation seeds ${name}\n\n${header}`);
+    for (const [label, o] of settings) { const r = evaluateLogs(seeds, o); log(row(label, r.score, r.clearing)); }
+    log('');
   }
   const cs = clownschoolLog();
-  console.log(`## clownschool (caret = latest edit, a proxy)\n\n${header}`);
+  log(`## clownschool (caret = latest edit, a proxy)\n\n${header}`);
   for (const [label, o] of settings) {
     const r = runModel(cs, o);
-    console.log(row(label, score(r.spans, r.episodes)));
+    log(row(label, score(r.spans, r.episodes), clearing(r.spans, r.episodes, r.durationMs)));
   }
+  return out.join('\n');
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) console.log(await conflictEval());

@@ -7,6 +7,7 @@
  * needs Redis: it runs when named, or in "all" when REDIS_URL is set.
  */
 import { ackLatency } from './ack-latency.js';
+import { conflictEval } from './conflict-eval.js';
 import { eventBus } from './event-bus.js';
 import { analyticsLag } from './scenarios/analytics-lag.js';
 import { coldLoad } from './scenarios/cold-load.js';
@@ -31,7 +32,10 @@ const scenarios: Record<string, () => Promise<string>> = {
   tracker,
   queries,
   dashboard,
+  // Model quality, not speed (minutes of simulation): only when named.
+  'conflict-eval': () => conflictEval(process.argv.slice(3)),
 };
+const ONLY_WHEN_NAMED = new Set(['conflict-eval']);
 
 const wanted = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
 if (wanted && !scenarios[wanted]) {
@@ -41,6 +45,7 @@ if (wanted && !scenarios[wanted]) {
 const started = performance.now();
 for (const [name, scenario] of Object.entries(scenarios)) {
   if (wanted && wanted !== name) continue;
+  if (!wanted && ONLY_WHEN_NAMED.has(name)) continue;
   if (!wanted && name === 'event-bus' && !process.env.REDIS_URL) {
     console.log('# event-bus skipped (set REDIS_URL to include it)');
     continue;

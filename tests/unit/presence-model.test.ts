@@ -114,16 +114,71 @@ describe('conflict prediction', () => {
     s = writer(s, 2, 'bob', caret(10), 0);
     let warnings: Warning[] = [];
     const events: string[] = [];
-    const positions = [10, 12, 10, 12, 12, 10, ...Array<number>(14).fill(12)];
+    const positions = [10, 11, 10, 11, 11, 10, ...Array<number>(14).fill(11)];
     positions.forEach((block, i) => {
       const now = i * 500;
       s = writer(s, 2, 'bob', caret(block), now);
-      const r = predict(s, now, warnings, { clearAfterMs: 3000 });
+      const r = predict(s, now, warnings);
       warnings = r.warnings;
       events.push(...r.predicted.map(() => `+${now}`), ...r.cleared.map(() => `-${now}`));
     });
-    // Raised once; last together at 2500, cleared only after 3 s continuously two blocks apart.
-    expect(events).toEqual(['+0', '-5500']);
+    // Raised once and kept: adjacent is still together.
+    expect(events).toEqual(['+0']);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('writers who part (two or more blocks apart) clear after partClearMs, and coming back resets it', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(10), 0);
+    s = writer(s, 2, 'bob', caret(10), 0);
+    let warnings: Warning[] = [];
+    const events: string[] = [];
+    // Apart at 500, back at 1000, apart from 1500 on.
+    const positions = [10, 12, 10, ...Array<number>(10).fill(13)];
+    positions.forEach((block, i) => {
+      const now = i * 500;
+      s = writer(s, 2, 'bob', caret(block), now);
+      const r = predict(s, now, warnings, { partClearMs: 1000 });
+      warnings = r.warnings;
+      events.push(...r.predicted.map(() => `+${now}`), ...r.cleared.map(() => `-${now}`));
+    });
+    expect(events).toEqual(['+0', '-2500']);
+  });
+
+  it('a footprint stops counting once its writer types two blocks away', () => {
+    // Both typed in block 3 (by identity); then ann moves to block 0 and types there.
+    let s = writer(createPresenceState(), 1, 'ann', { ...caret(3), headKey: 'k3', anchorKey: 'k3' }, 0);
+    s = writer(s, 2, 'bob', { ...caret(3), headKey: 'k3', anchorKey: 'k3' }, 0);
+    s = recordEdit(s, { userId: 'ann', blocks: [3], blockKeys: ['k3'], at: 0 }).state;
+    s = recordEdit(s, { userId: 'bob', blocks: [3], blockKeys: ['k3'], at: 0 }).state;
+    const first = predict(s, 100, []);
+    expect(first.predicted).toMatchObject([{ severity: 'high', blocks: [3] }]);
+    s = writer(s, 1, 'ann', { ...caret(0), headKey: 'k0', anchorKey: 'k0' }, 1000);
+    s = recordEdit(s, { userId: 'ann', blocks: [0], blockKeys: ['k0'], at: 1000 }).state;
+    expect(s.footprints.get('ann')?.has('k3')).toBe(false);
+    // Typing one block away keeps the footprint (that is still "here").
+    let t = recordEdit(s, { userId: 'bob', blocks: [3], blockKeys: ['k3'], at: 1000 }).state;
+    t = recordEdit(t, { userId: 'bob', blocks: [4], blockKeys: ['k4'], at: 1100 }).state;
+    expect(t.footprints.get('bob')?.has('k3')).toBe(true);
+    const r1 = predict(s, 1000, first.warnings, { partClearMs: 1000 });
+    expect(r1.cleared).toEqual([]);
+    expect(r1.warnings[0]?.apartSince).toBe(1000);
+    expect(predict(s, 2000, r1.warnings, { partClearMs: 1000 }).cleared).toHaveLength(1);
+    // Without the leave rule (the previous model), ann's old footprint keeps them "together".
+    let old = writer(createPresenceState(), 1, 'ann', { ...caret(3), headKey: 'k3', anchorKey: 'k3' }, 0);
+    old = writer(old, 2, 'bob', { ...caret(3), headKey: 'k3', anchorKey: 'k3' }, 0);
+    old = recordEdit(old, { userId: 'ann', blocks: [3], blockKeys: ['k3'], at: 0 }, { footprintLeaveBlocks: Infinity }).state;
+    old = writer(old, 1, 'ann', { ...caret(0), headKey: 'k0', anchorKey: 'k0' }, 1000);
+    old = recordEdit(old, { userId: 'ann', blocks: [0], blockKeys: ['k0'], at: 1000 }, { footprintLeaveBlocks: Infinity }).state;
+    expect(old.footprints.get('ann')?.has('k3')).toBe(true);
+  });
+
+  it('blocks name where the writers overlap, or the two facing blocks when adjacent', () => {
+    let s = writer(createPresenceState(), 1, 'ann', caret(2, 6), 0);
+    s = writer(s, 2, 'bob', caret(5, 9), 0);
+    expect(predict(s, 100, []).predicted).toMatchObject([{ severity: 'high', blocks: [5, 6] }]);
+    let a = writer(createPresenceState(), 1, 'ann', caret(4), 0);
+    a = writer(a, 2, 'bob', caret(5), 0);
+    expect(predict(a, 100, [], { approachMs: 0 }).predicted).toMatchObject([{ severity: 'medium', blocks: [4, 5] }]);
   });
 
   it('escalation from medium to high is predicted again, and a user leaving clears at once', () => {

@@ -4,9 +4,11 @@
  * Raise: two different users who may edit and were active (typed or selected) within
  * `activeWindowMs` are at block distance 0 (same block, overlapping selections, or a caret in a
  * block the other just edited: high), or 1 (adjacent: medium) with one caret moving toward the
- * other. Keep: a raised warning stays while the pair is within `raiseDistance`, and clears only
- * after that has been false for `clearAfterMs`, so a caret hopping to the next paragraph and
- * back, or a pause, does not flap it. It clears at once when either user has no client left.
+ * other. Keep: a raised warning stays while the pair is within `raiseDistance`. Clear: once the
+ * writers have parted (two or more blocks apart with no shared footprint; a writer's footprint
+ * drops once they type elsewhere) for `partClearMs`; otherwise (one went quiet, a caret is
+ * unknown) after the keep condition has been false for `clearAfterMs`, so a caret hopping to the
+ * next paragraph and back, or a pause, does not flap it. At once when either user has no client.
  */
 import type { CursorBlocks } from './cursor-block.js';
 import {
@@ -67,19 +69,20 @@ interface Writer {
   userId: string;
   /** Where the writer is by index: the counted caret (without one, the last edit's blocks). */
   places: Range[];
-  /** Identities of the counted caret's blocks. */
+  /** Identities of the counted caret's blocks, with the caret's block index. */
   caretKeys: string[];
-  /** Identities of the blocks the user edited within `footprintMs`. */
-  footprint: ReadonlySet<string>;
+  caretBlock: number | null;
+  /** Identities of the blocks the user edited within `footprintMs` -> the block's index then. */
+  footprint: ReadonlyMap<string, number>;
   /** The caret when it moved within `approachMs`, and where it came from. */
   move: { from: Range; to: Range } | null;
   /** Indexes of the blocks of the user's last edit (to name the blocks of a by-identity match). */
   editBlocks: readonly number[];
 }
 
-function footprintOf(state: PresenceState, userId: string, now: number, o: PresenceOptions): Set<string> {
-  const out = new Set<string>();
-  for (const [key, at] of state.footprints.get(userId) ?? []) if (now - at <= o.footprintMs) out.add(key);
+function footprintOf(state: PresenceState, userId: string, now: number, o: PresenceOptions): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, f] of state.footprints.get(userId) ?? []) if (now - f.at <= o.footprintMs) out.set(key, f.block);
   return out;
 }
 
@@ -102,14 +105,24 @@ function writerOf(state: PresenceState, entry: PresenceEntry, now: number, o: Pr
   // The window opens when the caret starts to count (settled), so every recompute tick sees it.
   const recent = entry.blocksSince !== null && now - entry.blocksSince <= o.settleMs + o.approachMs;
   const move = caret !== null && recent && entry.previousBlocks !== null ? { from: rangeOf(entry.previousBlocks), to: caret } : null;
-  return { userId: entry.userId, places, caretKeys, footprint, move, editBlocks: state.lastEdits.get(entry.userId)?.blocks ?? [] };
+  const caretBlock = caret === null || entry.blocks === null ? null : entry.blocks.headBlock;
+  return { userId: entry.userId, places, caretKeys, caretBlock, footprint, move, editBlocks: state.lastEdits.get(entry.userId)?.blocks ?? [] };
 }
 
-/** Whether the two writers are in one block by identity: a caret where the other just typed, or both typed there. */
-function sameBlockByKey(a: Writer, b: Writer): boolean {
-  if (a.caretKeys.some((k) => b.footprint.has(k)) || b.caretKeys.some((k) => a.footprint.has(k))) return true;
-  for (const k of a.footprint) if (b.footprint.has(k)) return true;
-  return false;
+/**
+ * Where the two writers are in one block by identity (a caret where the other just typed, or
+ * both typed there): the indexes of those blocks, empty when there is none.
+ */
+function sharedBlocksByKey(a: Writer, b: Writer): number[] {
+  const out = new Set<number>();
+  for (const [w, other] of [[a, b], [b, a]] as const) {
+    for (const k of w.caretKeys) {
+      const block = other.footprint.get(k);
+      if (block !== undefined) out.add(w.caretBlock ?? block);
+    }
+  }
+  for (const [k, block] of a.footprint) if (b.footprint.has(k)) out.add(block);
+  return [...out].sort((x, y) => x - y);
 }
 
 function gap(a: readonly Range[], b: readonly Range[]): { d: number; a: Range | null; b: Range | null } {
@@ -136,12 +149,21 @@ interface Candidate {
   raises: boolean;
 }
 
-/** The blocks of the closest pair of places; undefined when the pair matched by identity only. */
+/**
+ * Where the closest pair of places meets: the shared blocks when they overlap, the two facing
+ * blocks when adjacent; undefined when there is no pair of places.
+ */
 function blocksOf(a: Range | null, b: Range | null): number[] | undefined {
   if (a === null || b === null) return undefined;
-  const out = new Set<number>();
-  for (const r of [a, b]) for (let i = r.lo; i <= r.hi && out.size < 64; i++) out.add(i);
-  return [...out].sort((x, y) => x - y);
+  const lo = Math.max(a.lo, b.lo);
+  const hi = Math.min(a.hi, b.hi);
+  if (lo <= hi) {
+    const out: number[] = [];
+    for (let i = lo; i <= hi && out.length < 64; i++) out.push(i);
+    return out;
+  }
+  // Apart: the facing ends (hi of the lower range, lo of the upper one).
+  return a.hi < b.lo ? [a.hi, b.lo] : [b.hi, a.lo];
 }
 
 /**
@@ -178,18 +200,48 @@ function candidates(state: PresenceState, now: number, o: PresenceOptions): Map<
       const b = writers[j]!;
       if (a.userId === b.userId) continue; // one writer in two tabs is not a conflict
       const g = gap(a.places, b.places);
-      if (sameBlockByKey(a, b)) g.d = 0;
+      const shared = sharedBlocksByKey(a, b);
+      const byKey = shared.length > 0 && g.d > 0;
+      if (shared.length > 0) g.d = 0;
       if (g.d > o.raiseDistance) continue;
       const severity: Severity = g.d === 0 ? 'high' : 'medium';
       const raises = g.d === 0 || o.approachMs <= 0 || approaching(a, b) || approaching(b, a);
       const { key, users } = pairOf(a.userId, b.userId);
       const prev = out.get(key);
       if (prev === undefined || (prev.severity === 'medium' && severity === 'high') || (prev.severity === severity && raises && !prev.raises)) {
-        out.set(key, { key, users, severity, blocks: blocksOf(g.a, g.b) ?? matchedBlocks(a, b), raises });
+        const blocks = byKey ? shared : (blocksOf(g.a, g.b) ?? matchedBlocks(a, b));
+        out.set(key, { key, users, severity, blocks, raises });
       }
     }
   }
   return out;
+}
+
+/**
+ * Whether two users are known to be apart now: each has at least one client that may edit with
+ * a place (counted caret or, without one, last edit), the least distance between them is two or
+ * more blocks and no footprint of one is where the other is. Activity does not matter here: a
+ * writer who stopped typing after moving away has still moved away.
+ */
+function apart(state: PresenceState, users: readonly [string, string], now: number, o: PresenceOptions): boolean {
+  const byUser = new Map<string, Writer[]>([[users[0], []], [users[1], []]]);
+  for (const entry of state.clients.values()) {
+    const list = byUser.get(entry.userId);
+    if (list === undefined || !entry.canEdit) continue;
+    const w = writerOf(state, entry, now, o);
+    if (w !== null) list.push(w);
+  }
+  const as = byUser.get(users[0])!;
+  const bs = byUser.get(users[1])!;
+  if (as.length === 0 || bs.length === 0) return false;
+  for (const a of as) {
+    for (const b of bs) {
+      if (a.places.length === 0 || b.places.length === 0) return false;
+      if (gap(a.places, b.places).d < Math.max(2, o.raiseDistance + 1)) return false;
+      if (sharedBlocksByKey(a, b).length > 0) return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -214,13 +266,17 @@ export function predict(
     const c = current.get(w.key);
     if (c !== undefined) {
       const escalated = w.severity === 'medium' && c.severity === 'high';
-      const next: Warning = { ...w, severity: escalated ? 'high' : w.severity, blocks: c.blocks, lastSeenAt: now };
+      const next: Warning = { ...w, severity: escalated ? 'high' : w.severity, blocks: c.blocks, lastSeenAt: now, apartSince: null };
       warnings.push(next);
       if (escalated) predicted.push(next);
     } else if (!present.has(w.users[0]) || !present.has(w.users[1]) || now - w.lastSeenAt >= o.clearAfterMs) {
       cleared.push(w);
+    } else if (apart(state, w.users, now, o)) {
+      const apartSince = w.apartSince ?? now;
+      if (now - apartSince >= o.partClearMs) cleared.push(w);
+      else warnings.push(w.apartSince === apartSince ? w : { ...w, apartSince });
     } else {
-      warnings.push(w);
+      warnings.push(w.apartSince == null ? w : { ...w, apartSince: null });
     }
   }
   for (const c of current.values()) {

@@ -18,6 +18,7 @@ import {
   parseViewport,
   lastActivityAt,
   type CollisionHit,
+  type Footprint,
   type PresenceEntry,
   type PresenceOptions,
   type PresenceState,
@@ -122,9 +123,9 @@ export function expire(state: PresenceState, now: number, options: Partial<Prese
     const live = new Map([...users].filter(([, at]) => now - at <= o.collisionWindowMs));
     if (live.size > 0) blockEdits.set(block, live);
   }
-  const footprints = new Map<string, ReadonlyMap<string, number>>();
+  const footprints = new Map<string, ReadonlyMap<string, Footprint>>();
   for (const [user, keys] of state.footprints) {
-    const live = new Map([...keys].filter(([, at]) => now - at <= o.collisionWindowMs));
+    const live = new Map([...keys].filter(([, f]) => now - f.at <= o.collisionWindowMs));
     if (live.size > 0) footprints.set(user, live);
   }
   return { clients, lastEdits, blockEdits, footprints };
@@ -161,12 +162,12 @@ export function recordEdits(
   edits: readonly EditInput[],
   options: Partial<PresenceOptions> = {},
 ): { state: PresenceState; collisions: CollisionHit[] } {
-  const { collisionWindowMs } = { ...DEFAULT_PRESENCE_OPTIONS, ...options };
+  const { collisionWindowMs, footprintLeaveBlocks } = { ...DEFAULT_PRESENCE_OPTIONS, ...options };
   const valid = edits.filter((e) => typeof e.userId === 'string' && Number.isFinite(e.at));
   if (valid.length === 0) return { state, collisions: [] };
   const lastEdits = new Map(state.lastEdits);
   const blockEdits = new Map(state.blockEdits);
-  let footprints: Map<string, ReadonlyMap<string, number>> | undefined;
+  let footprints: Map<string, ReadonlyMap<string, Footprint>> | undefined;
   // Inner maps copied in this batch may be changed in place; the others belong to `state`.
   const ownBlocks = new Set<number>();
   const ownFootprints = new Set<string>();
@@ -189,19 +190,30 @@ export function recordEdits(
       }
       users.set(edit.userId, edit.at);
     }
-    const keys = (edit.blockKeys ?? []).filter((k) => typeof k === 'string' && k.length <= 64).slice(0, 64);
+    // blockKeys parallels the adapter's sorted, de-duplicated blocks; without a match in length
+    // the keys are still recorded, at the edit's first block.
+    const rawKeys = edit.blockKeys ?? [];
+    const keys = rawKeys
+      .map((k, i) => ({ k, block: rawKeys.length === edit.blocks.length ? edit.blocks[i]! : (blocks[0] ?? 0) }))
+      .filter(({ k }) => typeof k === 'string' && k.length <= 64)
+      .slice(0, 64);
     if (keys.length > 0) {
       footprints ??= new Map(state.footprints);
-      let mine: Map<string, number>;
-      if (ownFootprints.has(edit.userId)) mine = footprints.get(edit.userId) as Map<string, number>;
+      let mine: Map<string, Footprint>;
+      if (ownFootprints.has(edit.userId)) mine = footprints.get(edit.userId) as Map<string, Footprint>;
       else {
         mine = new Map(footprints.get(edit.userId) ?? []);
         ownFootprints.add(edit.userId);
         footprints.set(edit.userId, mine);
       }
-      // Pruned here too, so a writer typing for hours keeps a bounded footprint between expiries.
-      for (const [k, at] of mine) if (edit.at - at > collisionWindowMs) mine.delete(k);
-      for (const k of keys) mine.set(k, edit.at);
+      // A writer is where they now type: a block they typed in is dropped once they type
+      // `footprintLeaveBlocks` (2) or more blocks away, and once it is older than the collision
+      // window (so a writer typing for hours keeps a bounded footprint between expiries).
+      const here = keys.map(({ block }) => block);
+      for (const [k, f] of mine) {
+        if (edit.at - f.at > collisionWindowMs || here.every((b) => Math.abs(b - f.block) >= footprintLeaveBlocks)) mine.delete(k);
+      }
+      for (const { k, block } of keys) mine.set(k, { at: edit.at, block });
     }
   }
   return { state: { ...state, lastEdits, blockEdits, footprints: footprints ?? state.footprints }, collisions };

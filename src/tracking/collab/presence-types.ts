@@ -50,10 +50,17 @@ export interface PresenceState {
   /** block -> user -> time of that user's last edit there, pruned to the collision window. */
   readonly blockEdits: ReadonlyMap<number, ReadonlyMap<string, number>>;
   /**
-   * user -> block key (CursorBlocks.headKey) -> time of their last edit there, pruned to the
-   * collision window: where each writer just typed, by identity, for prediction.
+   * user -> block key (CursorBlocks.headKey) -> their last edit there (time, and the block's
+   * index then), pruned to the collision window and dropped once the writer types two or more
+   * blocks away: where each writer just typed, by identity, for prediction.
    */
-  readonly footprints: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly footprints: ReadonlyMap<string, ReadonlyMap<string, Footprint>>;
+}
+
+/** A writer's last edit of one block: when, and the block's index at that time. */
+export interface Footprint {
+  readonly at: number;
+  readonly block: number;
 }
 
 /** Two writers' edits in the same block within the collision window: the ground truth. */
@@ -69,11 +76,19 @@ export interface Warning {
   readonly key: string;
   readonly users: readonly [string, string];
   readonly severity: Severity;
-  /** Blocks the two carets are in (sorted, at most 64). */
+  /**
+   * Where the two writers overlap (sorted, at most 64): the shared blocks at distance 0, the two
+   * facing blocks when adjacent.
+   */
   readonly blocks: readonly number[];
   readonly raisedAt: number;
-  /** Last time the raise condition held; the warning clears `clearAfterMs` after it. */
+  /** Last time the keep condition held; the warning clears `clearAfterMs` after it. */
   readonly lastSeenAt: number;
+  /**
+   * Since when the two writers are known to be apart (both placed, two or more blocks between
+   * them, no shared footprint); the warning clears `partClearMs` after it. Null while they are not.
+   */
+  readonly apartSince?: number | null;
 }
 
 /** Thresholds of the model; see DEFAULT_PRESENCE_OPTIONS for the reasoning behind each value. */
@@ -90,13 +105,28 @@ export interface PresenceOptions {
   /** The blocks a writer edited this recently count as where they are, as well as the caret. */
   footprintMs: number;
   /**
+   * A block leaves a writer's footprint once they type this many blocks away from it: a writer is
+   * where they now type, not where they typed ten seconds ago (Infinity: footprints only age).
+   */
+  footprintLeaveBlocks: number;
+  /**
    * An adjacent (medium) warning is raised only when one writer's caret moved toward the other
    * and has counted (settled) for at most this long; 0 raises on adjacency alone. Once raised it
    * is kept on adjacency alone.
    */
   approachMs: number;
-  /** A warning clears only after its raise condition has been false this long. */
+  /**
+   * A warning whose writers are not known to be apart (one went quiet, a caret is unresolved)
+   * clears only after its keep condition has been false this long: a pause or a hop to the next
+   * paragraph and back must not flap it.
+   */
   clearAfterMs: number;
+  /**
+   * A warning whose writers have parted (two or more blocks apart, and the footprint of the one
+   * who moved dropped because they typed in the new place) clears after this long: leaving is
+   * not flapping, and a banner about a writer seven paragraphs away teaches people to ignore it.
+   */
+  partClearMs: number;
   /** Two edits of one block by two users this close are an actual collision. */
   collisionWindowMs: number;
   /** Presence is dropped without an awareness renewal for this long. */
@@ -122,8 +152,10 @@ export const DEFAULT_PRESENCE_OPTIONS: Readonly<PresenceOptions> = Object.freeze
   raiseDistance: 1,
   settleMs: 300,
   footprintMs: 10_000,
+  footprintLeaveBlocks: 2,
   approachMs: 1_000,
   clearAfterMs: 10_000,
+  partClearMs: 1_000,
   collisionWindowMs: 10_000,
   presenceTimeoutMs: 15 * 60_000,
   maxAwarenessBytes: 8 * 1024,
