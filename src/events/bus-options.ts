@@ -71,7 +71,7 @@ export interface ConsumerTuning {
   claimIdleMs: number;
   /** Longest blocking read; new events wake it at once, this only bounds idle wake-ups. Default 2 s. */
   blockMs: number;
-  /** Retry delay after a handler throws: base * 2^(delivery-1), capped; +0-20% jitter. Default 500 ms / 10 s. */
+  /** Retry delay after a handler throws: full jitter up to min(max, base * 2^(delivery-1)) (lib/backoff.ts). Default 500 ms / 10 s. */
   retryDelayMs: { base: number; max: number };
   /** How long stop()/close() wait for an in-flight handler before abandoning it unacked. Default 10 s. */
   drainTimeoutMs: number;

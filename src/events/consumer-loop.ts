@@ -4,6 +4,7 @@
  * storage operations (`ConsumerSource`), so delivery semantics are written once and the contract
  * suite tests one behaviour through two storages.
  */
+import { backoffDelay } from '../lib/backoff.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ConsumerSpec, Subscription } from './bus.js';
@@ -66,7 +67,7 @@ interface ScheduledRetry extends EntryRef {
   delayMs: number;
 }
 
-const ERROR_BACKOFF_MS = { base: 100, max: 5_000 };
+const ERROR_BACKOFF = { baseMs: 100, maxMs: 5_000 };
 
 /** Starts a member; the returned subscription's `ready` resolves once its groups exist. */
 export function startConsumer(deps: ConsumerDeps): Subscription {
@@ -158,8 +159,7 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
         await deadLetter(delivery, errorMessage(error));
         return;
       }
-      const exp = Math.min(tuning.retryDelayMs.max, tuning.retryDelayMs.base * 2 ** (delivery.deliveries - 1));
-      const delayMs = Math.round(exp * (1 + Math.random() * 0.2));
+      const delayMs = backoffDelay(delivery.deliveries - 1, { baseMs: tuning.retryDelayMs.base, maxMs: tuning.retryDelayMs.max });
       retries.set(`${delivery.category}|${delivery.streamId}`, { ...delivery, due: Date.now() + delayMs, delayMs });
       logger.debug({ err: error, eventId: event.id, deliveries: delivery.deliveries, delayMs }, 'handler failed; will retry');
       return;
@@ -258,7 +258,7 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
         return true;
       } catch (error) {
         logger.warn({ err: error }, 'cannot create consumer group yet; retrying');
-        await sleep(Math.min(ERROR_BACKOFF_MS.max, ERROR_BACKOFF_MS.base * 2 ** attempt));
+        await sleep(backoffDelay(attempt, ERROR_BACKOFF));
       }
     }
     return false;
@@ -285,7 +285,7 @@ export function startConsumer(deps: ConsumerDeps): Subscription {
       } catch (error) {
         if (stopping) break;
         failures++;
-        const delay = Math.min(ERROR_BACKOFF_MS.max, ERROR_BACKOFF_MS.base * 2 ** Math.min(failures - 1, 10));
+        const delay = backoffDelay(failures - 1, ERROR_BACKOFF);
         // The first failure of a streak is worth a warning; the rest would only flood the log.
         if (failures === 1) logger.warn({ err: error }, 'event consumer error; retrying');
         await sleep(delay);

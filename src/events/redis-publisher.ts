@@ -18,6 +18,7 @@
  * AppError('service-unavailable') and keeps what it holds; nothing is dropped silently.
  */
 import type { Redis } from 'ioredis';
+import { backoffDelay } from '../lib/backoff.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { BusMetrics } from './bus-metrics.js';
@@ -73,6 +74,8 @@ const ACCEPTED = Promise.resolve();
 /** Errors after which the event is kept and retried, not rejected: connection loss or a Redis that cannot write right now. */
 const TRANSIENT = /Command timed out|Connection is closed|Stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|LOADING|BUSY|TRYAGAIN|OOM|MISCONF|READONLY|MASTERDOWN|CLUSTERDOWN|NOSCRIPT/;
 const AGE_TRIM_INTERVAL_MS = 60_000;
+/** Retry of a batch Redis refused while connected (OOM, LOADING): ceilings 200 ms, 400 ms .. 5 s. */
+const PUBLISH_RETRY = { baseMs: 100, maxMs: 5_000 };
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** KEYS[1] stream; ARGV[1..3] trim (strategy or '', operator, threshold); ARGV[4..] events. */
@@ -230,7 +233,7 @@ export function createRedisPublisher(deps: RedisPublisherDeps): RedisPublisher {
         // A dropped connection reschedules through 'ready'; a Redis that is up but refusing
         // (OOM, LOADING) is retried on a timer with backoff.
         if (connection.status === 'ready' && !retryTimer) {
-          retryTimer = setTimeout(() => ((retryTimer = undefined), schedule()), Math.min(5_000, 100 * 2 ** Math.min(transientFailures, 6)));
+          retryTimer = setTimeout(() => ((retryTimer = undefined), schedule()), backoffDelay(transientFailures, PUBLISH_RETRY));
         }
       } else {
         transientFailures = 0;

@@ -9,6 +9,7 @@ import type {
 import * as Y from 'yjs';
 import type { DocumentStore, UpdateRecord } from '../../db/document-store.js';
 import type { Clock } from '../../lib/clock.js';
+import { backoffDelay } from '../../lib/backoff.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { toRefusal } from '../close-codes.js';
@@ -18,6 +19,8 @@ import type { CollabContext } from '../context.js';
 /** y-protocols sync message types (beforeSync's `type`). */
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
+/** Failed compaction retries: ceilings 1 s, 2 s .. 60 s. */
+const COMPACTION_RETRY = { baseMs: 1_000, maxMs: 60_000 };
 /** Origin of updates applied while loading from storage; never logged again. */
 export const LOAD_ORIGIN = Symbol('storyloom-load');
 
@@ -126,13 +129,13 @@ export function createPersistenceExtension(deps: {
   }
 
   /**
-   * A failed compaction is retried with exponential backoff (1 s .. 60 s) until it lands; then
+   * A failed compaction is retried with exponential backoff (full jitter, ceiling 1 s .. 60 s) until it lands; then
    * the document may unload, which Hocuspocus itself only tries after a successful store.
    */
   function scheduleRetry(instance: Hocuspocus, document: Y.Doc & { name: string }, name: string): void {
     const state = stateOf(name);
     if (state.retryTimer) return;
-    const delay = Math.min(60_000, 1_000 * 2 ** state.retryAttempt);
+    const delay = backoffDelay(state.retryAttempt, COMPACTION_RETRY);
     state.retryAttempt++;
     state.retryTimer = setTimeout(() => {
       state.retryTimer = undefined;
