@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { PROSE, connectWriter, lostEdits, paragraphs, readParagraphs, report, seedParagraphs, startTyping, writerToken, type FaultWriter } from '../helpers/fault-writers.js';
-import { startServerProcess } from '../helpers/server-process.js';
+import { PROSE, startFaultServer, connectWriter, lostEdits, paragraphs, readParagraphs, report, seedParagraphs, startTyping, writerToken, type FaultWriter } from '../helpers/fault-writers.js';
 import { createTestDatabase, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -56,7 +55,7 @@ describe.each(backends)('kill -9 under 10 writers on $name', (backend) => {
     const { env, cleanup } = await backend.env();
     cleanups.push(cleanup);
     const doc = `book/${uniqueName('kill9')}`;
-    const first = await startServerProcess(env);
+    const first = await startFaultServer(env);
     cleanups.push(async () => void (first.child.exitCode === null && first.child.kill('SIGKILL')));
     const proxy = await startTcpProxy(first.port);
     cleanups.push(() => proxy.close());
@@ -77,7 +76,7 @@ describe.each(backends)('kill -9 under 10 writers on $name', (backend) => {
     proxy.setTarget(null);
     expect(await first.exited).toBe('SIGKILL');
 
-    const second = await startServerProcess(env);
+    const second = await startFaultServer(env);
     cleanups.push(async () => {
       if (second.child.exitCode === null) {
         second.child.kill('SIGTERM');

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { PROSE, connectWriter, paragraphs, readParagraphs, report, seedParagraphs, startTyping, writerToken, type FaultWriter } from '../helpers/fault-writers.js';
+import { PROSE, startFaultServer, connectWriter, paragraphs, readParagraphs, report, seedParagraphs, startTyping, writerToken, type FaultWriter } from '../helpers/fault-writers.js';
 import { readiness, scrapeMetrics } from '../helpers/metrics-scrape.js';
 import { startOwnRedis } from '../helpers/redis-server.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 import { createTestDatabase, serviceAvailable, uniqueName } from '../helpers/services.js';
 
 /**
@@ -30,7 +30,7 @@ describe.skipIf(!serviceAvailable('postgres'))('Redis stopped for 30 s under two
     const env = { DATABASE_URL: db.url, REDIS_URL: redis.url };
     const servers: ServerProcess[] = [];
     for (let i = 0; i < 2; i++) {
-      const s = await startServerProcess(env);
+      const s = await startFaultServer(env);
       servers.push(s);
       cleanups.push(async () => {
         if (s.child.exitCode === null) {

@@ -20,8 +20,11 @@ export interface ServerProcess {
 /**
  * Runs `src/main.ts` as its own process, as `npm start` would, so tests can SIGKILL or SIGTERM
  * a real server. Resolves once it logged that it listens (port 0 -> the port it got).
+ * `startTimeoutMs` (default 30 s) is longer in the fault suite, where PGlite's first start
+ * competes with the load the test itself makes.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<ServerProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -41,7 +44,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${lines.join('\n')}\n${stderr.join('')}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started server behind
+      reject(new Error(`server did not start in ${startTimeoutMs / 1000} s:\n${lines.join('\n')}\n${stderr.join('')}`));
+    }, startTimeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
       try {
