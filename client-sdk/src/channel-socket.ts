@@ -2,10 +2,11 @@
  * A client of one /ws/* gateway endpoint (analytics, notifications or presence): JSON
  * subscribe/unsubscribe, events dispatched per channel, and a connection that survives the
  * network. It connects on the first subscription, closes after the last, reconnects with
- * jittered exponential backoff, re-subscribes every channel after a reconnect, and treats a
+ * exponential backoff with full jitter (backoff.ts), re-subscribes every channel after a reconnect, and treats a
  * silent socket (no heartbeat or any other message for `heartbeatTimeoutMs`) as dead, since a
  * browser gets no close event from a half-open TCP connection.
  */
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { ERROR_CODES, StoryloomError, asStoryloomError, isErrorCode } from './errors.js';
 
@@ -30,21 +31,8 @@ export type GatewayServerMessage =
   | { type: 'event'; channel: string; data: unknown }
   | { type: 'heartbeat'; at: string };
 
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
-  factor: number;
-}
-export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 500, maxMs: 30_000, factor: 2 });
-
-/**
- * Delay before reconnect attempt `attempt` (0-based): exponential, capped, with "equal jitter"
- * (between half and all of it) so a server restart is not followed by every client at once.
- */
-export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
-  const base = Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, attempt));
-  return Math.round(base / 2 + (base / 2) * random());
-}
+// Re-exported: the SDK's index has always taken them from here.
+export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 
 export interface ChannelSocketOptions {
   /** The full ws(s) URL to open, token included; called before every (re)connect. */

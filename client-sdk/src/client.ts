@@ -5,7 +5,8 @@
  * clients in one page (two users in a test) share nothing.
  */
 import { HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import { createChannelSocket, type BackoffOptions, type ChannelSocket, type Subscription, type WebSocketConstructor } from './channel-socket.js';
+import type { BackoffOptions } from './backoff.js';
+import { createChannelSocket, type ChannelSocket, type Subscription, type WebSocketConstructor } from './channel-socket.js';
 import type { Clock, Timers } from './clock.js';
 import { createSharedDocument, type SharedDocument, type StoryloomDocument } from './document.js';
 import { StoryloomError } from './errors.js';

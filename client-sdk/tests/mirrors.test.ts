@@ -28,11 +28,12 @@ describe('errorFromClose', () => {
 });
 
 describe('backoffDelay', () => {
-  it('doubles from 0.5 s up to 30 s with equal jitter', () => {
-    expect(backoffDelay(0, undefined, () => 0)).toBe(250);
+  it('doubles its ceiling from 0.5 s up to 30 s, with full jitter below it', () => {
+    expect(backoffDelay(0, undefined, () => 0)).toBe(0);
     expect(backoffDelay(0, undefined, () => 1)).toBe(500);
     expect(backoffDelay(3, undefined, () => 1)).toBe(4_000);
     expect(backoffDelay(20, undefined, () => 1)).toBe(30_000);
-    expect(backoffDelay(20, undefined, () => 0)).toBe(15_000);
+    expect(backoffDelay(20, undefined, () => 0.5)).toBe(15_000);
+    expect(backoffDelay(20, undefined, () => 0)).toBe(0);
   });
 });
