@@ -25,8 +25,10 @@ import { GATEWAY_PATHS, createGateway, type Gateway } from './gateway/gateway.js
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './metrics/registry.js';
-import { createWritingTrackerExtension } from './collab/extensions/writing-tracker.js';
+import { createDocumentTapExtension } from './collab/extensions/document-tap.js';
 import { createPresenceExtension } from './collab/extensions/presence.js';
+import { writingConsumer } from './collab/edit-consumers.js';
+import { documentNameOf } from './collab/document-name.js';
 import { createPresenceService } from './services/presence/presence-service.js';
 import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
@@ -111,11 +113,18 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
         logger: logger.child({ module: 'presence' }),
         publish: (event) => bus.publish(event),
         push: (message) => gateway.publish(message),
-        broadcast: (name, payload) => collaboration?.hocuspocus.documents.get(name)?.broadcastStateless(payload),
+        broadcast: (name, message) => collaboration?.hocuspocus.documents.get(name)?.broadcastStateless(JSON.stringify(message)),
         actorOf,
+        parseDocumentName: documentNameOf,
         clients: db.documentClients,
       })
     : undefined;
+
+  // One transaction tap per document feeds every consumer of edits (one line each to add).
+  const presenceExtension = presence ? createPresenceExtension({ service: presence, clock, logger: logger.child({ module: 'presence-extension' }) }) : undefined;
+  const tap = writing || presenceExtension ? createDocumentTapExtension({ clock, logger: logger.child({ module: 'document-tap' }) }) : undefined;
+  if (writing) tap?.subscribe(writingConsumer(writing));
+  if (presenceExtension) tap?.subscribe(presenceExtension.onEdit);
 
   const registry = createConnectionRegistry();
   const groupCommit = createGroupCommit({
@@ -149,10 +158,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     clock,
     logger,
     ...(redis ? { redis } : {}),
-    extra: [
-      ...(writing ? [createWritingTrackerExtension({ tracker: writing, clock, logger: logger.child({ module: 'writing-tracker' }) })] : []),
-      ...(presence ? [createPresenceExtension({ service: presence, clock, logger: logger.child({ module: 'presence-extension' }) })] : []),
-    ],
+    extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : [])],
   });
   const { hocuspocus } = collaboration;
   const sockets = createCollabSocketServer({ hocuspocus, registry, maxMessageBytes: config.limits.maxMessageBytes, logger: logger.child({ module: 'ws' }) });

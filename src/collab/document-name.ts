@@ -1,6 +1,5 @@
 import { AppError } from '../lib/errors.js';
-
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
+import { isResourceId } from '../lib/ids.js';
 
 export interface DocumentName {
   projectId: string;
@@ -9,17 +8,23 @@ export interface DocumentName {
   full: string;
 }
 
-/** Parses `<projectId>/<documentId>` (fixed contract) or throws AppError('invalid-document-name'). */
-export function parseDocumentName(name: string): DocumentName {
+/** Parses `<projectId>/<documentId>` (fixed contract), or null for anything else. */
+export function documentNameOf(name: string): DocumentName | null {
   const slash = name.indexOf('/');
-  const projectId = slash === -1 ? '' : name.slice(0, slash);
-  const documentId = slash === -1 ? '' : name.slice(slash + 1);
-  if (!ID.test(projectId) || !ID.test(documentId)) {
-    throw new AppError(
-      'invalid-document-name',
-      'Document names are <projectId>/<documentId>, each 1-64 characters of A-Z a-z 0-9 _ -',
-      { name: name.slice(0, 200) },
-    );
+  if (slash === -1) return null;
+  const projectId = name.slice(0, slash);
+  const documentId = name.slice(slash + 1);
+  return isResourceId(projectId) && isResourceId(documentId) ? { projectId, documentId, full: name } : null;
+}
+
+/**
+ * Parses `<projectId>/<documentId>` or throws AppError('invalid-document-name'). Once a
+ * connection is admitted its CollabContext carries both ids: read them there instead.
+ */
+export function parseDocumentName(name: string): DocumentName {
+  const parsed = documentNameOf(name);
+  if (parsed === null) {
+    throw new AppError('invalid-document-name', 'Document names are <projectId>/<documentId>, each 1-64 characters of A-Z a-z 0-9 _ -', { name: name.slice(0, 200) });
   }
-  return { projectId, documentId, full: name };
+  return parsed;
 }

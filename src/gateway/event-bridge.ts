@@ -8,6 +8,13 @@ import type { Gateway, GatewayPath } from './gateway.js';
 /** The consumer group every instance's bridge joins. */
 export const GATEWAY_CONSUMER_GROUP = 'gateway';
 
+/**
+ * Events whose live message the presence service already pushes on the document's channel
+ * (src/protocol: the `storyloom.conflict` warning): bridged to `project:` only, so a `document:`
+ * subscriber gets each warning once, in one shape.
+ */
+const LIVE_ON_DOCUMENT_CHANNEL: ReadonlySet<string> = new Set(['collaboration.conflict_predicted', 'collaboration.conflict_cleared']);
+
 /** Collaboration events feed /ws/presence; everything else feeds /ws/analytics. */
 export function gatewayPathFor(event: StoryloomEvent): GatewayPath {
   return event.category === 'collaboration' ? 'presence' : 'analytics';
@@ -15,7 +22,8 @@ export function gatewayPathFor(event: StoryloomEvent): GatewayPath {
 
 /**
  * Pushes domain events to gateway channels: `project:<projectId>` and, when the event names a
- * document, `document:<projectId>/<documentId>`, with the whole envelope as `data`. Events
+ * document, `document:<projectId>/<documentId>` (except conflict warnings, see
+ * LIVE_ON_DOCUMENT_CHANNEL), with the whole envelope as `data`. Events
  * without a project reach no channel (the envelope carries only an HMAC of the actor, so there
  * is no user channel to address).
  *
@@ -39,7 +47,7 @@ export function bridgeEventsToGateway(deps: {
       // A writer's numbers reach only who may see them (src/lib/visibility.ts).
       const audience = writerAudienceOfEvent(event);
       const channels = [`project:${event.projectId}`];
-      if (event.documentId) channels.push(`document:${event.projectId}/${event.documentId}`);
+      if (event.documentId && !LIVE_ON_DOCUMENT_CHANNEL.has(event.type)) channels.push(`document:${event.projectId}/${event.documentId}`);
       for (const channel of channels) {
         try {
           await gateway.publish({ path, channel, data: event, ...(audience ? { audience } : {}) });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { roleIn, type Identity } from '../lib/identity.js';
-import { ERROR_CODES, type ErrorCode } from '../lib/errors.js';
 
 /**
  * The JSON protocol of the /ws/* channel gateway. Mirrored by the client SDK: a message type or
@@ -30,18 +29,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
-const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
-
-/** Everything the server sends. `heartbeat.at` is an ISO 8601 timestamp of the server clock. */
-export const serverMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('subscribed'), channel: z.string() }),
-  z.object({ type: z.literal('unsubscribed'), channel: z.string() }),
-  z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), channel: z.string().optional() }),
-  z.object({ type: z.literal('pong'), id: pingId.optional() }),
-  z.object({ type: z.literal('event'), channel: z.string(), data: z.unknown() }),
-  z.object({ type: z.literal('heartbeat'), at: z.string() }),
-]);
-export type ServerMessage = z.infer<typeof serverMessageSchema>;
+/** Everything the server sends: declared with the rest of the wire protocol in src/protocol. */
+export { serverMessageSchema, type ServerMessage } from '../protocol/gateway.js';
 
 /** A parsed channel name. `name` is the canonical string (identical to the input when valid). */
 export type Channel =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { touchOf, type TransactionTouch } from '../../src/services/presence/edit-blocks.js';
+import { touchOf, type TransactionTouch } from '../../src/tracking/collab/edit-blocks.js';
 
 function docWith(paragraphs: number): Y.Doc {
   const doc = new Y.Doc();

@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
+import { conflictMessageSchema, type ConflictMessage } from '../../src/protocol/index.js';
 import { connectGateway, type GatewayTestClient } from '../helpers/gateway-client.js';
 import { redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { connectClient, startTestServer, typeInto, type TestClient, type TestServer } from '../helpers/test-server.js';
-
-interface ConflictMessage {
-  type: 'storyloom.conflict';
-  status: 'predicted' | 'cleared';
-  severity: 'high' | 'medium';
-  users: string[];
-  blocks: number[];
-}
 
 const eventually = (check: () => unknown, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 25 });
 
@@ -27,8 +20,9 @@ function setCursor(client: TestClient, paragraph: number, offset = 0): void {
 function watchStateless(client: TestClient): ConflictMessage[] {
   const seen: ConflictMessage[] = [];
   client.provider.on('stateless', ({ payload }: { payload: string }) => {
-    const message = JSON.parse(payload) as ConflictMessage;
-    if (message.type === 'storyloom.conflict') seen.push(message);
+    const message = JSON.parse(payload) as { type?: string };
+    // Every warning is exactly the protocol's message (src/protocol), nothing more or less.
+    if (message.type === 'storyloom.conflict') seen.push(conflictMessageSchema.strict().parse(message));
   });
   return seen;
 }
@@ -75,6 +69,7 @@ describe.each(backends)('presence and conflict prediction ($name)', ({ env }) =>
     seen = { a: watchStateless(alice), b: watchStateless(bob) };
     watcher = await connectGateway(`${t.httpUrl.replace('http', 'ws')}/ws/presence?token=${await tokenOf('carol')}`);
     expect((await watcher.subscribe(`document:${docName}`)).type).toBe('subscribed');
+    expect((await watcher.subscribe(`project:${project}`)).type).toBe('subscribed');
   }, 30_000);
 
   afterAll(async () => {
@@ -95,6 +90,12 @@ describe.each(backends)('presence and conflict prediction ($name)', ({ env }) =>
     });
     const pushed = await watcher.next((m: ServerMessage) => m.type === 'event' && (m.data as { type?: string }).type === 'storyloom.conflict');
     expect((pushed as { data: ConflictMessage }).data).toMatchObject({ status: 'predicted', severity: 'high', users: ['alice', 'bob'], blocks: [2] });
+    // Once per channel: the live warning on document:, the event envelope on project: only.
+    const onChannel = (channel: string) => watcher.messages.filter((m) => m.type === 'event' && m.channel === channel).map((m) => (m as { data: { type?: string } }).data);
+    await watcher.next((m) => m.type === 'event' && m.channel === `project:${project}` && (m.data as { type?: string }).type === 'collaboration.conflict_predicted');
+    const onDocument = onChannel(`document:${docName}`).filter((d) => d.type?.includes('conflict'));
+    expect(onDocument.length).toBeGreaterThan(0);
+    expect(onDocument.every((d) => d.type === 'storyloom.conflict')).toBe(true);
     const list = await conflicts();
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ severity: 'high', users: ['alice', 'bob'] });

@@ -1,17 +1,14 @@
-import type { Connection, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, onAwarenessUpdatePayload, onDisconnectPayload } from '@hocuspocus/server';
-import type * as Y from 'yjs';
+import { isTransactionOrigin, type Connection, type Extension, type afterLoadDocumentPayload, type afterUnloadDocumentPayload, type onAwarenessUpdatePayload, type onDisconnectPayload } from '@hocuspocus/server';
 import { canWrite } from '../../lib/identity.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
-import { touchOf } from '../../services/presence/edit-blocks.js';
 import type { PresenceService } from '../../services/presence/presence-service.js';
 import { createTokenBuckets } from '../../services/presence/token-bucket.js';
 import type { CollabContext } from '../context.js';
 import { safeHook } from '../safe-hook.js';
+import type { DocumentEdit } from '../../tracking/document-edit.js';
 
 interface Attached {
-  doc: Y.Doc;
-  listener: (tr: Y.Transaction) => void;
   /** socket id -> Yjs client ids it spoke for, to drop their presence on disconnect. */
   sockets: Map<string, Set<number>>;
   /** Yjs client id -> user of clients connected to another instance (awareness relayed by Redis). */
@@ -32,13 +29,20 @@ function stampedIdentity(state: unknown): { userId: string; canEdit: boolean } |
   return { userId: id, canEdit: canEdit === true };
 }
 
+/** The presence extension and the consumer it registers on the document tap. */
+export interface PresenceExtension {
+  extension: Extension<CollabContext>;
+  /** Register on the document tap: edits become presence activity (see createPresenceExtension). */
+  onEdit(edit: DocumentEdit): void;
+}
+
 /**
  * Feeds the presence service from Hocuspocus, thinly:
  * - awareness (onAwarenessUpdate): the latest raw state per client is handed over as is, with
  *   the connection's user and whether its role may edit; carets are resolved at the service's
  *   tick, never per message. A connection sending more than `awarenessPerSecond` messages has the
  *   excess ignored for presence (the document still relays them).
- * - edits (the document's afterTransaction): top-level blocks touched and the client ids that
+ * - edits (`onEdit`, fed by the document tap): top-level blocks touched and the client ids that
  *   wrote, for the connection's user; `local` ones have no writer.
  * - disconnect and unload drop the socket's clients and the document.
  *
@@ -47,7 +51,7 @@ function stampedIdentity(state: unknown): { userId: string; canEdit: boolean } |
  * attributed through those clients' ids, so each instance predicts over every writer of the
  * document and warns its own connections.
  * Nothing may throw out of these hooks: Hocuspocus does not catch onAwarenessUpdate, and the
- * transaction listener runs inside Yjs's cleanup.
+ * tap calls `onEdit` inside Yjs's cleanup (it catches, but a throw would still cost the edit).
  */
 export function createPresenceExtension(deps: {
   service: PresenceService;
@@ -55,60 +59,43 @@ export function createPresenceExtension(deps: {
   logger: Logger;
   /** Token bucket refill per connection. Default 20/s (burst 20). */
   awarenessPerSecond?: number;
-}): Extension<CollabContext> {
+}): PresenceExtension {
   const { service, clock, logger } = deps;
   const buckets = createTokenBuckets<Connection<CollabContext>>(deps.awarenessPerSecond ?? 20);
   const documents = new Map<string, Attached>();
 
-  function detach(name: string): void {
-    const attached = documents.get(name);
-    if (attached === undefined) return;
-    attached.doc.off('afterTransaction', attached.listener);
-    documents.delete(name);
+  /**
+   * An edit's writer: the connection's user, or for an edit another instance received, the user
+   * whose relayed awareness carries the client id that wrote. Attributed only when that is
+   * exactly one known user (a sync reply can carry several writers' changes, whose blocks
+   * cannot be told apart).
+   */
+  function writerOf(edit: DocumentEdit): string | null {
+    if (edit.origin === 'connection') return edit.userId;
+    if (edit.origin !== 'redis') return null;
+    const remote = documents.get(edit.documentName)?.remote;
+    const users = new Set(edit.clientIds.map((id) => remote?.get(id)));
+    const [userId] = users;
+    return users.size === 1 && userId !== undefined ? userId : null;
   }
 
-  function attach(doc: Y.Doc, name: string): void {
-    let failures = 0;
-    const remote = new Map<number, string>();
-    const listener = (tr: Y.Transaction): void => {
-      try {
-        const origin = tr.origin as { source?: string; connection?: { context?: CollabContext } } | null;
-        if (origin?.source === 'redis') return recordRemote(tr);
-        if (origin?.source !== 'connection') return;
-        const user = origin.connection?.context?.user;
-        if (user === undefined) return;
-        const touch = touchOf(tr);
-        if (touch.blocks.length === 0 && touch.clientIds.length === 0) return;
-        service.recordEdit(name, user.userId, touch.blocks, touch.clientIds, touch.blockKeys);
-      } catch (error) {
-        if (failures++ < 3) logger.error({ err: error, document: name }, 'presence edit tracking failed');
-      }
-    };
-    /**
-     * An edit another instance received: its writer is the user whose relayed awareness carries
-     * the client id that wrote. Attributed only when that is exactly one known user (a sync
-     * reply can carry several writers' changes, whose blocks cannot be told apart).
-     */
-    const recordRemote = (tr: Y.Transaction): void => {
-      const touch = touchOf(tr);
-      const users = new Set(touch.clientIds.map((id) => remote.get(id)));
-      const [userId] = users;
-      if (users.size !== 1 || userId === undefined) return;
-      service.recordEdit(name, userId, touch.blocks, touch.clientIds, touch.blockKeys);
-    };
-    doc.on('afterTransaction', listener);
-    documents.set(name, { doc, listener, sockets: new Map(), remote });
-    service.attachDocument(name, doc);
+  function onEdit(edit: DocumentEdit): void {
+    const userId = writerOf(edit);
+    if (userId === null || (edit.blocks.length === 0 && edit.clientIds.length === 0)) return;
+    const blocks = edit.blocks.map((b) => b.index);
+    const keys = edit.blocks.map((b) => b.key);
+    service.recordEdit(edit.documentName, userId, blocks, edit.clientIds, keys);
   }
 
-  return {
+  const extension: Extension<CollabContext> = {
     extensionName: 'storyloom-presence',
     priority: 400,
 
-    async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload<CollabContext>) {
+    async afterLoadDocument({ document, documentName, context }: afterLoadDocumentPayload<CollabContext>) {
       try {
-        detach(documentName);
-        attach(document, documentName);
+        documents.set(documentName, { sockets: new Map(), remote: new Map() });
+        const ids = context?.projectId !== undefined && context.documentId !== undefined ? { projectId: context.projectId, documentId: context.documentId } : undefined;
+        service.attachDocument(documentName, document, ids);
       } catch (error) {
         logger.error({ err: error, document: documentName }, 'presence not attached');
       }
@@ -122,9 +109,9 @@ export function createPresenceExtension(deps: {
       for (const id of payload.removed) attached?.remote.delete(id);
       const states = awareness.getStates();
       const now = clock.now();
-      const origin = payload.transactionOrigin as { source?: string } | null | undefined;
       if (connection === undefined) {
-        if (origin?.source !== 'redis' || attached === undefined) return;
+        const origin = payload.transactionOrigin;
+        if (!isTransactionOrigin(origin) || origin.source !== 'redis' || attached === undefined) return;
         // Not rate limited here: the sending instance already limited its connection, and the
         // service only keeps the latest state per client until its next tick.
         for (const id of [...payload.added, ...payload.updated]) {
@@ -161,11 +148,12 @@ export function createPresenceExtension(deps: {
 
     async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload) {
       try {
-        detach(documentName);
+        documents.delete(documentName);
         service.attachDocument(documentName, null);
       } catch (error) {
         logger.error({ err: error, document: documentName }, 'presence not detached');
       }
     },
   };
+  return { extension, onEdit };
 }

@@ -1,41 +1,30 @@
 /**
- * The presence service: owns every document's presence state on this instance, applies
- * awareness at a bounded rate (a shared interval over dirty documents, each recomputed at most
- * every `minIntervalMs`), and publishes what changed: stateless conflict messages to the
- * document's connections, `document:<p>/<d>` pushes on /ws/presence, and collaboration.* events.
+ * The presence service: owns every document's presence state on this instance and takes what the
+ * collab and REST adapters report (awareness, edits, REST presence) without computing anything
+ * per message. The recompute tick (presence-tick.ts) applies it at a bounded rate and publishes;
+ * the client-id store (client-id-store.ts) persists who wrote with which Yjs client id. Ports
+ * (ports.ts) are what it needs from the gateway, Hocuspocus, storage and collab.
  *
  * Multi-instance: each instance predicts over every client of the document, its own and those
  * the presence extension learns of through Redis (identity and canEdit stamped by their
  * instance), and warns its own connections; counters and metrics stay per instance.
  */
 import type * as Y from 'yjs';
-import { parseDocumentName } from '../../collab/document-name.js';
-import { createEvent, type EventType, type EventFields, type StoryloomEvent } from '../../events/schema.js';
-import type { GatewayMessage } from '../../gateway/gateway.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
-import { resolveCursorBlock } from '../../tracking/collab/cursor-block.js';
-import { applyAwareness, expire, predict, recordEdits, removeClient, shouldRecompute } from '../../tracking/collab/presence-model.js';
-import { DEFAULT_PRESENCE_OPTIONS, type PresenceOptions, type Warning } from '../../tracking/collab/presence-types.js';
-import { createDocumentPresence, noteActivity, noteCollisions, type DocumentPresence, type PendingAwareness, type RestState } from './document-presence.js';
+import { removeClient } from '../../tracking/collab/presence-model.js';
+import { DEFAULT_PRESENCE_OPTIONS, type PresenceOptions } from '../../tracking/collab/presence-types.js';
+import { createClientIdStore } from './client-id-store.js';
+import { createDocumentPresence, noteActivity, type DocumentPresence, type PendingAwareness, type RestState } from './document-presence.js';
+import type { PresencePorts } from './ports.js';
+import { createPresenceTick } from './presence-tick.js';
 import { collaboratorsOf, conflictsOf, metricsOf, type CollaboratorsView, type ConflictView, type DocumentMetricsView } from './presence-views.js';
 
-/** Where the Yjs client id -> user map is kept across reloads (db.documentClients). */
-export interface ClientMapStore {
-  record(sightings: readonly { documentName: string; clientId: number; userId: string; seenAt: number }[]): Promise<void>;
-  load(documentName: string): Promise<Map<number, string>>;
-}
+export type { ClientMapStore } from './ports.js';
 
-export interface PresenceServiceDeps {
+export interface PresenceServiceDeps extends PresencePorts {
   clock: Clock;
   logger: Logger;
-  publish(event: StoryloomEvent): Promise<void>;
-  push(message: GatewayMessage): Promise<void>;
-  /** Sends a stateless message to every connection of the document on this instance (and, with Redis, the others). */
-  broadcast(documentName: string, payload: string): void;
-  actorOf(userId: string): string;
-  /** Persists client ids on first sight and loads them with the document; memory only without. */
-  clients?: ClientMapStore;
   /** Least time between two batched writes of new client ids. Default 1 s. */
   clientFlushMs?: number;
   options?: Partial<PresenceOptions>;
@@ -51,8 +40,11 @@ export interface PresenceServiceDeps {
 export type RestPresenceState = RestState;
 
 export interface PresenceService {
-  /** The Y.Doc carets are resolved against (afterLoadDocument); `null` detaches it (unload). */
-  attachDocument(documentName: string, doc: Y.Doc | null): void;
+  /**
+   * The Y.Doc carets are resolved against (afterLoadDocument); `null` detaches it (unload).
+   * `ids` are the document's, when the caller has them (the connection's context): no parsing then.
+   */
+  attachDocument(documentName: string, doc: Y.Doc | null, ids?: { projectId: string; documentId: string }): void;
   /** Stores a client's latest raw awareness; applied at the next recompute, never here. */
   awareness(documentName: string, clientId: number, input: PendingAwareness): void;
   removeClients(documentName: string, clientIds: readonly number[]): void;
@@ -72,175 +64,35 @@ export interface PresenceService {
 /** Edits queued for one document before they are applied without waiting for the tick. */
 const MAX_PENDING_EDITS = 4_096;
 
-/** Sightings kept for a retry while the database is down; beyond this the oldest are dropped. */
-const MAX_UNSAVED_SIGHTINGS = 10_000;
-
-type Options = PresenceOptions;
-
 export function createPresenceService(deps: PresenceServiceDeps): PresenceService {
   const { clock, logger } = deps;
-  const options: Options = { ...DEFAULT_PRESENCE_OPTIONS, ...deps.options };
-  const minIntervalMs = deps.minIntervalMs ?? 500;
-  const cursorSampleMs = deps.cursorSampleMs ?? 10_000;
+  const options: PresenceOptions = { ...DEFAULT_PRESENCE_OPTIONS, ...deps.options };
   const docs = new Map<string, DocumentPresence>();
   let nextRestClient = -1;
-  const clientFlushMs = deps.clientFlushMs ?? 1_000;
-  let unsaved: { documentName: string; clientId: number; userId: string; seenAt: number }[] = [];
-  let flushing: Promise<void> | null = null;
-  let lastFlushAt = -Infinity;
+  const clientIds = createClientIdStore({ ...(deps.clients ? { store: deps.clients } : {}), clock, logger, ...(deps.clientFlushMs !== undefined ? { flushMs: deps.clientFlushMs } : {}) });
+  const ticker = createPresenceTick({ ports: deps, clock, logger, options, minIntervalMs: deps.minIntervalMs ?? 500, cursorSampleMs: deps.cursorSampleMs ?? 10_000 });
 
-  /** One batched insert of the client ids first seen since the last one; a failed batch is retried. */
-  function flushClients(): Promise<void> {
-    if (flushing !== null || unsaved.length === 0 || deps.clients === undefined) return flushing ?? Promise.resolve();
-    const batch = unsaved;
-    unsaved = [];
-    lastFlushAt = clock.now();
-    flushing = deps.clients
-      .record(batch)
-      .catch((error: unknown) => {
-        logger.warn({ err: error, sightings: batch.length }, 'client ids not stored; retrying');
-        unsaved = [...batch, ...unsaved].slice(-MAX_UNSAVED_SIGHTINGS);
-      })
-      .finally(() => {
-        flushing = null;
-      });
-    return flushing;
-  }
-
-  /** Merges the stored client ids of a document that (re)loaded; live sightings take precedence. */
-  function loadClients(entry: DocumentPresence): void {
-    deps.clients
-      ?.load(entry.name)
-      .then((stored) => {
-        for (const [id, userId] of stored) if (!entry.clientToUser.has(id)) entry.clientToUser.set(id, userId);
-      })
-      .catch((error: unknown) => logger.warn({ err: error, document: entry.name }, 'client ids not loaded'));
-  }
-
-  function entryOf(name: string): DocumentPresence | null {
+  function entryOf(name: string, ids?: { projectId: string; documentId: string }): DocumentPresence | null {
     const found = docs.get(name);
     if (found) return found;
-    let parsed;
-    try {
-      parsed = parseDocumentName(name);
-    } catch {
-      return null;
-    }
+    const parsed = ids ?? deps.parseDocumentName(name);
+    if (parsed === null) return null;
     const entry = createDocumentPresence(name, parsed.projectId, parsed.documentId, clock.now());
     docs.set(name, entry);
     return entry;
   }
 
-  function emit<T extends EventType>(entry: DocumentPresence, type: T, userId: string, payload: EventFields<T>['payload'], at: number): void {
-    try {
-      const event = createEvent(type, { actor: deps.actorOf(userId), projectId: entry.projectId, documentId: entry.documentId, payload, occurredAt: at });
-      deps.publish(event as StoryloomEvent).catch((error: unknown) => logger.warn({ err: error, type }, 'presence event not published'));
-    } catch (error) {
-      logger.warn({ err: error, type }, 'presence event not built');
-    }
-  }
-
-  function announce(entry: DocumentPresence, status: 'predicted' | 'cleared', w: Warning, now: number): void {
-    const message = { type: 'storyloom.conflict', status, document: entry.name, severity: w.severity, users: [...w.users], blocks: [...w.blocks], since: w.raisedAt, at: now };
-    try {
-      deps.broadcast(entry.name, JSON.stringify(message));
-    } catch (error) {
-      logger.warn({ err: error, document: entry.name }, 'conflict stateless not sent');
-    }
-    deps.push({ path: 'presence', channel: `document:${entry.name}`, data: message }).catch((error: unknown) =>
-      logger.warn({ err: error, document: entry.name }, 'conflict not pushed'),
-    );
-    const actor = w.users[0];
-    const users = w.users.map((u) => deps.actorOf(u));
-    if (status === 'predicted') {
-      entry.conflictsPredicted++;
-      emit(entry, 'collaboration.conflict_predicted', actor, { severity: w.severity, blocks: w.blocks.length > 0 ? [...w.blocks] : [0], users }, now);
-    } else {
-      emit(entry, 'collaboration.conflict_cleared', actor, { blocks: [...w.blocks], users, durationMs: Math.max(0, now - w.raisedAt) }, now);
-    }
-  }
-
-  /** Applies the edits queued since the last recompute (one copy of the model's maps for all). */
-  function settleEdits(entry: DocumentPresence): void {
-    if (entry.pendingEdits.length === 0) return;
-    const result = recordEdits(entry.state, entry.pendingEdits, options);
-    entry.pendingEdits = [];
-    entry.state = result.state;
-    noteCollisions(entry, result.collisions);
-  }
-
-  function applyPending(entry: DocumentPresence, now: number): void {
-    const version = entry.lastComputeAt ?? 0;
-    for (const [clientId, p] of entry.pending) {
-      let blocks = p.blocks ?? null;
-      if (p.blocks === undefined && entry.doc !== null && typeof p.state === 'object' && p.state !== null) {
-        blocks = resolveCursorBlock(entry.doc, (p.state as Record<string, unknown>).cursor, 'default', { version: `${version}:${now}` });
-      }
-      entry.state = applyAwareness(entry.state, { clientId, userId: p.userId, canEdit: p.canEdit, awarenessState: p.state, at: p.at, blocks }, options);
-    }
-    entry.pending.clear();
-  }
-
-  /** joined/left events and sampled cursor moves, from the users present before and after. */
-  function diffUsers(entry: DocumentPresence, now: number): void {
-    const present = new Map<string, number | null>();
-    for (const e of entry.state.clients.values()) if (!present.has(e.userId) || e.blocks !== null) present.set(e.userId, e.blocks?.headBlock ?? null);
-    for (const [userId, info] of entry.users) {
-      if (present.has(userId)) continue;
-      entry.users.delete(userId);
-      emit(entry, 'collaboration.user_left', userId, { durationMs: Math.max(0, now - info.joinedAt) }, now);
-    }
-    for (const [userId, block] of present) {
-      let info = entry.users.get(userId);
-      if (info === undefined) {
-        info = { joinedAt: now, sampledBlock: null, sampledAt: -Infinity };
-        entry.users.set(userId, info);
-        emit(entry, 'collaboration.user_joined', userId, {}, now);
-      }
-      if (block !== null && block !== info.sampledBlock && now - info.sampledAt >= cursorSampleMs) {
-        info.sampledBlock = block;
-        info.sampledAt = now;
-        emit(entry, 'collaboration.cursor_moved', userId, { block }, now);
-      }
-    }
-  }
-
-  function recompute(entry: DocumentPresence, now: number): void {
-    settleEdits(entry);
-    applyPending(entry, now);
-    entry.state = expire(entry.state, now, options);
-    const result = predict(entry.state, now, entry.warnings, options);
-    entry.warnings = result.warnings;
-    for (const w of result.predicted) announce(entry, 'predicted', w, now);
-    for (const w of result.cleared) announce(entry, 'cleared', w, now);
-    diffUsers(entry, now);
-    entry.dirty = false;
-    entry.lastComputeAt = now;
-  }
-
   function tick(): void {
-    const now = clock.now();
-    if (unsaved.length > 0 && now - lastFlushAt >= clientFlushMs) void flushClients();
-    for (const entry of docs.values()) {
-      try {
-        // Warnings need ticks without messages too: their hysteresis runs on time alone.
-        const idleCheck = entry.state.clients.size > 0 && now - (entry.lastComputeAt ?? 0) >= 30_000;
-        if ((entry.dirty || entry.warnings.length > 0 || idleCheck) && shouldRecompute(entry.lastComputeAt, now, minIntervalMs)) recompute(entry, now);
-        // Forget REST-only documents nobody has touched for the presence timeout.
-        if (entry.doc === null && entry.state.clients.size === 0 && entry.pending.size === 0 && entry.pendingEdits.length === 0 && now - entry.lastTouchedAt > options.presenceTimeoutMs) docs.delete(entry.name);
-      } catch (error) {
-        logger.error({ err: error, document: entry.name }, 'presence recompute failed');
-      }
-    }
+    clientIds.maybeFlush(clock.now());
+    ticker.tick(docs);
   }
-
   const timer = setInterval(tick, deps.tickMs ?? 250);
   timer.unref();
 
   /** A document for a REST read, with its queued edits applied so the read is current. */
   function settled(name: string): DocumentPresence | undefined {
     const entry = docs.get(name);
-    if (entry) settleEdits(entry);
+    if (entry) ticker.settleEdits(entry);
     return entry;
   }
 
@@ -254,40 +106,35 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   }
 
   return {
-    attachDocument(name, doc) {
-      const entry = doc === null ? (docs.get(name) ?? null) : entryOf(name);
+    attachDocument(name, doc, ids) {
+      const entry = doc === null ? (docs.get(name) ?? null) : entryOf(name, ids);
       if (entry === null) return;
-      if (doc !== null && entry.doc !== doc) loadClients(entry);
+      if (doc !== null && entry.doc !== doc) clientIds.load(name, entry.clientToUser);
       entry.doc = doc;
     },
     awareness(name, clientId, input) {
       touch(name)?.pending.set(clientId, input);
     },
-    removeClients(name, clientIds) {
+    removeClients(name, ids) {
       const entry = docs.get(name);
       if (entry === undefined) return;
       const now = clock.now();
-      for (const id of clientIds) {
+      for (const id of ids) {
         entry.pending.delete(id);
         entry.state = removeClient(entry.state, id, now);
       }
       entry.dirty = true;
     },
-    recordEdit(name, userId, blocks, clientIds, blockKeys) {
+    recordEdit(name, userId, blocks, writers, blockKeys) {
       const entry = touch(name);
       if (entry === null) return;
       const now = clock.now();
-      for (const id of clientIds) {
-        if (entry.clientToUser.get(id) === userId) continue;
-        if (!entry.clientToUser.has(id) && deps.clients !== undefined) unsaved.push({ documentName: name, clientId: id, userId, seenAt: now });
-        entry.clientToUser.set(id, userId);
-      }
-      if (unsaved.length > MAX_UNSAVED_SIGHTINGS) unsaved.splice(0, unsaved.length - MAX_UNSAVED_SIGHTINGS);
+      for (const id of writers) clientIds.sighted(name, entry.clientToUser, id, userId, now);
       if (blocks.length === 0) return;
       // Applied at the next recompute (at most twice a second), off the keystroke's path; the
       // bound only matters if ticks stopped.
       entry.pendingEdits.push({ userId, blocks, at: now, ...(blockKeys ? { blockKeys } : {}) });
-      if (entry.pendingEdits.length >= MAX_PENDING_EDITS) settleEdits(entry);
+      if (entry.pendingEdits.length >= MAX_PENDING_EDITS) ticker.settleEdits(entry);
       noteActivity(entry, userId, now);
     },
     restPresence(name, userId, canEdit, state) {
@@ -317,8 +164,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     tick,
     async close() {
       clearInterval(timer);
-      await flushing;
-      await flushClients();
+      await clientIds.close();
       docs.clear();
     },
   };

@@ -65,6 +65,7 @@ export function createFragmentWordIndex(root: Y.XmlFragment): ParagraphWordIndex
       let wordsAdded = 0;
       let wordsRemoved = 0;
       const touched: string[] = [];
+      const touchedNet: number[] = [];
       const visited = new Set<Y.Item>();
       for (const [item, change] of blocks) {
         const type = (item.content as Y.ContentType).type;
@@ -76,6 +77,7 @@ export function createFragmentWordIndex(root: Y.XmlFragment): ParagraphWordIndex
           after = change.kind === 'created' || change.recount ? countWords(blockText(type)) : before + regionDelta(tr, change.edits, visited);
           counts.set(type, after);
           touched.push(charId(item));
+          touchedNet.push(after - before);
         }
         const delta = after - before;
         if (delta > 0) wordsAdded += delta;
@@ -90,6 +92,7 @@ export function createFragmentWordIndex(root: Y.XmlFragment): ParagraphWordIndex
         wordsAdded,
         wordsRemoved,
         paragraphsTouched: touched,
+        paragraphNetWords: touchedNet,
       };
     },
   };

@@ -24,6 +24,8 @@ export interface TransactionWords {
    * a Y.Text the id of the newline that opens the line, or `"start"` for the first line.
    */
   readonly paragraphsTouched: readonly string[];
+  /** Net words of each of `paragraphsTouched`, same order (ProseMirror fragments only; the document tap reports them per block). */
+  readonly paragraphNetWords?: readonly number[];
 }
 
 /** Word counts of one shared type, kept current transaction by transaction. */

@@ -1,0 +1,52 @@
+/**
+ * The one shape a Yjs transaction reaches the application in. The collab document tap builds it
+ * once per transaction and hands the same object to every consumer (writing, presence, later
+ * notifications and workflows), so consumers import this type and never Yjs origins or collab/.
+ */
+import type { TransactionWords } from './writing/word-count.js';
+
+/**
+ * Where a transaction came from, which decides whether it has a writer:
+ * - `connection`: a client's update on this instance: `userId` is the connection's user;
+ * - `redis`: the same update relayed from another instance, which attributes it there
+ *   (`userId` null; presence attributes it through relayed awareness);
+ * - `local`: a server-side change (no writer);
+ * - `unknown`: an origin Hocuspocus does not produce (Yjs-level code): no writer.
+ */
+export type EditOrigin = 'connection' | 'redis' | 'local' | 'unknown';
+
+/** One top-level block of the document's ProseMirror fragment that the transaction touched. */
+export interface TouchedBlock {
+  /** Index among the fragment's top-level blocks after the transaction. */
+  index: number;
+  /** Identity of the block (`client:clock` of its Yjs item), stable across replicas and moves. */
+  key: string;
+  /** Net words the transaction added to this block; 0 when it changed no counted text (formatting, a caret-only block). */
+  netWords: number;
+}
+
+/** What one transaction did to one document, attributed. Built once, shared read-only. */
+export interface DocumentEdit {
+  projectId: string;
+  documentId: string;
+  /** `<projectId>/<documentId>`: the Hocuspocus document name. */
+  documentName: string;
+  origin: EditOrigin;
+  /** The connection's authenticated user for `connection` origins, else null (see EditOrigin). */
+  userId: string | null;
+  /** The injected clock when the transaction finished, ms since the epoch. */
+  at: number;
+  /** Top-level blocks touched (sorted by index, at most 64); blocks deleted by it have no index and are absent. */
+  blocks: readonly TouchedBlock[];
+  /** Yjs client ids whose clock advanced: they created this transaction's items. */
+  clientIds: readonly number[];
+  /** What it did to the counted text (both roots summed), or null when it touched no counted text. */
+  words: TransactionWords | null;
+  /** Net words over the whole document (deleted blocks included): `words?.netWords ?? 0`. */
+  netWords: number;
+  /** Words in the document after the transaction. */
+  documentWords: number;
+}
+
+/** Something that wants every document edit. Called synchronously inside Yjs's cleanup: queue, never block or throw. */
+export type DocumentEditConsumer = (edit: DocumentEdit) => void;
