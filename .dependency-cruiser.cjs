@@ -1,16 +1,25 @@
 /**
- * Import directions from ARCHITECTURE §3, checked on src/ in `npm run lint`:
+ * Import directions (docs/architecture.md), checked on src/ by `npm run lint`. Each layer may
+ * import only the layers above it in this list, never one below:
  *
- *   main -> server -> adapters (api, collab, gateway, db, auth, event buses)
- *        -> domain (tracking, notify, workflows) -> events/schema, lib
+ *   1. leaves      lib/, protocol/, events/schema(.ts|/)   pure contracts: errors, ids, clock, identity,
+ *                  the wire protocol, the event schema
+ *   2. domain      tracking/, notify/, workflows/   pure models; never import each other (they talk through events)
+ *   3. services    services/   the application layer; owns its port interfaces
+ *   4. adapters    db/, collab/, gateway/, api/, auth/, audit/, metrics/, events/ (all but the schema), config.ts
+ *                  implement the services' ports; api/ calls services, never db/
+ *   5. server.ts   the composition root: wires everything
+ *   6. main.ts     the process entry: reads the environment, listens, handles signals
  *
- * Every rule matches paths by pattern only, so a folder that does not exist yet simply has no
- * violations. Each violation is reported by exactly one rule.
+ * Rules match paths by pattern only, so a folder that does not exist yet simply has no
+ * violations. The layer rules are disjoint, so each violation is reported by exactly one rule.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 
+const LEAVES = '^src/(lib/|protocol/|events/schema(\\.ts$|/))';
 const DOMAIN = '^src/(tracking|notify|workflows)(/|$)';
-const ADAPTERS = '^src/(api|collab|gateway|db|auth)(/|$)';
+const SERVICES = '^src/services(/|$)';
+const ADAPTERS = '^src/((db|collab|gateway|api|auth|audit|metrics|events)(/|$)|config\\.ts$)';
 const SERVER = '^src/server\\.ts$';
 const MAIN = '^src/main\\.ts$';
 
@@ -27,9 +36,11 @@ const IO_PACKAGES = [
   'ws',
   'crossws',
   'pino',
+  'prom-client',
+  'jose',
 ];
 const IO_PACKAGE_PATH = `(^|node_modules/)(@types/)?(${IO_PACKAGES.join('|')})(/|$)`;
-const IO_BUILTIN_PATH = '^(node:)?(fs|fs/promises|net|http|https|http2|tls|dgram|child_process)$';
+const IO_BUILTIN_PATH = '^(node:)?(fs|fs/promises|net|http|https|http2|tls|dgram|child_process|worker_threads)$';
 
 module.exports = {
   forbidden: [
@@ -41,24 +52,29 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'leaves-import-only-leaves',
+      severity: 'error',
+      comment: 'src/lib, src/protocol and src/events/schema are the leaves every layer may import: they import nothing else from src.',
+      from: { path: LEAVES },
+      to: { path: '^src/', pathNot: LEAVES },
+    },
+    {
       name: 'domain-no-io-packages',
       severity: 'error',
       comment:
-        'Domain modules (tracking, notify, workflows) are pure: no database, Redis, HTTP, WebSocket, logger or ' +
-        'file-system library. Take what you need as an injected interface; yjs is allowed.',
+        'Domain modules (tracking, notify, workflows) are pure: no database, Redis, HTTP, WebSocket, logger, metrics, ' +
+        'JWT or file-system library. Take what you need as an injected interface; yjs is allowed.',
       from: { path: DOMAIN },
       to: { path: [IO_PACKAGE_PATH, IO_BUILTIN_PATH] },
     },
     {
-      name: 'domain-no-adapters',
+      name: 'domain-imports-only-leaves',
       severity: 'error',
       comment:
-        'Domain modules may not import adapters (api, collab, gateway, db, auth, the bus implementations) nor ' +
-        'the composition root; adapters call the domain, not the other way round.',
+        'Domain modules import only the leaves (lib, protocol, events/schema) and their own folder: never services, adapters ' +
+        '(db, collab, gateway, api, auth, audit, metrics, the event buses, config) nor server/main.',
       from: { path: DOMAIN },
-      to: {
-        path: [ADAPTERS, SERVER, MAIN, '^src/events/(memory-bus|redis-streams-bus)\\.ts$'],
-      },
+      to: { path: '^src/', pathNot: [LEAVES, DOMAIN] },
     },
     {
       name: 'domain-no-cross-imports',
@@ -68,32 +84,44 @@ module.exports = {
       to: { path: DOMAIN, pathNot: '^src/$1(/|$)' },
     },
     {
-      name: 'lib-and-event-schema-are-leaves',
+      name: 'services-no-adapters',
       severity: 'error',
-      comment: 'src/lib and src/events/schema import nothing from src except src/lib.',
-      from: { path: ['^src/lib/', '^src/events/schema(\\.ts$|/)'] },
-      to: { path: '^src/', pathNot: ['^src/lib/', '^src/events/schema(\\.ts$|/)'] },
+      comment:
+        'Services import the leaves (lib, protocol, events/schema), the domain and other services only. They own port interfaces that the ' +
+        'adapters (db, collab, gateway, api, auth, audit, metrics, the event buses, config) implement; server.ts wires them.',
+      from: { path: SERVICES },
+      to: { path: '^src/', pathNot: [LEAVES, DOMAIN, SERVICES] },
+    },
+    {
+      name: 'api-not-to-db',
+      severity: 'error',
+      comment: 'Routes call services, never db repositories: the service decides what is read and written.',
+      from: { path: '^src/api(/|$)' },
+      to: { path: '^src/db(/|$)' },
     },
     {
       name: 'adapters-not-to-composition-root',
       severity: 'error',
       comment: 'Adapters get their dependencies injected by server.ts; they never import server.ts or main.ts.',
-      from: { path: ADAPTERS },
+      from: { path: ADAPTERS, pathNot: LEAVES },
       to: { path: [SERVER, MAIN] },
     },
     {
-      name: 'only-main-imports-server',
-      severity: 'error',
-      comment: 'server.ts is the composition root: only main.ts imports it (tests import it from tests/).',
-      from: { path: '^src/', pathNot: [MAIN, ADAPTERS] },
-      to: { path: SERVER },
-    },
-    {
-      name: 'nobody-imports-main',
+      name: 'server-not-to-main',
       severity: 'error',
       comment: 'main.ts is the entry point (reads the environment, listens, handles signals); nothing imports it.',
-      from: { path: '^src/', pathNot: ADAPTERS },
+      from: { path: SERVER },
       to: { path: MAIN },
+    },
+    {
+      name: 'every-module-has-a-layer',
+      severity: 'error',
+      comment:
+        'This module is in no layer of .dependency-cruiser.cjs: put it in an existing folder or add the new folder ' +
+        'to the layer it belongs to.',
+      // The lower layers' rules already refuse any target outside their allowed layers.
+      from: { path: '^src/', pathNot: [LEAVES, DOMAIN, SERVICES] },
+      to: { path: '^src/', pathNot: [LEAVES, DOMAIN, SERVICES, ADAPTERS, SERVER, MAIN] },
     },
     {
       name: 'not-to-unresolvable',
