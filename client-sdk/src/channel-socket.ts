@@ -9,6 +9,7 @@
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { ERROR_CODES, StoryloomError, asStoryloomError, isErrorCode } from './errors.js';
+import type { GatewayServerMessage } from './protocol.js';
 
 /** The part of the WebSocket API this module uses (browsers, Node 22's global, `ws`). */
 export interface WebSocketLike {
@@ -22,14 +23,8 @@ export interface WebSocketLike {
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-/** Server -> client messages of the gateway protocol (mirrors src/gateway/protocol.ts). */
-export type GatewayServerMessage =
-  | { type: 'subscribed'; channel: string }
-  | { type: 'unsubscribed'; channel: string }
-  | { type: 'error'; code: string; message: string; channel?: string }
-  | { type: 'pong'; id?: string | number }
-  | { type: 'event'; channel: string; data: unknown }
-  | { type: 'heartbeat'; at: string };
+/** Server -> client messages of the gateway protocol (declared in protocol.ts, mirroring src/protocol). */
+export type { GatewayServerMessage };
 
 // Re-exported: the SDK's index has always taken them from here.
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';

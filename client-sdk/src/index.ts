@@ -35,6 +35,18 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './channel-socket.js';
+export {
+  CONFLICT_MESSAGE_FIELDS,
+  CONFLICT_SEVERITIES,
+  CONFLICT_STATUSES,
+  GATEWAY_PATH_NAMES,
+  PUSH_KINDS,
+  SERVER_MESSAGE_TYPES,
+  STATELESS_MESSAGE_TYPES,
+  type ConflictMessage,
+  type ConflictSeverity,
+  type ConflictStatus,
+} from './protocol.js';
 export { API_ROUTES, createApi, fillPath, type HttpMethod, type OperationName, type RouteSpec, type StoryloomApi } from './rest.js';
 export {
   EVENT_CATEGORIES,

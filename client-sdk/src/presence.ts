@@ -4,9 +4,13 @@
  * positions into block indexes and back, and reading the server's conflict messages.
  */
 import * as Y from 'yjs';
+import { parseConflictMessage, type ConflictMessage, type ConflictSeverity } from './protocol.js';
+
+/** The conflict message of a stateless payload, or null for any other message (see protocol.ts). */
+export { parseConflictMessage };
 
 export type EditMode = 'typing' | 'selecting' | 'idle';
-export type Severity = 'high' | 'medium';
+export type Severity = ConflictSeverity;
 
 /** The identity the server stamps into every awareness state it relays. */
 export interface PresenceUser {
@@ -30,22 +34,8 @@ export interface PresentWriter {
   isSelf: boolean;
 }
 
-/**
- * A conflict warning from the server (Hocuspocus stateless message `storyloom.conflict`): two
- * writers' carets in the same block (`high`) or adjacent blocks (`medium`). `cleared` ends the
- * warning for that pair. Times are milliseconds since the epoch on the server's clock.
- */
-export interface ConflictWarning {
-  type: 'storyloom.conflict';
-  status: 'predicted' | 'cleared';
-  document: string;
-  severity: Severity;
-  /** The two user ids, sorted. */
-  users: string[];
-  blocks: number[];
-  since: number;
-  at: number;
-}
+/** A conflict warning from the server: the protocol's conflict message (see protocol.ts). */
+export type ConflictWarning = ConflictMessage;
 
 /** A Yjs relative position in its JSON form (what TipTap's caret plugin puts in awareness). */
 export type RelativePositionJSON = Record<string, unknown>;
@@ -154,31 +144,6 @@ export function parsePresence(
     });
   }
   return writers.sort((a, b) => a.clientId - b.clientId);
-}
-
-/** The conflict warning in a stateless payload, or null for any other message. */
-export function parseConflictMessage(payload: string): ConflictWarning | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload);
-  } catch {
-    return null;
-  }
-  if (!isRecord(json) || json.type !== 'storyloom.conflict') return null;
-  const { status, severity, users, blocks } = json;
-  if ((status !== 'predicted' && status !== 'cleared') || (severity !== 'high' && severity !== 'medium')) return null;
-  if (!Array.isArray(users) || !users.every((u) => typeof u === 'string')) return null;
-  if (!Array.isArray(blocks) || !blocks.every(isBlock)) return null;
-  return {
-    type: 'storyloom.conflict',
-    status,
-    document: typeof json.document === 'string' ? json.document : '',
-    severity,
-    users: [...users] as string[],
-    blocks: [...blocks] as number[],
-    since: typeof json.since === 'number' ? json.since : 0,
-    at: typeof json.at === 'number' ? json.at : 0,
-  };
 }
 
 /**

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ROLES as SERVER_ROLES } from '../../src/lib/identity.js';
 import { EVENT_CATEGORIES as SERVER_CATEGORIES, EVENT_TYPES as SERVER_TYPES } from '../../src/events/schema.js';
 import { RESOURCE_ID_PATTERN as SERVER_ID } from '../../src/gateway/protocol.js';
+import * as SERVER_PROTOCOL from '../../src/protocol/index.js';
+import * as SDK_PROTOCOL from '../src/protocol.js';
 import { EVENT_CATEGORIES, EVENT_TYPES, RESOURCE_ID_PATTERN, ROLES, backoffDelay, errorFromClose } from '../src/index.js';
 
 describe('tables mirrored from the server', () => {
@@ -13,6 +15,22 @@ describe('tables mirrored from the server', () => {
   it('roles and the id pattern', () => {
     expect([...ROLES]).toEqual([...SERVER_ROLES]);
     expect(RESOURCE_ID_PATTERN.source).toBe(SERVER_ID.source);
+  });
+});
+
+describe('wire protocol mirrored from src/protocol', () => {
+  it('message types, conflict fields and values, gateway paths and push kinds', () => {
+    for (const table of ['STATELESS_MESSAGE_TYPES', 'CONFLICT_STATUSES', 'CONFLICT_SEVERITIES', 'CONFLICT_MESSAGE_FIELDS', 'GATEWAY_PATH_NAMES', 'SERVER_MESSAGE_TYPES', 'PUSH_KINDS'] as const) {
+      expect([...SDK_PROTOCOL[table]], table).toEqual([...SERVER_PROTOCOL[table]]);
+    }
+  });
+  it('the server-built conflict message is exactly what the SDK parses, from a stateless payload or an event', () => {
+    const sent = SERVER_PROTOCOL.conflictMessage({ status: 'predicted', document: 'p/d', severity: 'high', users: ['a', 'b'], blocks: [2, 3], since: 10, at: 20 });
+    expect(SERVER_PROTOCOL.conflictMessageSchema.strict().parse(sent)).toEqual(sent);
+    expect(SDK_PROTOCOL.parseConflictMessage(JSON.stringify(sent))).toEqual(sent);
+    expect(SDK_PROTOCOL.parseConflictMessage(sent)).toEqual(sent);
+    expect(SDK_PROTOCOL.parseConflictMessage(JSON.stringify({ ...sent, severity: 'low' }))).toBeNull();
+    expect(SDK_PROTOCOL.parseConflictMessage('not json')).toBeNull();
   });
 });
 
