@@ -32,7 +32,7 @@ import { documentNameOf } from './collab/document-name.js';
 import { createPresenceService } from './services/presence/presence-service.js';
 import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
-import { createRedisLiveSessionStore } from './services/writing/redis-live-store.js';
+import { createRedisLiveSessionStore } from './db/redis-live-session-store.js';
 import { createWritingService, type WritingService } from './services/writing/writing-service.js';
 
 export const VERSION = '0.1.0';

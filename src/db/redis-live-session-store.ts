@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
-import { LIVE_STATE_TTL_MS } from './live-store.js';
-import type { LiveSessionStore } from './ports.js';
+import { LIVE_STATE_TTL_MS } from '../services/writing/live-store.js';
+import type { LiveSessionStore } from '../services/writing/ports.js';
 
 /**
- * Live session state in Redis, shared by every instance. Each key is a Redis hash (`value`,
- * `updatedAt`) and each group a hash of members; every write refreshes a 24 h TTL, so state of a
- * writer nobody touches any more disappears by itself (a crashed instance leaves nothing behind
- * for longer than that).
+ * The writing service's LiveSessionStore port (services/writing/ports.ts) over Redis: an adapter,
+ * so it lives here and server.ts wires it. Shared by every instance. Each key is a Redis hash
+ * (`value`, `updatedAt`) and each group a hash of members; every write refreshes a 24 h TTL, so
+ * state of a writer nobody touches any more disappears by itself (a crashed instance leaves
+ * nothing behind for longer than that).
  */
 export function createRedisLiveSessionStore(
   redis: Redis,

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LiveSessionStore } from '../../src/services/writing/ports.js';
 import { LIVE_STATE_TTL_MS, createMemoryLiveSessionStore } from '../../src/services/writing/live-store.js';
-import { createRedisLiveSessionStore } from '../../src/services/writing/redis-live-store.js';
+import { createRedisLiveSessionStore } from '../../src/db/redis-live-session-store.js';
 import { redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
 
 /** One contract for every LiveSessionStore (memory and Redis). */
