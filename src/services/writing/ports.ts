@@ -117,8 +117,8 @@ export interface WritingStore {
 
 /**
  * Live session state shared across instances: Redis (every key and group expires 24 h after its
- * last write) or memory. Implementations: src/services/writing/live-store.ts (memory) and
- * src/services/writing/redis-live-store.ts.
+ * last write) or memory. Implementations: src/services/writing/live-store.ts (memory) and the
+ * adapter src/db/redis-live-session-store.ts.
  */
 export interface LiveSessionStore {
   get(sessionKey: string): Promise<string | null>;
