@@ -2,7 +2,8 @@
  * Prints a token in the fixed claim format.
  *   npm run token -- --user alice --name Alice --project demo=editor [--project p2=reader]
  *                    [--color '#e11d48'] [--admin] [--hours 12]
- * Signs with AUTH_SECRET, or else with the development secret the server keeps in DATA_DIR.
+ * Signs with AUTH_SECRET, or else with the development secret the server keeps in DATA_DIR;
+ * carries AUTH_ISSUER / AUTH_AUDIENCE when they are set, as the server then requires.
  */
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '../src/lib/identity.js';
@@ -45,5 +46,7 @@ console.log(
     ...(values.color ? { color: values.color } : {}),
     admin: values.admin,
     expiresInSeconds: Math.round(hours * 3600),
+    ...(process.env.AUTH_ISSUER?.trim() ? { issuer: process.env.AUTH_ISSUER.trim() } : {}),
+    ...(process.env.AUTH_AUDIENCE?.trim() ? { audience: process.env.AUTH_AUDIENCE.trim() } : {}),
   }),
 );

@@ -25,6 +25,15 @@ async function main(): Promise<void> {
     { port: address.port, host: address.address, storage: config.databaseUrl ? 'postgres' : `pglite (${config.dataDir})`, redis: Boolean(config.redisUrl) },
     `Storyloom listening on http://localhost:${address.port} (collaboration: ws://localhost:${address.port}/collaboration)`,
   );
+  // Said at every start, so an operator sees a token endpoint anyone could call.
+  if (config.devTokens.enabled) {
+    logger.warn(
+      { devTokens: config.devTokens.loopbackOnly ? 'loopback' : 'any client' },
+      `dev tokens are served at GET /api/dev/token (${config.devTokens.reason}); set DEV_TOKENS=false to turn them off`,
+    );
+  } else {
+    logger.info({ devTokens: 'off' }, `dev tokens are not served (${config.devTokens.reason})`);
+  }
   if (server.authSecretSource !== 'env') {
     logger.warn(
       `AUTH_SECRET is not set: using the development secret in ${authSecretFile(config.dataDir)}. ` +

@@ -29,6 +29,7 @@ import { createDocumentTapExtension } from './collab/extensions/document-tap.js'
 import { createPresenceExtension } from './collab/extensions/presence.js';
 import { writingConsumer } from './collab/edit-consumers.js';
 import { documentNameOf } from './collab/document-name.js';
+import { createArchiveQueryService } from './services/archive/archive-service.js';
 import { createPresenceService } from './services/presence/presence-service.js';
 import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
@@ -67,7 +68,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const clock = deps.clock ?? systemClock;
   const { secret, source } = await resolveAuthSecret({ configured: config.authSecret, dataDir: config.dataDir });
-  const verifier = createTokenVerifier({ secret });
+  const verifier = createTokenVerifier({ secret, ...config.tokens });
   // Derived from the auth secret so every instance computes the same pseudonym for a user.
   const actorOf = createActorHasher(`storyloom-actor:${secret}`);
 
@@ -171,13 +172,14 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     health: {
       checks: { database: () => db.ping(), ...(redis ? { redis: async () => void (await redis.ping()) } : {}) },
       accepting: () => accepting,
+      logger: logger.child({ module: 'readiness' }),
     },
     admin: {
       disconnectUser: (userId) =>
         registry.disconnectUser(userId, REVOKED_CLOSE.code, REVOKED_CLOSE.reason) +
         gateway.disconnectUser(userId, REVOKED_CLOSE.code, REVOKED_CLOSE.reason),
     },
-    events: { bus, archive: db.events, actorOf },
+    events: { bus, archive: createArchiveQueryService({ archive: db.events, actorOf }), actorOf },
     websocket: { stats: () => ({ ...gateway.stats() }), broadcast: (message) => gateway.publish(message) },
     // Goal and preference writes also clear the writing service's caches (opt-out applies at once).
     writingAnalytics: { store: writing ? invalidatingWritingStore(db.writing, writing) : db.writing, clock },
@@ -186,9 +188,12 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     ...(writing ? { writingSessions: { service: writing } } : {}),
     ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
+    maxBodyBytes: config.limits.maxBodyBytes,
     web: { distDir: WEB_DIST },
-    // Anyone may mint a demo token there: never in production.
-    ...(config.production ? {} : { dev: { secret, clock } }),
+    // Anyone may mint a demo token there: only where config.devTokens enables it (never in production).
+    ...(config.devTokens.enabled && !config.production
+      ? { dev: { secret, clock, loopbackOnly: config.devTokens.loopbackOnly, ...config.tokens } }
+      : {}),
   });
 
   const httpServer = createHttpServer(getRequestListener(api.fetch));

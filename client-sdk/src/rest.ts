@@ -55,45 +55,48 @@ export const API_ROUTES = {
 
 export type OperationName = keyof typeof API_ROUTES;
 
-/** One typed method per operation; path parameters come first, then the body or query. */
+/**
+ * One typed method per operation; path parameters come first, then the body or query. Inputs
+ * and results are the generated types of the server's OpenAPI document (api-types.ts).
+ */
 export interface StoryloomApi {
   liveness(): Promise<T.Liveness>;
   /** Resolves with the report for 503 (not ready) too: that answer is the point of the route. */
   readiness(): Promise<T.Readiness>;
   /** A demo-project token from a development server (the route does not exist in production: 404). */
-  devToken(query: { user: string; name?: string; role?: 'editor' | 'owner' }): Promise<T.DevToken>;
+  devToken(query: T.QueryOf<'/api/dev/token', 'get'>): Promise<T.DevToken>;
   /** Admin tokens: close every connection of a user. */
   disconnectUser(userId: string): Promise<T.DisconnectResult>;
   eventSchemas(): Promise<Record<string, unknown>>;
   /** Admin tokens. */
-  publishEvent(input: T.PublishEventInput): Promise<{ id: string; type: string }>;
+  publishEvent(input: T.PublishEventInput): Promise<T.ResponseOf<'/api/realtime/events/publish', 'post', 202>>;
   listEvents(category: EventCategory, query?: T.ListEventsQuery): Promise<T.EventPage>;
   /** Admin tokens. */
   eventStreamInfo(category: EventCategory): Promise<Record<string, unknown>>;
   /** Admin tokens. */
   websocketStats(): Promise<Record<string, unknown>>;
   /** Admin tokens. */
-  broadcast(input: T.BroadcastInput): Promise<{ channel: string }>;
+  broadcast(input: T.BroadcastInput): Promise<T.ResponseOf<'/api/realtime/websocket/broadcast', 'post', 202>>;
   projectWritingReport(projectId: string, query?: T.ProjectWritingQuery): Promise<T.ProjectWritingReport>;
-  bestHours(projectId: string, userId: string, query?: { tz?: string }): Promise<T.WritingBestHours>;
-  setWritingGoal(projectId: string, goal: { dailyWords: number; timeZone: string }): Promise<T.WritingGoal>;
-  getWritingGoal(projectId: string, query?: { userId?: string }): Promise<T.WritingGoalProgress>;
-  setWritingPreferences(preferences: { analyticsOptOut: boolean; timeZone?: string }): Promise<T.WritingPreferences>;
+  bestHours(projectId: string, userId: string, query?: T.QueryOf<'/api/realtime/analytics/project/{projectId}/writers/{userId}/best-hours', 'get'>): Promise<T.WritingBestHours>;
+  setWritingGoal(projectId: string, goal: T.RequestBody<'/api/realtime/writing/goals/{projectId}', 'put'>): Promise<T.WritingGoal>;
+  getWritingGoal(projectId: string, query?: T.QueryOf<'/api/realtime/writing/goals/{projectId}', 'get'>): Promise<T.WritingGoalProgress>;
+  setWritingPreferences(preferences: T.RequestBody<'/api/realtime/writing/preferences', 'put'>): Promise<T.WritingPreferences>;
   getWritingPreferences(): Promise<T.WritingPreferences>;
   /** The caller's open session in the project, or a new one. */
-  startWritingSession(input: { projectId: string; documentId?: string }): Promise<T.WritingSession>;
-  recordKeystrokes(sessionId: string, events: T.Keystroke[]): Promise<{ accepted: number; session: T.WritingSession }>;
+  startWritingSession(input: T.RequestBody<`${typeof SESSIONS}/start`, 'post'>): Promise<T.WritingSession>;
+  recordKeystrokes(sessionId: string, events: T.Keystroke[]): Promise<T.ResponseOf<`${typeof SESSIONS}/{id}/keystroke`, 'post'>>;
   getWritingSession(sessionId: string): Promise<T.WritingSession>;
   endWritingSession(sessionId: string): Promise<T.WritingSession>;
   resumeWritingSession(sessionId: string): Promise<T.WritingSession>;
-  activeWritingSessions(query?: { projectId?: string }): Promise<{ sessions: T.WritingSession[] }>;
+  activeWritingSessions(query?: T.QueryOf<`${typeof SESSIONS}/active`, 'get'>): Promise<T.ResponseOf<`${typeof SESSIONS}/active`, 'get'>>;
   /** Presence of an editor that is not on Yjs (block indexes). */
   setRestPresence(input: T.RestPresenceInput): Promise<T.Accepted>;
-  setRestCursor(input: { documentId: string } & T.BlockCursor): Promise<T.Accepted>;
-  recordRestEdit(input: { documentId: string; blocks: number[] }): Promise<T.Accepted>;
+  setRestCursor(input: T.RequestBody<`${typeof COLLAB}/cursor`, 'post'>): Promise<T.Accepted>;
+  recordRestEdit(input: T.RequestBody<`${typeof COLLAB}/edit`, 'post'>): Promise<T.Accepted>;
   /** `documentName` is `<projectId>/<documentId>`. */
   collaborators(documentName: string): Promise<T.Collaborators>;
-  conflicts(documentName: string): Promise<{ conflicts: T.ConflictView[] }>;
+  conflicts(documentName: string): Promise<T.ResponseOf<`${typeof COLLAB}/document/{id}/conflicts`, 'get'>>;
   collaborationMetrics(projectId: string, documentId: string): Promise<T.CollaborationMetrics>;
 }
 

@@ -5,6 +5,7 @@ import type { TokenVerifier } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ApiApp, ApiEnv } from './context.js';
+import { limitBody } from './middleware/body-limit.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
 import { registerCollaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
 import { registerDevRoutes, type DevRoutesDeps } from './routes/dev.js';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   /** Absent when real-time tracking is off (the feature guard answers 503 for its paths). */
   collaboration?: Omit<CollaborationRoutesDeps, 'verifier'>;
   version: string;
+  /** MAX_BODY_BYTES: every route's body limit unless the route sets a smaller one. */
+  maxBodyBytes: number;
   /** The demo web app and dashboard (Vite build); without it `/` answers a one-line text. */
   web?: WebRoutesDeps;
   /** Development login for the demo; server.ts passes it only when NODE_ENV is not production. */
@@ -66,6 +69,8 @@ export function createApi(deps: ApiDeps): ApiApp {
   });
   app.notFound((c) => c.json(new AppError('not-found', `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
+  // First, so an oversized body is refused before any route reads or authenticates it.
+  app.use('*', limitBody(deps.maxBodyBytes));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   registerFeatureGuards(app, deps.features);
   registerHealthRoutes(app, deps.health);

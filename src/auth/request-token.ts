@@ -21,11 +21,20 @@ export function tokenFromRequest(
     for (const part of cookie.split(';')) {
       const eq = part.indexOf('=');
       if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
-        const value = part.slice(eq + 1).trim();
-        if (value) return decodeURIComponent(value);
+        const value = safeDecode(part.slice(eq + 1).trim());
+        // A malformed value is no credential (401 by the caller), never an exception (500).
+        if (value) return value;
       }
     }
   }
   if (options.allowQuery && url) return url.searchParams.get('token') ?? undefined;
   return undefined;
+}
+
+function safeDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

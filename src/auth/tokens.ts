@@ -24,8 +24,19 @@ function keyOf(secret: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(secret);
 }
 
-/** HS256 verification with jose; `exp` is required, clock skew tolerance 30 s. */
-export function createTokenVerifier(options: { secret: string }): TokenVerifier {
+/** Optional `iss` / `aud` a deployment pins (AUTH_ISSUER / AUTH_AUDIENCE). */
+export interface TokenBinding {
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+/**
+ * HS256 verification with jose; `exp` is required and there is no leeway past it: the REST API,
+ * /collaboration and /ws/* all use this one verifier, so a token expires at the same instant on
+ * every path (tokens live hours; a skewed issuer clock only shortens them by the skew). With
+ * `issuer` / `audience` set, a token must carry exactly those claims.
+ */
+export function createTokenVerifier(options: { secret: string } & TokenBinding): TokenVerifier {
   // Imported once: handed raw bytes, jose imports a WebCrypto key on every verify, which was
   // most of a connection's handshake cost (profile of 2,000 connections).
   const key = crypto.subtle.importKey('raw', keyOf(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
@@ -37,7 +48,9 @@ export function createTokenVerifier(options: { secret: string }): TokenVerifier 
         ({ payload } = await jwtVerify(token, await key, {
           algorithms: ['HS256'],
           requiredClaims: ['exp', 'sub'],
-          clockTolerance: 30,
+          clockTolerance: 0,
+          ...(options.issuer ? { issuer: options.issuer } : {}),
+          ...(options.audience ? { audience: options.audience } : {}),
         }));
       } catch (error) {
         const reason =
@@ -45,7 +58,9 @@ export function createTokenVerifier(options: { secret: string }): TokenVerifier 
             ? 'The token has expired'
             : error instanceof joseErrors.JWSSignatureVerificationFailed
               ? 'The token signature is invalid'
-              : 'The token is malformed or was not signed with HS256';
+              : error instanceof joseErrors.JWTClaimValidationFailed
+                ? `The token's ${error.claim} claim is missing or not accepted here`
+                : 'The token is malformed or was not signed with HS256';
         throw new AppError('unauthorized', reason);
       }
       const claims = claimsSchema.safeParse(payload);
@@ -67,7 +82,7 @@ export function createTokenVerifier(options: { secret: string }): TokenVerifier 
   };
 }
 
-export interface TokenInput {
+export interface TokenInput extends TokenBinding {
   userId: string;
   name: string;
   color?: string;
@@ -83,10 +98,12 @@ export async function signToken(secret: string, input: TokenInput, nowMs = Date.
   const claims: Record<string, unknown> = { name: input.name, projects: input.projects ?? {} };
   if (input.color) claims.color = input.color;
   if (input.admin) claims.scope = ['admin'];
-  return new SignJWT(claims)
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(input.userId)
     .setIssuedAt(iat)
-    .setExpirationTime(iat + (input.expiresInSeconds ?? 12 * 3600))
-    .sign(keyOf(secret));
+    .setExpirationTime(iat + (input.expiresInSeconds ?? 12 * 3600));
+  if (input.issuer) jwt.setIssuer(input.issuer);
+  if (input.audience) jwt.setAudience(input.audience);
+  return jwt.sign(keyOf(secret));
 }

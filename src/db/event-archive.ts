@@ -1,29 +1,5 @@
-import type { EventCategory, EventType, StoryloomEvent } from '../events/schema.js';
-
-export interface EventQuery {
-  category: EventCategory;
-  type?: EventType;
-  projectId?: string;
-  documentId?: string;
-  /** Inclusive lower bound on occurredAt, ms since the epoch. */
-  from?: number;
-  /** Exclusive upper bound on occurredAt. */
-  to?: number;
-  /** The `nextCursor` of the previous page. */
-  cursor?: string;
-  limit: number;
-}
-
-export interface EventPage {
-  /** Newest first. */
-  items: StoryloomEvent[];
-  /** Pass back as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
-}
-
-/** The append-only audit archive (Postgres/PGlite `events` table). */
-export interface EventArchive {
-  /** Inserts the events, ignoring ids already archived (delivery is at least once). Returns how many were new. */
-  append(events: StoryloomEvent[]): Promise<number>;
-  list(query: EventQuery): Promise<EventPage>;
-}
+/**
+ * The audit archive's port lives with the service that owns it (services/archive/ports.ts);
+ * re-exported here for the db implementation and the archive consumer.
+ */
+export type { EventArchive, EventPage, EventQuery } from '../services/archive/ports.js';

@@ -11,7 +11,7 @@ import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/test-s
 describe('dev token and web routes', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ DEV_TOKENS: 'true' });
   });
   afterAll(async () => {
     await t.cleanup();

@@ -56,7 +56,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     wsUrl: `ws://127.0.0.1:${address.port}/collaboration`,
     dataDir,
     token: (userId, projects, extra = {}) =>
-      signToken(config.authSecret!, { userId, name: extra.name ?? userId, projects, admin: extra.admin ?? false, expiresInSeconds: extra.expiresInSeconds ?? 3600 }),
+      signToken(config.authSecret!, { userId, name: extra.name ?? userId, projects, admin: extra.admin ?? false, expiresInSeconds: extra.expiresInSeconds ?? 3600, ...config.tokens }),
     close,
     async cleanup() {
       await close();

@@ -31,7 +31,7 @@ describe('contributions per collaborator', () => {
   };
   const contributions = async () => {
     const res = await fetch(`${t.httpUrl}/api/realtime/collaboration/document/${encodeURIComponent(docName)}/collaborators`, {
-      headers: { authorization: `Bearer ${await tokenOf('carol')}` },
+      headers: { authorization: `Bearer ${await tokenOf('alice')}` },
     });
     expect(res.status).toBe(200);
     return ((await res.json()) as { contributions: Record<string, ContributionView> }).contributions;
@@ -74,7 +74,7 @@ describe('contributions per collaborator', () => {
   it('keeps a writer who left in the contributions', async () => {
     const view = async () => {
       const res = await fetch(`${t.httpUrl}/api/realtime/collaboration/document/${encodeURIComponent(docName)}/collaborators`, {
-        headers: { authorization: `Bearer ${await tokenOf('carol')}` },
+        headers: { authorization: `Bearer ${await tokenOf('alice')}` },
       });
       return (await res.json()) as { collaborators: { userId: string }[]; contributions: Record<string, ContributionView> };
     };

@@ -17,7 +17,7 @@ describe('SDK REST client (real server)', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ DEV_TOKENS: 'true' });
     alice = connect('alice', { [project]: 'owner' });
     reader = connect('rita', { [project]: 'reader' });
   });

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import type { ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
-import { ErrorBody, json } from '../schemas.js';
+import { errors } from '../schemas.js';
+import { access } from '../access.js';
 
 export interface AdminDeps {
   verifier: TokenVerifier;
@@ -22,9 +23,9 @@ const disconnectUser = createRoute({
       description: 'closed',
       content: { 'application/json': { schema: z.object({ userId: z.string(), closedSockets: z.number().int() }) } },
     },
-    401: json(ErrorBody, 'no or bad token'),
-    403: json(ErrorBody, 'not an admin token'),
+    ...errors(400, 401, 403),
   },
+  ...access('admin'),
 });
 
 export function registerAdminRoutes(app: ApiApp, deps: AdminDeps): void {

@@ -1,13 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { canWrite, roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
+import { canSeeAllWriterNumbers, canSeeWriterNumbers } from '../../lib/visibility.js';
 import type { PresenceService } from '../../services/presence/presence-service.js';
 import { withWriterContributions, type WriterContribution } from '../../services/presence/presence-views.js';
 import type { ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
-import { ErrorBody, json } from '../schemas.js';
+import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
+import { errors as pickErrors, json } from '../schemas.js';
+import { access } from '../access.js';
+import { DocumentName, ResourceId } from '../params.js';
 
 export interface CollaborationRoutesDeps {
   verifier: TokenVerifier;
@@ -16,11 +19,8 @@ export interface CollaborationRoutesDeps {
   contributions?: (projectId: string, documentId: string) => Promise<WriterContribution[]>;
 }
 
-const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
-const DocName = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}$/, 'expected <projectId>/<documentId>')
-  .openapi({ description: 'The document name <projectId>/<documentId> (URL-encoded in paths)' });
+const Id = ResourceId;
+const DocName = DocumentName;
 const Block = z.number().int().min(0).max(1_000_000);
 const count = z.number().int().min(0);
 const Cursor = z.object({ anchorBlock: Block, headBlock: Block });
@@ -54,7 +54,8 @@ const Collaborators = z
       )
       .openapi({
         description:
-          'Per user id: surviving-text share (who wrote the text that is there now; 0 when the document is not loaded here) and stored words and active minutes (writers who left still appear)',
+          'Per user id: surviving-text share (who wrote the text that is there now; 0 when the document is not loaded here) and stored words and active minutes (writers who left still appear). ' +
+          "Owners (and admins) see every writer; other members only their own entry (the visibility rule, docs/architecture.md).",
       }),
   })
   .openapi('Collaborators');
@@ -76,12 +77,9 @@ const Metrics = z
   .openapi('CollaborationMetrics');
 
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
-const errors = {
-  400: json(ErrorBody, 'invalid request'),
-  401: json(ErrorBody, 'no or bad token'),
-  403: json(ErrorBody, 'no role in the project (reads), or not owner/editor (writes)'),
-} as const;
-const readErrors = { ...errors, 404: json(ErrorBody, 'nobody has been present in the document on this instance') };
+const errors = pickErrors(400, 401, 403, 413, 503);
+/** 404: nobody has been present in the document on this instance. */
+const readErrors = pickErrors(400, 401, 403, 404, 503);
 const base = '/api/realtime/collaboration';
 const tags = ['collaboration'];
 const security = [{ bearer: [] }];
@@ -92,6 +90,7 @@ const presence = createRoute({
   tags,
   security,
   summary: 'Presence of a client that is not on Yjs (block indexes); renews it for 15 minutes',
+  ...access('project:write'),
   request: body(z.object({ documentId: DocName, state: z.object({ cursor: Cursor.optional(), editMode: EditMode.optional(), viewport: Viewport.optional() }) })),
   responses: { 202: json(Accepted, 'applied at the next recompute (≤ 500 ms)'), ...errors },
 });
@@ -101,6 +100,7 @@ const cursor = createRoute({
   tags,
   security,
   summary: 'Caret of a client that is not on Yjs, as top-level block indexes',
+  ...access('project:write'),
   request: body(z.object({ documentId: DocName, anchorBlock: Block, headBlock: Block })),
   responses: { 202: json(Accepted, 'applied at the next recompute'), ...errors },
 });
@@ -110,6 +110,7 @@ const edit = createRoute({
   tags,
   security,
   summary: 'An edit of a client that is not on Yjs: the top-level blocks it touched',
+  ...access('project:write'),
   request: body(z.object({ documentId: DocName, blocks: z.array(Block).min(1).max(64) })),
   responses: { 202: json(Accepted, 'recorded'), ...errors },
 });
@@ -120,6 +121,7 @@ const collaborators = createRoute({
   tags,
   security,
   summary: 'Who is present (block, idle time, edit mode) and who wrote the surviving text',
+  ...access('project:read'),
   request: { params: docParam },
   responses: { 200: json(Collaborators, 'present collaborators, by client id'), ...readErrors },
 });
@@ -129,6 +131,7 @@ const conflicts = createRoute({
   tags,
   security,
   summary: 'Live conflict warnings of the document',
+  ...access('project:read'),
   request: { params: docParam },
   responses: { 200: json(z.object({ conflicts: z.array(Conflict) }), 'current warnings'), ...readErrors },
 });
@@ -138,6 +141,7 @@ const metrics = createRoute({
   tags,
   security,
   summary: 'Team metrics of the document (in-memory, since it was opened on this instance)',
+  ...access('project:read'),
   request: { params: z.object({ pId: Id, dId: Id }) },
   responses: { 200: json(Metrics, 'team metrics'), ...readErrors },
 });
@@ -159,7 +163,7 @@ function found<T>(value: T | null, documentName: string): T {
 export function registerCollaborationRoutes(app: ApiApp, deps: CollaborationRoutesDeps): void {
   const { presence: service } = deps;
   app.use(`${base}/*`, requireIdentity(deps.verifier));
-  app.use(`${base}/*`, bodyLimit({ maxSize: 16 * 1024, onError: tooLarge }));
+  app.use(`${base}/*`, limitBody(BODY_LIMITS.small));
 
   app.openapi(presence, async (c) => {
     const { documentId, state } = c.req.valid('json');
@@ -190,8 +194,15 @@ export function registerCollaborationRoutes(app: ApiApp, deps: CollaborationRout
     authorize(c.get('identity'), id, false);
     const view = found(service.collaborators(id), id);
     const slash = id.indexOf('/');
-    const writers = deps.contributions ? await deps.contributions(id.slice(0, slash), id.slice(slash + 1)) : [];
-    return c.json({ collaborators: view.collaborators, contributions: withWriterContributions(view.contributions, writers) }, 200);
+    const projectId = id.slice(0, slash);
+    const writers = deps.contributions ? await deps.contributions(projectId, id.slice(slash + 1)) : [];
+    const all = withWriterContributions(view.contributions, writers);
+    // Presence is for every member; each writer's numbers only for whom the visibility rule allows.
+    const identity = c.get('identity');
+    const contributions = canSeeAllWriterNumbers(identity, projectId)
+      ? all
+      : Object.fromEntries(Object.entries(all).filter(([userId]) => canSeeWriterNumbers(identity, projectId, userId)));
+    return c.json({ collaborators: view.collaborators, contributions }, 200);
   });
 
   app.openapi(conflicts, async (c) => {
@@ -206,8 +217,4 @@ export function registerCollaborationRoutes(app: ApiApp, deps: CollaborationRout
     authorize(c.get('identity'), id, false);
     return c.json(found(service.metrics(id), id), 200);
   });
-}
-
-function tooLarge(): never {
-  throw new AppError('message-too-large', 'The request body is over 16 KiB');
 }

@@ -1,24 +1,24 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { roleIn } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import type { EventArchive } from '../../db/event-archive.js';
 import type { EventBus } from '../../events/bus.js';
+import type { ArchiveQueryService } from '../../services/archive/archive-service.js';
 import { EVENT_CATEGORIES, EVENT_TYPES, createEvent, eventJsonSchemas, parseEvent, type EventType } from '../../events/schema.js';
-import { AppError } from '../../lib/errors.js';
 import type { ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
-import { ErrorBody, json } from '../schemas.js';
+import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
+import { errors, json } from '../schemas.js';
+import { access } from '../access.js';
+import { Cursor, Instant, Limit, ResourceId } from '../params.js';
 
 export interface EventRoutesDeps {
   verifier: TokenVerifier;
   bus: EventBus;
-  archive: EventArchive;
+  /** The audit archive with the visibility rule applied (services/archive). */
+  archive: ArchiveQueryService;
   /** Pseudonymous actor of a user id (HMAC). */
   actorOf(userId: string): string;
 }
 
-const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const Category = z.enum(EVENT_CATEGORIES);
 const Event = z
   .object({
@@ -34,17 +34,13 @@ const Event = z
   })
   .openapi('Event');
 const Page = z.object({ items: z.array(Event), nextCursor: z.string().nullable() }).openapi('EventPage');
-const errors = {
-  400: json(ErrorBody, 'invalid request'),
-  401: json(ErrorBody, 'no or bad token'),
-  403: json(ErrorBody, 'not allowed'),
-} as const;
 
 const publish = createRoute({
   method: 'post',
   path: '/api/realtime/events/publish',
   tags: ['events'],
   summary: 'Publish one event (admin service tokens)',
+  ...access('admin'),
   security: [{ bearer: [] }],
   request: {
     body: {
@@ -52,10 +48,10 @@ const publish = createRoute({
         'application/json': {
           schema: z.object({
             type: z.enum(EVENT_TYPES),
-            projectId: Id.optional(),
-            documentId: Id.optional(),
+            projectId: ResourceId.optional(),
+            documentId: ResourceId.optional(),
             payload: z.record(z.string(), z.unknown()),
-            occurredAt: z.string().datetime({ offset: true }).optional(),
+            occurredAt: Instant.optional(),
             /** Publish on behalf of this user; default: the caller. Stored only as an HMAC. */
             actorUserId: z.string().min(1).max(256).optional(),
           }),
@@ -63,7 +59,7 @@ const publish = createRoute({
       },
     },
   },
-  responses: { 202: json(z.object({ id: z.string(), type: z.string() }), 'accepted'), 413: json(ErrorBody, 'payload over 64 KiB'), ...errors },
+  responses: { 202: json(z.object({ id: z.string(), type: z.string() }), 'accepted'), ...errors(400, 401, 403, 413) },
 });
 
 const schema = createRoute({
@@ -71,6 +67,7 @@ const schema = createRoute({
   path: '/api/realtime/events/schema',
   tags: ['events'],
   summary: 'JSON Schema of every event type',
+  ...access('public'),
   responses: { 200: json(z.record(z.string(), z.unknown()), 'one JSON Schema per event type') },
 });
 
@@ -79,20 +76,24 @@ const list = createRoute({
   path: '/api/realtime/events/{category}',
   tags: ['events'],
   summary: 'Page through the audit archive, newest first',
+  description:
+    'Non-admin tokens must name a project they have a role in. Owners (and admins) see every event; other members see ' +
+    "project-level events and only their own per-writer events (writing.*, analytics.goal_*), never another writer's.",
+  ...access('project:read'),
   security: [{ bearer: [] }],
   request: {
     params: z.object({ category: Category }),
     query: z.object({
       type: z.enum(EVENT_TYPES).optional(),
-      projectId: Id.optional(),
-      documentId: Id.optional(),
-      from: z.string().datetime({ offset: true }).optional(),
-      to: z.string().datetime({ offset: true }).optional(),
-      cursor: z.string().optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
+      projectId: ResourceId.optional(),
+      documentId: ResourceId.optional(),
+      from: Instant.optional(),
+      to: Instant.optional(),
+      cursor: Cursor.optional(),
+      limit: Limit(500, 100),
     }),
   },
-  responses: { 200: json(Page, 'a page'), ...errors },
+  responses: { 200: json(Page, 'a page'), ...errors(400, 401, 403) },
 });
 
 const info = createRoute({
@@ -100,14 +101,15 @@ const info = createRoute({
   path: '/api/realtime/events/{category}/info',
   tags: ['events'],
   summary: "A category's stream: length, groups, pending and lag, last id, retention (admin)",
+  ...access('admin'),
   security: [{ bearer: [] }],
   request: { params: z.object({ category: Category }) },
-  responses: { 200: json(z.record(z.string(), z.unknown()), 'stream info'), ...errors },
+  responses: { 200: json(z.record(z.string(), z.unknown()), 'stream info'), ...errors(400, 401, 403) },
 });
 
 export function registerEventRoutes(app: ApiApp, deps: EventRoutesDeps): void {
   const auth = requireIdentity(deps.verifier);
-  app.use('/api/realtime/events/publish', auth, requireAdmin(), bodyLimit({ maxSize: 256 * 1024, onError: tooLarge }));
+  app.use('/api/realtime/events/publish', auth, requireAdmin(), limitBody(BODY_LIMITS.publish));
   app.use('/api/realtime/events/:category/info', auth, requireAdmin());
 
   app.openapi(schema, (c) => c.json(eventJsonSchemas() as Record<string, unknown>, 200));
@@ -128,19 +130,16 @@ export function registerEventRoutes(app: ApiApp, deps: EventRoutesDeps): void {
     return c.json({ id: event.id, type: event.type }, 202);
   });
 
+  // Every method: Hono answers HEAD with the GET handler, so a method check here let anonymous
+  // HEAD requests reach it. `schema` and `publish` share the path shape and answer for themselves.
   app.use('/api/realtime/events/:category', async (c, next) => {
-    if (c.req.method === 'GET') return auth(c, next);
+    if ((EVENT_CATEGORIES as readonly string[]).includes(c.req.param('category'))) return auth(c, next);
     await next();
   });
   app.openapi(list, async (c) => {
     const { category } = c.req.valid('param');
     const q = c.req.valid('query');
-    const identity = c.get('identity');
-    if (!identity.admin) {
-      if (!q.projectId) throw new AppError('validation-failed', 'projectId is required unless the token is an admin token', { field: 'projectId' });
-      if (!roleIn(identity, q.projectId)) throw new AppError('forbidden', `No role in project ${q.projectId}`, { projectId: q.projectId });
-    }
-    const page = await deps.archive.list({
+    const page = await deps.archive.list(c.get('identity'), {
       category,
       limit: q.limit,
       ...(q.type ? { type: q.type } : {}),
@@ -154,8 +153,4 @@ export function registerEventRoutes(app: ApiApp, deps: EventRoutesDeps): void {
   });
 
   app.openapi(info, async (c) => c.json((await deps.bus.info(c.req.valid('param').category)) as unknown as Record<string, unknown>, 200));
-}
-
-function tooLarge(): never {
-  throw new AppError('message-too-large', 'The request body is over 256 KiB');
 }

@@ -1,14 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Logger } from '../../lib/logger.js';
 import type { ApiApp } from '../context.js';
+import { access } from '../access.js';
 
 export interface HealthDeps {
   /** Each named check resolves when its dependency answers and rejects otherwise. */
   checks: Record<string, () => Promise<void>>;
   /** False while shutting down: readiness fails first so balancers stop sending traffic. */
   accepting: () => boolean;
+  /** Where a failing check's detail goes: the public answer says only `down`. */
+  logger: Logger;
 }
 
-const CheckResult = z.object({ status: z.enum(['ok', 'fail']), error: z.string().optional() });
+const CheckResult = z.enum(['ok', 'down']);
 const Readiness = z
   .object({ status: z.enum(['ok', 'fail']), checks: z.record(z.string(), CheckResult) })
   .openapi('Readiness');
@@ -18,6 +22,7 @@ const liveness = createRoute({
   path: '/healthz',
   tags: ['health'],
   summary: 'Liveness: the process is up',
+  ...access('public'),
   responses: { 200: { description: 'alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
 });
 
@@ -26,6 +31,8 @@ const readiness = createRoute({
   path: '/readyz',
   tags: ['health'],
   summary: 'Readiness: the database (and Redis, when configured) answer',
+  ...access('public'),
+  description: 'Public, so it names only each dependency and `ok`/`down`; the reason a check failed is logged, never returned.',
   responses: {
     200: { description: 'ready', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'not ready', content: { 'application/json': { schema: Readiness } } },
@@ -40,14 +47,16 @@ export function registerHealthRoutes(app: ApiApp, deps: HealthDeps): void {
       Object.entries(deps.checks).map(async ([name, check]) => {
         try {
           await withTimeout(check(), 2_000);
-          return [name, { status: 'ok' as const }] as const;
+          return [name, 'ok' as const] as const;
         } catch (error) {
-          return [name, { status: 'fail' as const, error: error instanceof Error ? error.message : String(error) }] as const;
+          // Error text can carry hosts, users and driver internals: for the log only.
+          deps.logger.warn({ err: error, check: name }, 'readiness check failed');
+          return [name, 'down' as const] as const;
         }
       }),
     );
-    if (!deps.accepting()) entries.push(['server', { status: 'fail', error: 'shutting down' }]);
-    const ok = entries.every(([, r]) => r.status === 'ok');
+    if (!deps.accepting()) entries.push(['server', 'down']);
+    const ok = entries.every(([, r]) => r === 'ok');
     const body = { status: ok ? ('ok' as const) : ('fail' as const), checks: Object.fromEntries(entries) };
     return ok ? c.json(body, 200) : c.json(body, 503);
   });

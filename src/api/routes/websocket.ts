@@ -2,7 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import type { ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
-import { ErrorBody, json } from '../schemas.js';
+import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
+import { errors } from '../schemas.js';
+import { access } from '../access.js';
+import { RESOURCE_ID_SOURCE } from '../../lib/ids.js';
 
 export interface WebsocketRoutesDeps {
   verifier: TokenVerifier;
@@ -10,19 +13,15 @@ export interface WebsocketRoutesDeps {
   broadcast(message: { path?: 'analytics' | 'notifications' | 'presence'; channel: string; data: unknown }): Promise<void>;
 }
 
-const errors = {
-  400: json(ErrorBody, 'invalid request'),
-  401: json(ErrorBody, 'no or bad token'),
-  403: json(ErrorBody, 'not an admin token'),
-} as const;
 
 const stats = createRoute({
   method: 'get',
   path: '/api/realtime/websocket/stats',
   tags: ['websocket'],
   summary: 'Gateway statistics: connections per path, channels, messages in and out, dropped (admin)',
+  ...access('admin'),
   security: [{ bearer: [] }],
-  responses: { 200: { description: 'stats', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, ...errors },
+  responses: { 200: { description: 'stats', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, ...errors(401, 403) },
 });
 
 const broadcast = createRoute({
@@ -30,13 +29,14 @@ const broadcast = createRoute({
   path: '/api/realtime/websocket/broadcast',
   tags: ['websocket'],
   summary: 'Send a message to every subscriber of a channel, on every instance (admin)',
+  ...access('admin'),
   security: [{ bearer: [] }],
   request: {
     body: {
       content: {
         'application/json': {
           schema: z.object({
-            channel: z.string().regex(/^(project:[A-Za-z0-9_-]{1,64}|document:[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}|user:\S{1,256})$/),
+            channel: z.string().regex(new RegExp(`^(project:${RESOURCE_ID_SOURCE}|document:${RESOURCE_ID_SOURCE}/${RESOURCE_ID_SOURCE}|user:\\S{1,256})$`)),
             path: z.enum(['analytics', 'notifications', 'presence']).optional(),
             data: z.unknown(),
           }),
@@ -44,11 +44,12 @@ const broadcast = createRoute({
       },
     },
   },
-  responses: { 202: { description: 'sent', content: { 'application/json': { schema: z.object({ channel: z.string() }) } } }, ...errors },
+  responses: { 202: { description: 'sent', content: { 'application/json': { schema: z.object({ channel: z.string() }) } } }, ...errors(400, 401, 403, 413) },
 });
 
 export function registerWebsocketRoutes(app: ApiApp, deps: WebsocketRoutesDeps): void {
   app.use('/api/realtime/websocket/*', requireIdentity(deps.verifier), requireAdmin());
+  app.use('/api/realtime/websocket/broadcast', limitBody(BODY_LIMITS.broadcast));
   app.openapi(stats, (c) => c.json(deps.stats(), 200));
   app.openapi(broadcast, async (c) => {
     const body = c.req.valid('json');

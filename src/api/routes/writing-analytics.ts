@@ -16,6 +16,8 @@ import {
   type WritingAnalyticsDeps,
 } from './writing-goals.js';
 import { json } from '../schemas.js';
+import { access } from '../access.js';
+import { canSeeAllWriterNumbers } from '../../lib/visibility.js';
 
 export type { WritingAnalyticsDeps } from './writing-goals.js';
 
@@ -59,6 +61,7 @@ const projectWriting = createRoute({
   path: '/api/realtime/analytics/project/{projectId}/writing',
   tags: ['analytics'],
   summary: 'Words per day, sessions, time in each state, pace and streaks per writer',
+  ...access('project:read'),
   description:
     'Owners see every writer (or one, with userId); other members see only themselves. `from`/`to` are inclusive ' +
     `calendar days in \`tz\` (default: the last ${DEFAULT_REPORT_DAYS} days up to today; at most ${MAX_REPORT_DAYS} days). ` +
@@ -76,6 +79,7 @@ const bestHours = createRoute({
   path: '/api/realtime/analytics/project/{projectId}/writers/{userId}/best-hours',
   tags: ['analytics'],
   summary: `A writer's net words by hour of day over the last ${BEST_HOURS_DAYS} days (self or project owner)`,
+  ...access('self-or-owner'),
   description: "`tz` defaults to the writer's own zone (goal, then preference, then UTC).",
   security: [{ bearer: [] }],
   request: { params: z.object({ projectId: ProjectId, userId: UserId }), query: z.object({ tz: TimeZone.optional() }) },
@@ -91,7 +95,7 @@ export function registerWritingAnalyticsRoutes(app: ApiApp, deps: WritingAnalyti
     const q = c.req.valid('query');
     const identity = c.get('identity');
     authorizeWriter(identity, projectId, q.userId ?? identity.userId);
-    const everyone = q.userId === undefined && (identity.admin || identity.projects[projectId] === 'owner');
+    const everyone = q.userId === undefined && canSeeAllWriterNumbers(identity, projectId);
     const timeZone = canonicalTimeZone(q.tz ?? (await deps.store.getPreferences(identity.userId))?.timeZone ?? 'UTC') ?? 'UTC';
     const to = q.to ?? dayIn(timeZone, deps.clock.now());
     const from = q.from ?? addDays(to, -(DEFAULT_REPORT_DAYS - 1));

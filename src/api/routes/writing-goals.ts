@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { canonicalTimeZone, dayIn, parseDay, writerZone } from '../../tracking/calendar.js';
@@ -8,7 +7,11 @@ import { AppError } from '../../lib/errors.js';
 import type { WritingGoal, WritingStore } from '../../services/writing/ports.js';
 import type { ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
-import { ErrorBody, json } from '../schemas.js';
+import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
+import { errors as pickErrors, json } from '../schemas.js';
+import { access } from '../access.js';
+import { ResourceId as ProjectId, UserId } from '../params.js';
+import { canSeeWriterNumbers } from '../../lib/visibility.js';
 
 /** What the writing goal, preference and analytics routes need. */
 export interface WritingAnalyticsDeps {
@@ -17,8 +20,7 @@ export interface WritingAnalyticsDeps {
   clock: Clock;
 }
 
-export const ProjectId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
-export const UserId = z.string().min(1).max(256);
+export { ResourceId as ProjectId, UserId } from '../params.js';
 export const TimeZone = z
   .string()
   .refine((v) => canonicalTimeZone(v) !== null, { message: 'not an IANA time zone (e.g. "Europe/Paris")' })
@@ -27,21 +29,16 @@ export const Day = z
   .string()
   .refine((v) => parseDay(v) !== null, { message: 'not a calendar date (YYYY-MM-DD)' })
   .openapi({ example: '2025-03-10' });
-export const errors = {
-  400: json(ErrorBody, 'invalid request'),
-  401: json(ErrorBody, 'no or bad token'),
-  403: json(ErrorBody, 'not allowed'),
-  503: json(ErrorBody, 'REAL_TIME_TRACKING_ENABLED is off'),
-} as const;
+/** 503: REAL_TIME_TRACKING_ENABLED is off. */
+export const errors = pickErrors(400, 401, 403, 413, 503);
 
 /**
  * Whose numbers the caller may read in a project: their own with any role there; anyone's as
  * the project owner (or with an admin service token). Throws AppError 'forbidden' otherwise.
  */
 export function authorizeWriter(identity: Identity, projectId: string, userId: string): void {
-  const role = roleIn(identity, projectId);
-  if (!role && !identity.admin) throw new AppError('forbidden', `No role in project ${projectId}`, { projectId });
-  if (userId !== identity.userId && role !== 'owner' && !identity.admin) {
+  if (!roleIn(identity, projectId) && !identity.admin) throw new AppError('forbidden', `No role in project ${projectId}`, { projectId });
+  if (!canSeeWriterNumbers(identity, projectId, userId)) {
     throw new AppError('forbidden', "Only the project's owners see other writers' numbers", { projectId, userId });
   }
 }
@@ -75,6 +72,7 @@ const putGoal = createRoute({
   path: '/api/realtime/writing/goals/{projectId}',
   tags: ['writing'],
   summary: 'Set your daily word goal in a project (streak days count in its time zone)',
+  ...access('project:read'),
   security: [{ bearer: [] }],
   request: {
     params: z.object({ projectId: ProjectId }),
@@ -88,6 +86,7 @@ const getGoal = createRoute({
   path: '/api/realtime/writing/goals/{projectId}',
   tags: ['writing'],
   summary: "Your goal and today's progress (owners: any writer's, with ?userId=)",
+  ...access('project:read'),
   security: [{ bearer: [] }],
   request: { params: z.object({ projectId: ProjectId }), query: z.object({ userId: UserId.optional() }) },
   responses: { 200: json(Progress, 'goal, today and streak'), ...errors },
@@ -98,6 +97,7 @@ const putPreferences = createRoute({
   path: '/api/realtime/writing/preferences',
   tags: ['writing'],
   summary: 'Your analytics preferences: opt out of tracking, and your time zone',
+  ...access('authenticated'),
   security: [{ bearer: [] }],
   request: {
     body: { required: true, content: { 'application/json': { schema: z.object({ analyticsOptOut: z.boolean(), timeZone: TimeZone.optional() }) } } },
@@ -110,6 +110,7 @@ const getPreferences = createRoute({
   path: '/api/realtime/writing/preferences',
   tags: ['writing'],
   summary: 'Your analytics preferences (defaults when never set)',
+  ...access('authenticated'),
   security: [{ bearer: [] }],
   responses: { 200: json(Preferences, 'preferences'), ...errors },
 });
@@ -117,7 +118,7 @@ const getPreferences = createRoute({
 /** Goals (per writer and project) and preferences (per writer): always the caller's own to set. */
 export function registerWritingGoalRoutes(app: ApiApp, deps: WritingAnalyticsDeps): void {
   const auth = requireIdentity(deps.verifier);
-  const limit = bodyLimit({ maxSize: 16 * 1024, onError: () => { throw new AppError('message-too-large', 'The request body is over 16 KiB'); } });
+  const limit = limitBody(BODY_LIMITS.small);
   app.use('/api/realtime/writing/goals/:projectId', auth, limit);
   app.use('/api/realtime/writing/preferences', auth, limit);
 

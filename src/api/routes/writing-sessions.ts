@@ -1,12 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { canWrite, roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
+import { canSeeAllWriterNumbers, canSeeWriterNumbers } from '../../lib/visibility.js';
 import type { SessionView, WritingService } from '../../services/writing/writing-service.js';
 import type { ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
-import { ErrorBody, json } from '../schemas.js';
+import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
+import { errors as pickErrors, json } from '../schemas.js';
+import { access } from '../access.js';
+import { ResourceId, SessionId } from '../params.js';
 
 export interface WritingSessionRoutesDeps {
   verifier: TokenVerifier;
@@ -16,8 +19,7 @@ export interface WritingSessionRoutesDeps {
   >;
 }
 
-const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
-const SessionId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected a session id');
+const Id = ResourceId;
 const State = z.enum(['idle', 'warming_up', 'active', 'flow', 'paused', 'break', 'ended']);
 const count = z.number().int().min(0);
 
@@ -65,12 +67,8 @@ const Keystroke = z.object({
   paste: z.boolean().optional().openapi({ description: 'Clipboard, import or an offline batch: counted, never toward pace' }),
 });
 
-const errors = {
-  400: json(ErrorBody, 'invalid request'),
-  401: json(ErrorBody, 'no or bad token'),
-  403: json(ErrorBody, 'not your session, or no write role in the project'),
-} as const;
-const sessionErrors = { ...errors, 404: json(ErrorBody, 'unknown session'), 409: json(ErrorBody, 'the session has ended, or the writer opted out') };
+const errors = pickErrors(400, 401, 403, 413);
+const sessionErrors = pickErrors(400, 401, 403, 404, 409, 413);
 const base = '/api/realtime/writing/sessions';
 const idParam = z.object({ id: SessionId });
 const tags = ['writing sessions'];
@@ -82,8 +80,9 @@ const start = createRoute({
   tags,
   security,
   summary: "The caller's open session in the project, or a new one (idle until the first edit)",
+  ...access('project:write'),
   request: { body: { required: true, content: { 'application/json': { schema: z.object({ projectId: Id, documentId: Id.optional() }) } } } },
-  responses: { 200: json(Session, 'the open session'), 201: json(Session, 'a new session'), 409: json(ErrorBody, 'the writer opted out'), ...errors },
+  responses: { 200: json(Session, 'the open session'), 201: json(Session, 'a new session'), ...pickErrors(400, 401, 403, 409, 413) },
 });
 
 const keystroke = createRoute({
@@ -92,6 +91,8 @@ const keystroke = createRoute({
   tags,
   security,
   summary: 'Feed a batch of keystroke events into the session (editors that are not on Yjs)',
+  description: "Only the session's own writer, with owner or editor in the session's project at the time of the call.",
+  ...access('project:write'),
   request: {
     params: idParam,
     body: { required: true, content: { 'application/json': { schema: z.object({ events: z.array(Keystroke).min(1).max(1000) }) } } },
@@ -105,6 +106,7 @@ const metrics = createRoute({
   tags,
   security,
   summary: 'State, pace and totals of a session (live or stored)',
+  ...access('self-or-owner'),
   request: { params: idParam },
   responses: { 200: json(Session, 'the session'), ...sessionErrors },
 });
@@ -115,6 +117,8 @@ const end = createRoute({
   tags,
   security,
   summary: 'End the session now (an ended session is returned as it is)',
+  description: "Only the session's own writer, with owner or editor in the session's project at the time of the call.",
+  ...access('project:write'),
   request: { params: idParam },
   responses: { 200: json(Session, 'the ended session'), ...sessionErrors },
 });
@@ -125,6 +129,8 @@ const resume = createRoute({
   tags,
   security,
   summary: 'The writer is back: leave paused or break',
+  description: "Only the session's own writer, with owner or editor in the session's project at the time of the call.",
+  ...access('project:write'),
   request: { params: idParam },
   responses: { 200: json(Session, 'the session'), ...sessionErrors },
 });
@@ -135,27 +141,36 @@ const active = createRoute({
   tags,
   security,
   summary: "Open sessions: the caller's own, or with ?projectId= the project's (all of them for its owners)",
+  description: 'Without projectId: the caller\'s own sessions in projects the token still has a role in. With it: any role there; owners see every writer.',
+  ...access('authenticated'),
   request: { query: z.object({ projectId: Id.optional() }) },
   responses: { 200: json(z.object({ sessions: z.array(Session) }), 'open sessions, oldest first'), ...errors },
 });
 
-const isOwner = (identity: Identity, projectId: string) => roleIn(identity, projectId) === 'owner';
-
-function canSee(identity: Identity, view: SessionView): boolean {
-  return view.userId === identity.userId || isOwner(identity, view.projectId) || identity.admin;
-}
-
 export function registerWritingSessionRoutes(app: ApiApp, deps: WritingSessionRoutesDeps): void {
   const { service } = deps;
   app.use(`${base}/*`, requireIdentity(deps.verifier));
-  app.use(`${base}/:id/keystroke`, bodyLimit({ maxSize: 512 * 1024, onError: tooLarge }));
+  app.use(`${base}/start`, limitBody(BODY_LIMITS.sessionStart));
+  app.use(`${base}/:id/keystroke`, limitBody(BODY_LIMITS.keystroke));
 
-  /** The session, if the caller may see it (`mutate`: only its writer may change it). */
+  /**
+   * The session, if the caller may see it (`mutate`: only its writer may change it, and only
+   * while holding owner/editor in the session's project). Checked against the token of this
+   * call, never against what the session remembers: a lowered or revoked role loses the power
+   * at once, and a role in another project never reaches it.
+   */
   async function authorized(identity: Identity, id: string, mutate: boolean): Promise<SessionView> {
     const view = await service.getSession(id);
     if (view === null) throw new AppError('not-found', `No writing session ${id}`, { sessionId: id });
-    const allowed = mutate ? view.userId === identity.userId : canSee(identity, view);
-    if (!allowed) throw new AppError('forbidden', 'This is another writer’s session', { sessionId: id });
+    if (mutate) {
+      if (view.userId !== identity.userId) throw new AppError('forbidden', 'This is another writer’s session', { sessionId: id });
+      const role = roleIn(identity, view.projectId);
+      if (!role || !canWrite(role)) {
+        throw new AppError('forbidden', `Writing sessions need an owner or editor role in project ${view.projectId}`, { sessionId: id, projectId: view.projectId });
+      }
+    } else if (!canSeeWriterNumbers(identity, view.projectId, view.userId)) {
+      throw new AppError('forbidden', 'This session is not visible to you', { sessionId: id });
+    }
     return view;
   }
 
@@ -201,15 +216,15 @@ export function registerWritingSessionRoutes(app: ApiApp, deps: WritingSessionRo
   app.openapi(active, async (c) => {
     const { projectId } = c.req.valid('query');
     const identity = c.get('identity');
-    if (projectId === undefined) return c.json({ sessions: await service.activeSessions({ userId: identity.userId }) }, 200);
+    if (projectId === undefined) {
+      // Only sessions in projects the token still has a role in (a revoked project drops out).
+      const own = await service.activeSessions({ userId: identity.userId });
+      return c.json({ sessions: own.filter((s) => canSeeWriterNumbers(identity, s.projectId, s.userId)) }, 200);
+    }
     if (!roleIn(identity, projectId) && !identity.admin) throw new AppError('forbidden', `No role in project ${projectId}`, { projectId });
     const all = await service.activeSessions({ projectId });
     // Owners see the whole project; other members only their own sessions in it.
-    const sessions = isOwner(identity, projectId) || identity.admin ? all : all.filter((s) => s.userId === identity.userId);
+    const sessions = canSeeAllWriterNumbers(identity, projectId) ? all : all.filter((s) => canSeeWriterNumbers(identity, projectId, s.userId));
     return c.json({ sessions }, 200);
   });
-}
-
-function tooLarge(): never {
-  throw new AppError('message-too-large', 'The request body is over 512 KiB');
 }

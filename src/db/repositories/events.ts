@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, not, or, sql, type SQL } from 'drizzle-orm';
 import { AppError } from '../../lib/errors.js';
 import type { EventCategory, EventType, StoryloomEvent } from '../../events/schema.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
@@ -66,6 +66,9 @@ export function createEventArchiveRepository(db: DrizzleDatabase): EventArchive 
       if (query.from !== undefined) conditions.push(gte(events.occurredAt, new Date(query.from)));
       if (query.to !== undefined) conditions.push(lt(events.occurredAt, new Date(query.to)));
       if (query.cursor) conditions.push(lt(events.id, query.cursor));
+      if (query.onlyOwn && query.onlyOwn.types.length > 0) {
+        conditions.push(or(eq(events.actor, query.onlyOwn.actor), not(inArray(events.type, [...query.onlyOwn.types])))!);
+      }
       const idRange = timeWindowIds(query.from, query.to);
       const rows =
         idRange.length === 0
