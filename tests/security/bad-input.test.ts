@@ -68,7 +68,8 @@ describe('bad input generated from /api/openapi.json', () => {
         const res = await fetch(url, {
           method,
           headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(contentType ? { 'content-type': contentType } : {}) },
-          ...(body === undefined ? {} : { body }),
+          // A copy on its own ArrayBuffer: what fetch's BodyInit types accept.
+          ...(body === undefined ? {} : { body: typeof body === 'string' ? body : new Uint8Array(body) }),
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
         outcome = { status: res.status, text: await res.text() };
