@@ -22,6 +22,8 @@ import { createMemoryBus } from './events/memory-bus.js';
 import { createRedisStreamsBus } from './events/redis-streams-bus.js';
 import { bridgeEventsToGateway } from './gateway/event-bridge.js';
 import { GATEWAY_PATHS, createGateway, type Gateway } from './gateway/gateway.js';
+import { withWriterAudience } from './gateway/audience.js';
+import { createOriginPolicy } from './gateway/origin.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './metrics/registry.js';
@@ -86,7 +88,16 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   const bus: EventBus = redis
     ? createRedisStreamsBus({ redis, logger: logger.child({ module: 'bus' }), registry: metrics.registry })
     : createMemoryBus({ logger: logger.child({ module: 'bus' }), registry: metrics.registry });
-  const gateway = createGateway({ verifier, logger: logger.child({ module: 'gateway' }), registry: metrics.registry, ...(redis ? { redis } : {}) });
+  const gateway = createGateway({
+    verifier,
+    logger: logger.child({ module: 'gateway' }),
+    registry: metrics.registry,
+    ...(redis ? { redis } : {}),
+    originPolicy: createOriginPolicy({ allowedOrigins: config.abuse.allowedOrigins, publicUrl: config.abuse.publicUrl }),
+    actorOf,
+    maxConnectionsPerUser: config.abuse.maxConnectionsPerUser,
+    messageRate: config.abuse.gatewayMessages,
+  });
   const consumers = [
     startAuditArchive({ bus, archive: db.events, logger: logger.child({ module: 'audit' }) }),
     bridgeEventsToGateway({ bus, gateway, logger: logger.child({ module: 'bridge' }) }),
@@ -98,7 +109,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
         store: db.writing,
         live: redis ? createRedisLiveSessionStore(redis) : createMemoryLiveSessionStore(),
         publish: (event) => bus.publish(event),
-        push: (message) => gateway.publish(message),
+        // A writer's live numbers reach only the writer, owners and admins (lib/visibility.ts).
+        push: (message) => gateway.publish(withWriterAudience(message)),
         actorOf,
         clock,
         logger: logger.child({ module: 'writing' }),
@@ -127,7 +139,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   if (writing) tap?.subscribe(writingConsumer(writing));
   if (presenceExtension) tap?.subscribe(presenceExtension.onEdit);
 
-  const registry = createConnectionRegistry();
+  const registry = createConnectionRegistry({ maxSocketsPerUser: config.abuse.maxConnectionsPerUser });
   const groupCommit = createGroupCommit({
     store: db.documents,
     maxBatch: config.persistence.groupCommitMaxBatch,
@@ -151,6 +163,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       snapshotMaxDebounceMs: config.persistence.snapshotMaxDebounceMs,
       compactAfterUpdates: config.persistence.compactAfterUpdates,
       durableAck: config.persistence.durableAck,
+      maxPendingDocuments: config.abuse.maxDocumentsPerSocket,
     },
     verifier,
     registry,
@@ -162,7 +175,17 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : [])],
   });
   const { hocuspocus } = collaboration;
-  const sockets = createCollabSocketServer({ hocuspocus, registry, maxMessageBytes: config.limits.maxMessageBytes, logger: logger.child({ module: 'ws' }) });
+  const sockets = createCollabSocketServer({
+    hocuspocus,
+    registry,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    logger: logger.child({ module: 'ws' }),
+    limits: {
+      messages: config.abuse.collabMessages,
+      awarenessPerSecond: config.abuse.awarenessPerSecond,
+      maxDocumentsPerSocket: config.abuse.maxDocumentsPerSocket,
+    },
+  });
   collabSockets = sockets;
 
   let accepting = true;
@@ -204,7 +227,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
         { paths: COLLAB_PATHS, handle: (req, socket, head) => sockets.handleUpgrade(req, socket, head) },
         { paths: GATEWAY_PATHS, handle: (req, socket, head) => gateway.handleUpgrade(req, socket, head) },
       ],
-      { accepting: () => accepting },
+      { accepting: () => accepting, maxConnectionsPerIp: config.abuse.maxConnectionsPerIp },
     ),
   );
 

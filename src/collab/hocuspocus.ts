@@ -18,7 +18,17 @@ export interface CollaborationOptions {
   snapshotMaxDebounceMs: number;
   compactAfterUpdates: number;
   durableAck: boolean;
+  /** Documents one socket may have waiting for authentication (Hocuspocus maxPendingDocuments). */
+  maxPendingDocuments?: number;
 }
+
+/**
+ * Pre-authentication bounds (Hocuspocus 4 defaults: 5 MiB, 1,000 messages, 100 documents). A
+ * provider sends a handful of frames per document before its token is checked, so these are
+ * ample for clients and cut what an unauthenticated socket can make the server hold. An
+ * unauthenticated socket is also closed after `timeout` (30 s, the Hocuspocus default).
+ */
+const PRE_AUTH = { timeout: 30_000, maxUnauthenticatedQueueSize: 1024 * 1024, maxUnauthenticatedQueueMessages: 200 } as const;
 
 export interface Collaboration {
   hocuspocus: Hocuspocus<CollabContext>;
@@ -71,6 +81,8 @@ export function createCollaboration(deps: {
     debounce: options.snapshotDebounceMs,
     maxDebounce: options.snapshotMaxDebounceMs,
     unloadImmediately: true,
+    ...PRE_AUTH,
+    maxPendingDocuments: Math.min(options.maxPendingDocuments ?? 100, 100),
     extensions,
   });
   return { hocuspocus, persistence };
