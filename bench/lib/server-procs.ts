@@ -192,7 +192,8 @@ function usageOf(window: ProcSample[]): ProcUsage {
 const PASSED_THROUGH = ['DATABASE_URL', 'REDIS_URL', 'DURABLE_ACK', 'REAL_TIME_TRACKING_ENABLED', 'GROUP_COMMIT_MAX_BATCH', 'GROUP_COMMIT_MAX_DELAY_MS'];
 
 function serverEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
+  // Every simulated client connects from loopback: a per-address socket limit would cap the load.
+  const env: Record<string, string> = { MAX_CONNECTIONS_PER_IP: '0' };
   for (const name of PASSED_THROUGH) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
