@@ -18,8 +18,8 @@
  * - admin service tokens pass every REST level; on channels they get no bypass (they publish
  *   through REST), as src/gateway/protocol.ts documents;
  * - OPTIONS: never 5xx, and never a body with data.
- * Fixtures are real: the editor starts a writing session through REST, types through it, and is
- * present in the document through a real HocuspocusProvider, so resource-scoped routes hit a
+ * Fixtures are real: the editor sets a goal and starts a writing session through REST, types
+ * through it, and is present in the document through a real HocuspocusProvider, so resource-scoped routes hit a
  * resource that exists.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -134,6 +134,12 @@ describe('authorization matrix generated from /api/openapi.json and the gateway 
       body: JSON.stringify({ events: [{ at: Date.now(), documentId, inserted: 12, deleted: 0, wordsAdded: 2 }] }),
     });
     expect(typed.status).toBe(200);
+    const goal = await fetch(`${t.httpUrl}/api/realtime/writing/goals/${project}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${tokens.editor}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dailyWords: 500, timeZone: 'Europe/Paris' }),
+    });
+    expect(goal.status).toBe(200);
     present = connectClient(t.wsUrl, `${project}/${documentId}`, tokens.editor!);
     await present.synced;
     typeInto(present.ydoc, 'Once upon a time');
