@@ -56,12 +56,15 @@ async function afterGc(server: ServerProcess): Promise<Sample> {
 
 /** Connects `count` writers in batches (a thousand sockets at once would only measure the accept queue). */
 async function connectMany(server: ServerProcess, count: number, prefix: string): Promise<FaultWriter[]> {
-  const token = await writerToken(`${prefix}-writer`);
   const docs = Array.from({ length: Math.ceil(count / PER_DOC) }, () => `book/${uniqueName(prefix)}`);
   const writers: FaultWriter[] = [];
   for (let i = 0; i < count; i += 50) {
     const batch: FaultWriter[] = [];
-    for (let j = i; j < Math.min(count, i + 50); j++) batch.push(connectWriter(server.wsUrl, docs[Math.floor(j / PER_DOC)]!, token, `${prefix}${j}`, j % PER_DOC));
+    for (let j = i; j < Math.min(count, i + 50); j++) {
+      // One user per writer, as in real life (the per-user socket limit applies to each).
+      const user = `${prefix}${j}`;
+      batch.push(connectWriter(server.wsUrl, docs[Math.floor(j / PER_DOC)]!, await writerToken(user), user, j % PER_DOC));
+    }
     writers.push(...batch);
     await vi.waitFor(() => expect(batch.every((w) => w.provider.isSynced)).toBe(true), { timeout: 60_000, interval: 50 });
   }
@@ -100,7 +103,8 @@ describe(`load and leaks: ${WRITERS} writers for ${SECONDS} s, then all leave`, 
   it('returns to its starting memory with no documents, sockets or timers left', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'storyloom-fault-load-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const server = await startFaultServer({ DATA_DIR: dataDir, NODE_OPTIONS: `--import=${GC_PRELOAD}` });
+    // Every simulated writer comes from this one machine: the per-IP socket limit is raised to fit.
+    const server = await startFaultServer({ DATA_DIR: dataDir, NODE_OPTIONS: `--import=${GC_PRELOAD}`, MAX_CONNECTIONS_PER_IP: String(WRITERS * 2 + 100) });
     cleanups.push(async () => {
       if (server.child.exitCode === null) {
         server.child.kill('SIGTERM');
