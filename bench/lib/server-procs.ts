@@ -42,7 +42,9 @@ export async function startBenchServer(kind: ServerKind, options: { dataDir?: st
   const inspect: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
   if (kind === 'storyloom') {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'storyloom-bench-')));
-    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect });
+    // A fresh PGlite data folder (initdb) alone can take 25-40 s on two busy cores: the tests' 30 s
+    // start limit would end a run before it measured anything.
+    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect }, { startTimeoutMs: 120_000 });
     // startServerProcess keeps reading stdout (so the pipe never blocks the server) and keeps
     // every line; start empty so a long run holds only its own lines.
     proc.lines.length = 0;
