@@ -138,8 +138,11 @@ export interface PresenceOptions {
 /**
  * Defaults, from the tuning seeds of bench/conflict-eval.ts (evaluated on separate seeds; numbers
  * in docs/conflict-prediction.md). activeWindowMs = 7 s and clearAfterMs = 10 s were the most
- * precise setting meeting the recall target there (a 10 s clear outlasts a caret hop to the next
- * paragraph and back or a pause between sentences, so a warning does not flap). settleMs = 300 ms
+ * precise setting meeting the recall target there (a 10 s clear outlasts a pause between
+ * sentences, so a warning does not flap while both stay put). partClearMs = 0 (of 0, 1, 2 s) was
+ * the most precise setting that also clears within 2 s (p50) / 5 s (p95) of parting: leaving is
+ * not flapping, and a hop to the next paragraph and back is still held by the keep condition
+ * (distance <= 1). footprintLeaveBlocks = 2: typing in the next paragraph is still "here". settleMs = 300 ms
  * is one or two awareness messages at TipTap's 5 Hz. footprintMs = the collision window: an
  * older edit cannot be half of a collision. raiseDistance = 1 keeps the issue's medium
  * (adjacent) warnings, gated by approachMs because neighbours who stay put rarely collide; they
@@ -155,7 +158,7 @@ export const DEFAULT_PRESENCE_OPTIONS: Readonly<PresenceOptions> = Object.freeze
   footprintLeaveBlocks: 2,
   approachMs: 1_000,
   clearAfterMs: 10_000,
-  partClearMs: 1_000,
+  partClearMs: 0,
   collisionWindowMs: 10_000,
   presenceTimeoutMs: 15 * 60_000,
   maxAwarenessBytes: 8 * 1024,
