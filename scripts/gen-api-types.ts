@@ -56,7 +56,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
 
 /** The generated TypeScript source for the current document. */
 export async function generatedSource(): Promise<string> {
-  const ast = await openapiTS((await openApiDocument()) as Parameters<typeof openapiTS>[0], { alphabetize: true });
+  const ast = await openapiTS((await openApiDocument()) as unknown as Parameters<typeof openapiTS>[0], { alphabetize: true });
   return `${HEADER}\n${astToString(ast)}`;
 }
 

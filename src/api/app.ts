@@ -1,22 +1,22 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { HTTPException } from 'hono/http-exception';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { ApiApp, ApiEnv } from './context.js';
+import { createResourceApp, type ApiApp } from './context.js';
 import { limitBody } from './middleware/body-limit.js';
-import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
-import { registerCollaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
-import { registerDevRoutes, type DevRoutesDeps } from './routes/dev.js';
-import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
+import { adminRoutes, type AdminDeps } from './routes/admin.js';
+import { collaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
+import { devRoutes, type DevRoutesDeps } from './routes/dev.js';
+import { eventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
-import { registerHealthRoutes, type HealthDeps } from './routes/health.js';
+import { healthRoutes, type HealthDeps } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerWebRoutes, type WebRoutesDeps } from './routes/web.js';
-import { registerWebsocketRoutes, type WebsocketRoutesDeps } from './routes/websocket.js';
-import { registerWritingAnalyticsRoutes, type WritingAnalyticsDeps } from './routes/writing-analytics.js';
-import { registerWritingSessionRoutes, type WritingSessionRoutesDeps } from './routes/writing-sessions.js';
+import { websocketRoutes, type WebsocketRoutesDeps } from './routes/websocket.js';
+import { writingAnalyticsRoutes } from './routes/writing-analytics.js';
+import { writingGoalRoutes, type WritingAnalyticsDeps } from './routes/writing-goals.js';
+import { writingSessionRoutes, type WritingSessionRoutesDeps } from './routes/writing-sessions.js';
 
 export interface ApiDeps {
   verifier: TokenVerifier;
@@ -37,7 +37,7 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** The demo web app and dashboard (Vite build); without it `/` answers a one-line text. */
   web?: WebRoutesDeps;
-  /** Development login for the demo; server.ts passes it only when NODE_ENV is not production. */
+  /** Development login for the demo; server.ts passes it only where config.devTokens enables it. */
   dev?: DevRoutesDeps;
 }
 
@@ -47,15 +47,7 @@ export interface ApiDeps {
  * details}}`; a bug becomes a 500 `internal-error` and is logged once, here.
  */
 export function createApi(deps: ApiDeps): ApiApp {
-  const app: ApiApp = new OpenAPIHono<ApiEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        throw new AppError('validation-failed', 'The request is not valid', {
-          issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        });
-      }
-    },
-  });
+  const app: ApiApp = createResourceApp();
 
   app.onError((error, c) => {
     if (error instanceof AppError) return c.json(error.toJSON(), error.httpStatus as 400);
@@ -73,15 +65,22 @@ export function createApi(deps: ApiDeps): ApiApp {
   app.use('*', limitBody(deps.maxBodyBytes));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   registerFeatureGuards(app, deps.features);
-  registerHealthRoutes(app, deps.health);
   registerMetricsRoute(app, deps.metrics);
-  registerAdminRoutes(app, { verifier: deps.verifier, ...deps.admin });
-  registerEventRoutes(app, { verifier: deps.verifier, ...deps.events });
-  registerWebsocketRoutes(app, { verifier: deps.verifier, ...deps.websocket });
-  registerWritingAnalyticsRoutes(app, { verifier: deps.verifier, ...deps.writingAnalytics });
-  if (deps.writingSessions) registerWritingSessionRoutes(app, { verifier: deps.verifier, ...deps.writingSessions });
-  if (deps.collaboration) registerCollaborationRoutes(app, { verifier: deps.verifier, ...deps.collaboration });
-  if (deps.dev) registerDevRoutes(app, deps.dev);
+  // One sub-app per resource (routes/*.ts, absolute paths), mounted at the root: route()
+  // copies each one's operations into this app's OpenAPI document.
+  const { verifier } = deps;
+  const resources: ApiApp[] = [
+    healthRoutes(deps.health),
+    adminRoutes({ verifier, ...deps.admin }),
+    eventRoutes({ verifier, ...deps.events }),
+    websocketRoutes({ verifier, ...deps.websocket }),
+    writingAnalyticsRoutes({ verifier, ...deps.writingAnalytics }),
+    writingGoalRoutes({ verifier, ...deps.writingAnalytics }),
+    ...(deps.writingSessions ? [writingSessionRoutes({ verifier, ...deps.writingSessions })] : []),
+    ...(deps.collaboration ? [collaborationRoutes({ verifier, ...deps.collaboration })] : []),
+    ...(deps.dev ? [devRoutes(deps.dev)] : []),
+  ];
+  for (const resource of resources) app.route('/', resource);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

@@ -1,7 +1,5 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEnv } from '../../src/api/context.js';
-import { registerHealthRoutes } from '../../src/api/routes/health.js';
+import { healthRoutes } from '../../src/api/routes/health.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { uniqueName } from '../helpers/services.js';
@@ -79,8 +77,7 @@ describe('security: HTTP requests', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', checks: { database: 'ok' } });
 
-    const app = new OpenAPIHono<ApiEnv>();
-    registerHealthRoutes(app, {
+    const app = healthRoutes({
       checks: { database: async () => Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:5432 password=hunter2')) },
       accepting: () => true,
       logger: createLogger({ level: 'silent' }),

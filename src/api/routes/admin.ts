@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
 import { errors } from '../schemas.js';
 import { access } from '../access.js';
@@ -28,10 +28,12 @@ const disconnectUser = createRoute({
   ...access('admin'),
 });
 
-export function registerAdminRoutes(app: ApiApp, deps: AdminDeps): void {
+export function adminRoutes(deps: AdminDeps): ApiApp {
+  const app = createResourceApp();
   app.use('/api/admin/*', requireIdentity(deps.verifier), requireAdmin());
   app.openapi(disconnectUser, (c) => {
     const { userId } = c.req.valid('param');
     return c.json({ userId, closedSockets: deps.disconnectUser(userId) }, 200);
   });
+  return app;
 }

@@ -5,7 +5,7 @@ import { AppError } from '../../lib/errors.js';
 import { canSeeAllWriterNumbers, canSeeWriterNumbers } from '../../lib/visibility.js';
 import type { PresenceService } from '../../services/presence/presence-service.js';
 import { withWriterContributions, type WriterContribution } from '../../services/presence/presence-views.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
 import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
 import { errors as pickErrors, json } from '../schemas.js';
@@ -160,7 +160,8 @@ function found<T>(value: T | null, documentName: string): T {
 }
 
 /** Collaboration presence, conflicts and metrics (the REST side of the presence service). */
-export function registerCollaborationRoutes(app: ApiApp, deps: CollaborationRoutesDeps): void {
+export function collaborationRoutes(deps: CollaborationRoutesDeps): ApiApp {
+  const app = createResourceApp();
   const { presence: service } = deps;
   app.use(`${base}/*`, requireIdentity(deps.verifier));
   app.use(`${base}/*`, limitBody(BODY_LIMITS.small));
@@ -217,4 +218,5 @@ export function registerCollaborationRoutes(app: ApiApp, deps: CollaborationRout
     authorize(c.get('identity'), id, false);
     return c.json(found(service.metrics(id), id), 200);
   });
+  return app;
 }

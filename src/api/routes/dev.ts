@@ -7,7 +7,7 @@ import { defaultColor } from '../../lib/identity.js';
 import { RESOURCE_ID_MESSAGE, RESOURCE_ID_PATTERN } from '../../lib/ids.js';
 import { signToken } from '../../auth/tokens.js';
 import type { Clock } from '../../lib/clock.js';
-import type { ApiApp, ApiEnv } from '../context.js';
+import { createResourceApp, type ApiApp, type ApiEnv } from '../context.js';
 import { ErrorBody, json } from '../schemas.js';
 
 export interface DevRoutesDeps {
@@ -80,7 +80,8 @@ export function isLoopbackRequest(c: Context): boolean {
  * enables it (never in production): a token for anyone who asks is a back door anywhere real
  * data lives.
  */
-export function registerDevRoutes(app: ApiApp, deps: DevRoutesDeps): void {
+export function devRoutes(deps: DevRoutesDeps): ApiApp {
+  const app = createResourceApp();
   // Before validation, with the same 404 as a server without the route: a remote client learns
   // nothing, not even from a 400 about its query.
   const guard: MiddlewareHandler<ApiEnv> = async (c, next) => {
@@ -112,4 +113,5 @@ export function registerDevRoutes(app: ApiApp, deps: DevRoutesDeps): void {
       200,
     );
   });
+  return app;
 }

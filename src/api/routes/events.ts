@@ -3,7 +3,7 @@ import type { TokenVerifier } from '../../auth/tokens.js';
 import type { EventBus } from '../../events/bus.js';
 import type { ArchiveQueryService } from '../../services/archive/archive-service.js';
 import { EVENT_CATEGORIES, EVENT_TYPES, createEvent, eventJsonSchemas, parseEvent, type EventType } from '../../events/schema.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
 import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
 import { errors, json } from '../schemas.js';
@@ -107,7 +107,8 @@ const info = createRoute({
   responses: { 200: json(z.record(z.string(), z.unknown()), 'stream info'), ...errors(400, 401, 403) },
 });
 
-export function registerEventRoutes(app: ApiApp, deps: EventRoutesDeps): void {
+export function eventRoutes(deps: EventRoutesDeps): ApiApp {
+  const app = createResourceApp();
   const auth = requireIdentity(deps.verifier);
   app.use('/api/realtime/events/publish', auth, requireAdmin(), limitBody(BODY_LIMITS.publish));
   app.use('/api/realtime/events/:category/info', auth, requireAdmin());
@@ -153,4 +154,5 @@ export function registerEventRoutes(app: ApiApp, deps: EventRoutesDeps): void {
   });
 
   app.openapi(info, async (c) => c.json((await deps.bus.info(c.req.valid('param').category)) as unknown as Record<string, unknown>, 200));
+  return app;
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Logger } from '../../lib/logger.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { access } from '../access.js';
 
 export interface HealthDeps {
@@ -40,7 +40,8 @@ const readiness = createRoute({
 });
 
 /** /healthz and /readyz, mounted at the root (not under /api) as operators expect. */
-export function registerHealthRoutes(app: ApiApp, deps: HealthDeps): void {
+export function healthRoutes(deps: HealthDeps): ApiApp {
+  const app = createResourceApp();
   app.openapi(liveness, (c) => c.json({ status: 'ok' as const }, 200));
   app.openapi(readiness, async (c) => {
     const entries = await Promise.all(
@@ -60,6 +61,7 @@ export function registerHealthRoutes(app: ApiApp, deps: HealthDeps): void {
     const body = { status: ok ? ('ok' as const) : ('fail' as const), checks: Object.fromEntries(entries) };
     return ok ? c.json(body, 200) : c.json(body, 503);
   });
+  return app;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { requireAdmin, requireIdentity } from '../middleware/auth.js';
 import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
 import { errors } from '../schemas.js';
@@ -47,7 +47,8 @@ const broadcast = createRoute({
   responses: { 202: { description: 'sent', content: { 'application/json': { schema: z.object({ channel: z.string() }) } } }, ...errors(400, 401, 403, 413) },
 });
 
-export function registerWebsocketRoutes(app: ApiApp, deps: WebsocketRoutesDeps): void {
+export function websocketRoutes(deps: WebsocketRoutesDeps): ApiApp {
+  const app = createResourceApp();
   app.use('/api/realtime/websocket/*', requireIdentity(deps.verifier), requireAdmin());
   app.use('/api/realtime/websocket/broadcast', limitBody(BODY_LIMITS.broadcast));
   app.openapi(stats, (c) => c.json(deps.stats(), 200));
@@ -56,4 +57,5 @@ export function registerWebsocketRoutes(app: ApiApp, deps: WebsocketRoutesDeps):
     await deps.broadcast({ channel: body.channel, data: body.data, ...(body.path ? { path: body.path } : {}) });
     return c.json({ channel: body.channel }, 202);
   });
+  return app;
 }

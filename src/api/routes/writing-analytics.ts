@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WRITING_STATES } from '../../tracking/writing/session-types.js';
 import { addDays, canonicalTimeZone, dayIn, daysBetween } from '../../tracking/calendar.js';
 import { AppError } from '../../lib/errors.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
 import {
   Day,
@@ -11,7 +11,6 @@ import {
   UserId,
   authorizeWriter,
   errors,
-  registerWritingGoalRoutes,
   writerTimeZone,
   type WritingAnalyticsDeps,
 } from './writing-goals.js';
@@ -86,8 +85,9 @@ const bestHours = createRoute({
   responses: { 200: json(BestHours, '24 hours'), ...errors },
 });
 
-/** Writing analytics, goals and preferences (registers both route files). */
-export function registerWritingAnalyticsRoutes(app: ApiApp, deps: WritingAnalyticsDeps): void {
+/** Writing analytics: the project report and best hours (goals and preferences: writing-goals.ts). */
+export function writingAnalyticsRoutes(deps: WritingAnalyticsDeps): ApiApp {
+  const app = createResourceApp();
   app.use('/api/realtime/analytics/project/*', requireIdentity(deps.verifier));
 
   app.openapi(projectWriting, async (c) => {
@@ -122,8 +122,7 @@ export function registerWritingAnalyticsRoutes(app: ApiApp, deps: WritingAnalyti
     const top = hours.reduce((a, b) => (b.words > a.words ? b : a));
     return c.json({ projectId, userId, timeZone, since: new Date(since).toISOString(), hours, best: top.words > 0 ? top.hour : null }, 200);
   });
-
-  registerWritingGoalRoutes(app, deps);
+  return app;
 }
 
 /** Same details shape as the schema validation errors. */

@@ -5,7 +5,7 @@ import { canonicalTimeZone, dayIn, parseDay, writerZone } from '../../tracking/c
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { WritingGoal, WritingStore } from '../../services/writing/ports.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
 import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
 import { errors as pickErrors, json } from '../schemas.js';
@@ -116,7 +116,8 @@ const getPreferences = createRoute({
 });
 
 /** Goals (per writer and project) and preferences (per writer): always the caller's own to set. */
-export function registerWritingGoalRoutes(app: ApiApp, deps: WritingAnalyticsDeps): void {
+export function writingGoalRoutes(deps: WritingAnalyticsDeps): ApiApp {
+  const app = createResourceApp();
   const auth = requireIdentity(deps.verifier);
   const limit = limitBody(BODY_LIMITS.small);
   app.use('/api/realtime/writing/goals/:projectId', auth, limit);
@@ -164,6 +165,7 @@ export function registerWritingGoalRoutes(app: ApiApp, deps: WritingAnalyticsDep
     const { userId } = c.get('identity');
     return c.json((await deps.store.getPreferences(userId)) ?? { userId, analyticsOptOut: false, timeZone: 'UTC' }, 200);
   });
+  return app;
 }
 
 function presentGoal(goal: WritingGoal): z.infer<typeof Goal> {

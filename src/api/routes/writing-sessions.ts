@@ -4,7 +4,7 @@ import type { TokenVerifier } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
 import { canSeeAllWriterNumbers, canSeeWriterNumbers } from '../../lib/visibility.js';
 import type { SessionView, WritingService } from '../../services/writing/writing-service.js';
-import type { ApiApp } from '../context.js';
+import { createResourceApp, type ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
 import { BODY_LIMITS, limitBody } from '../middleware/body-limit.js';
 import { errors as pickErrors, json } from '../schemas.js';
@@ -147,7 +147,8 @@ const active = createRoute({
   responses: { 200: json(z.object({ sessions: z.array(Session) }), 'open sessions, oldest first'), ...errors },
 });
 
-export function registerWritingSessionRoutes(app: ApiApp, deps: WritingSessionRoutesDeps): void {
+export function writingSessionRoutes(deps: WritingSessionRoutesDeps): ApiApp {
+  const app = createResourceApp();
   const { service } = deps;
   app.use(`${base}/*`, requireIdentity(deps.verifier));
   app.use(`${base}/start`, limitBody(BODY_LIMITS.sessionStart));
@@ -227,4 +228,5 @@ export function registerWritingSessionRoutes(app: ApiApp, deps: WritingSessionRo
     const sessions = canSeeAllWriterNumbers(identity, projectId) ? all : all.filter((s) => canSeeWriterNumbers(identity, projectId, s.userId));
     return c.json({ sessions }, 200);
   });
+  return app;
 }
