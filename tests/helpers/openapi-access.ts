@@ -90,3 +90,53 @@ export function mismatch(expected: Expectation, status: number): string | undefi
   const also = expected.kind === 'level-passed' ? ' or the resource check: 403/404' : '';
   return `expected allowed (2xx or ${ALLOWED_CLIENT_ERRORS.join('/')}${also}), got ${status}`;
 }
+
+/**
+ * The security review's reading of each known operation (issue 13). Only a cross-check: the
+ * matrix takes the level from `x-access`; a disagreement is printed for the API owner to judge.
+ */
+export const REVIEWED: Record<string, AccessLevel> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'POST /api/admin/users/{userId}/disconnect': 'admin',
+  'GET /api/realtime/events/schema': 'public',
+  'POST /api/realtime/events/publish': 'admin',
+  'GET /api/realtime/events/{category}': 'project:read',
+  'GET /api/realtime/events/{category}/info': 'admin',
+  'GET /api/realtime/websocket/stats': 'admin',
+  'POST /api/realtime/websocket/broadcast': 'admin',
+  'GET /api/realtime/analytics/project/{projectId}/writing': 'project:read',
+  'GET /api/realtime/analytics/project/{projectId}/writers/{userId}/best-hours': 'self-or-owner',
+  'PUT /api/realtime/writing/goals/{projectId}': 'project:read',
+  'GET /api/realtime/writing/goals/{projectId}': 'project:read',
+  'PUT /api/realtime/writing/preferences': 'authenticated',
+  'GET /api/realtime/writing/preferences': 'authenticated',
+  'POST /api/realtime/writing/sessions/start': 'project:write',
+  'POST /api/realtime/writing/sessions/{id}/keystroke': 'project:write',
+  'GET /api/realtime/writing/sessions/{id}/metrics': 'self-or-owner',
+  'POST /api/realtime/writing/sessions/{id}/end': 'project:write',
+  'POST /api/realtime/writing/sessions/{id}/resume': 'project:write',
+  'GET /api/realtime/writing/sessions/active': 'authenticated',
+  'POST /api/realtime/collaboration/presence': 'project:write',
+  'POST /api/realtime/collaboration/cursor': 'project:write',
+  'POST /api/realtime/collaboration/edit': 'project:write',
+  'GET /api/realtime/collaboration/document/{id}/collaborators': 'project:read',
+  'GET /api/realtime/collaboration/document/{id}/conflicts': 'project:read',
+  'GET /api/realtime/collaboration/project/{pId}/document/{dId}/metrics': 'project:read',
+  'GET /api/dev/token': 'dev',
+};
+
+export function isPrincipal(name: string): name is Principal {
+  return (PRINCIPALS as readonly string[]).includes(name);
+}
+
+/**
+ * The seeded writer on their own session after losing the write role: as a reader they still
+ * read their own numbers (`self-or-owner`, `project:read`) but change nothing; with a role only
+ * in another project they get nothing in this one.
+ */
+export function demotedWriter(level: AccessLevel, who: string): Expectation {
+  if (level === 'public' || level === 'authenticated') return { kind: 'allow' };
+  if (who === 'writer-as-reader' && (level === 'self-or-owner' || level === 'project:read')) return { kind: 'allow' };
+  return { kind: 'deny', statuses: [403, 404] };
+}
