@@ -7,6 +7,7 @@ import { createOriginPolicy } from '../../src/gateway/origin.js';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
 import { connectGateway, gatewayToken, refusedUpgrade, startGatewayServer, type GatewayServer, type GatewayTestClient } from '../helpers/gateway-client.js';
 import { redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
+import { connectClient, startTestServer, typeInto } from '../helpers/test-server.js';
 
 /**
  * Issue 13 holes 3 and 4 on /ws/*: a cookie credential needs one of our Origins (cross-site
@@ -141,4 +142,36 @@ describe('gateway writer-number visibility (lib/visibility.ts at fan-out)', () =
     expect(eventsOn(onB.bob!, `project:${project}`).map((d) => d.kind)).toEqual(['writing.metrics', 'aggregate']);
     expect(eventsOn(onB.reader!, `project:${project}`).map((d) => d.kind)).toEqual(['aggregate']);
   });
+});
+
+describe('writer numbers from a real writing session (server wiring)', () => {
+  it("a reader on project:X gets neither bob's writing.metrics nor his writing events; the owner and bob do", async () => {
+    const t = await startTestServer();
+    cleanups.push(() => t.cleanup());
+    const project = uniqueName('p');
+    const url = async (user: string, role: 'owner' | 'editor' | 'reader') =>
+      `ws://127.0.0.1:${t.port}/ws/analytics?token=${await t.token(user, { [project]: role })}`;
+    const watchers: Record<string, GatewayTestClient> = {
+      owner: await client(await url('olga', 'owner')),
+      bob: await client(await url('bob', 'editor')),
+      reader: await client(await url('rita', 'reader')),
+    };
+    for (const c of Object.values(watchers)) expect(await c.subscribe(`project:${project}`)).toMatchObject({ type: 'subscribed' });
+
+    const writer = connectClient(t.wsUrl, `${project}/chapter`, await t.token('bob', { [project]: 'editor' }));
+    cleanups.push(() => writer.destroy());
+    await writer.synced;
+    for (const word of ['one ', 'two ', 'three ', 'four ']) typeInto(writer.ydoc, word);
+    const isMetrics = (m: ServerMessage) => m.type === 'event' && (m.data as { kind?: string }).kind === 'writing.metrics';
+    const isWritingEvent = (m: ServerMessage) => m.type === 'event' && String((m.data as { type?: string }).type).startsWith('writing.');
+    await watchers.owner!.next(isMetrics);
+    await watchers.bob!.next(isMetrics);
+    await watchers.owner!.next(isWritingEvent);
+    await watchers.bob!.next(isWritingEvent);
+    // Frames of one socket arrive in order and every publish serves all local sockets at once:
+    // once the reader has a later marker, anything meant for it has arrived.
+    await t.server.gateway.publish({ path: 'analytics', channel: `project:${project}`, data: { kind: 'marker' } });
+    await watchers.reader!.next((m) => m.type === 'event' && (m.data as { kind?: string }).kind === 'marker');
+    expect(watchers.reader!.messages.filter((m) => isMetrics(m) || isWritingEvent(m))).toEqual([]);
+  }, 60_000);
 });
