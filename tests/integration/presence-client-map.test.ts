@@ -27,7 +27,8 @@ describe('client id -> user map across a restart', () => {
     return client;
   };
   const contributions = async (t: TestServer) => {
-    const token = await t.token('carol', { [project]: 'reader' });
+    // The owner sees every writer's share (lib/visibility.ts); a reader would see none.
+    const token = await t.token('alice', { [project]: 'owner' });
     const res = await fetch(`${t.httpUrl}/api/realtime/collaboration/document/${encodeURIComponent(docName)}/collaborators`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     return ((await res.json()) as { contributions: Record<string, { chars: number }> }).contributions;

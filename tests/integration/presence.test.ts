@@ -133,8 +133,11 @@ describe.each(backends)('presence and conflict prediction ($name)', ({ env }) =>
       expect(by('alice')?.block).toBe(2);
       expect(by('bob')?.block).toBe(2);
       expect(by('carol')).toMatchObject({ block: 2, canEdit: false });
-      expect(view.contributions.alice?.chars).toBeGreaterThan(0);
-      expect(view.contributions.bob?.chars).toBeGreaterThan(0);
+      // Writers' numbers follow lib/visibility.ts: a reader sees presence, not the writers' shares.
+      expect(view.contributions.alice).toBeUndefined();
+      const owners = (await api(`/api/realtime/collaboration/document/${encoded}/collaborators`, 'alice')).body as { contributions: Record<string, { chars: number }> };
+      expect(owners.contributions.alice?.chars).toBeGreaterThan(0);
+      expect(owners.contributions.bob?.chars).toBeGreaterThan(0);
       const daveViews = view.collaborators.filter((c) => c.userId === 'dave');
       expect(daveViews).toHaveLength(garbage.length); // the oversized flooder is not present
       expect(daveViews.every((c) => c.block === null)).toBe(true);
