@@ -6,6 +6,7 @@ import type {
   onLoadDocumentPayload,
   onStoreDocumentPayload,
 } from '@hocuspocus/server';
+import { isTransactionOrigin } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { DocumentStore, UpdateRecord } from '../../db/document-store.js';
 import type { Clock } from '../../lib/clock.js';
@@ -222,8 +223,7 @@ export function createPersistenceExtension(deps: {
 
     onChange: safeHook(logger, 'persistence.onChange', ({ transactionOrigin, update, documentName }: onChangePayload<CollabContext>) => {
       // Server-side edits (DirectConnection, origin "local") did not pass through beforeSync.
-      const origin = transactionOrigin as { source?: string } | undefined;
-      if (origin?.source !== 'local') return;
+      if (!isTransactionOrigin(transactionOrigin) || transactionOrigin.source !== 'local') return;
       const state = stateOf(documentName);
       append(documentName, update, null).catch((error) => {
         logger.error({ err: error, document: documentName }, 'logging a server-side update failed; will retry');
