@@ -4,6 +4,7 @@ import type { TokenVerifier } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { createResourceApp, type ApiApp } from './context.js';
+import { accessTable, enforceAccess } from './middleware/access.js';
 import { limitBody } from './middleware/body-limit.js';
 import { adminRoutes, type AdminDeps } from './routes/admin.js';
 import { collaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
@@ -80,6 +81,8 @@ export function createApi(deps: ApiDeps): ApiApp {
     ...(deps.collaboration ? [collaborationRoutes({ verifier, ...deps.collaboration })] : []),
     ...(deps.dev ? [devRoutes(deps.dev)] : []),
   ];
+  // Every operation's declared x-access level, enforced before its own middleware and handler.
+  app.use('/api/*', enforceAccess(accessTable(resources), verifier));
   for (const resource of resources) app.route('/', resource);
 
   app.doc31('/api/openapi.json', {

@@ -7,8 +7,11 @@ import type { ApiEnv } from '../context.js';
 /** Resolves the caller from `Authorization: Bearer` or the session cookie; 401 otherwise. */
 export function requireIdentity(verifier: TokenVerifier): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const token = tokenFromRequest(c.req.raw.headers, undefined, { allowQuery: false });
-    c.set('identity', await verifier.verify(token));
+    // Already resolved by enforceAccess (middleware/access.ts) for this request: verify once.
+    if (c.get('identity') === undefined) {
+      const token = tokenFromRequest(c.req.raw.headers, undefined, { allowQuery: false });
+      c.set('identity', await verifier.verify(token));
+    }
     await next();
   };
 }
