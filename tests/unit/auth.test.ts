@@ -29,6 +29,27 @@ describe('tokens', () => {
   });
 });
 
+describe('token edge cases (issue 13)', () => {
+  it('treats a malformed session cookie as no token instead of throwing', () => {
+    const h = (cookie: string) => new Headers({ cookie });
+    expect(tokenFromRequest(h('storyloom_session=%E0%A4%A'), undefined, { allowQuery: false })).toBeUndefined();
+    expect(tokenFromRequest(h('storyloom_session=%; x=1'), undefined, { allowQuery: false })).toBeUndefined();
+    expect(tokenFromRequest(h('storyloom_session=a%20b'), undefined, { allowQuery: false })).toBe('a b');
+  });
+
+  it('refuses a token one second past exp (no leeway)', async () => {
+    const token = await signToken(SECRET, { userId: 'u1', name: 'Jane', expiresInSeconds: -1 });
+    await expect(createTokenVerifier({ secret: SECRET }).verify(token)).rejects.toMatchObject({ code: 'unauthorized', message: 'The token has expired' });
+  });
+
+  it('requires iss and aud when the verifier is bound to them', async () => {
+    const bound = createTokenVerifier({ secret: SECRET, issuer: 'https://auth.example', audience: 'storyloom' });
+    await expect(bound.verify(await signToken(SECRET, { userId: 'u1', name: 'J' }))).rejects.toMatchObject({ code: 'unauthorized' });
+    const good = await signToken(SECRET, { userId: 'u1', name: 'J', issuer: 'https://auth.example', audience: 'storyloom' });
+    expect((await bound.verify(good)).userId).toBe('u1');
+  });
+});
+
 describe('document names', () => {
   it('accepts <projectId>/<documentId>', () => {
     expect(parseDocumentName('my-book/chapter_01')).toEqual({ projectId: 'my-book', documentId: 'chapter_01', full: 'my-book/chapter_01' });

@@ -38,4 +38,13 @@ describe('loadConfig', () => {
     expect(c.limits.maxMessageBytes).toBe(4096);
     expect(c.http.port).toBe(0);
   });
+
+  it('reads the REST body limit and the token binding (AUTH_ISSUER / AUTH_AUDIENCE)', () => {
+    expect(loadConfig({}).limits.maxBodyBytes).toBe(1024 * 1024);
+    expect(loadConfig({ MAX_BODY_BYTES: '4096' }).limits.maxBodyBytes).toBe(4096);
+    expect(() => loadConfig({ MAX_BODY_BYTES: '10' })).toThrow(/MAX_BODY_BYTES: must be at least 1024/);
+    expect(loadConfig({}).tokens).toEqual({ issuer: undefined, audience: undefined });
+    expect(loadConfig({ AUTH_ISSUER: ' https://auth.example ', AUTH_AUDIENCE: 'storyloom' }).tokens).toEqual({ issuer: 'https://auth.example', audience: 'storyloom' });
+    expect(() => loadConfig({ DEV_TOKENS: 'maybe' })).toThrow(/DEV_TOKENS: must be true or false/);
+  });
 });
