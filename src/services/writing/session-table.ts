@@ -47,7 +47,7 @@ export class SessionTable {
 
   /** Resolves once every queue is empty, including inputs queued while waiting. */
   async drain(): Promise<void> {
-    while (this.all().some((s) => s.busy)) await Promise.all(this.all().map((s) => s.idle));
+    while (this.all().some((s) => s.queue.busy)) await Promise.all(this.all().map((s) => s.queue.idle));
   }
 
   /** Forgets writers with nothing left to do, and queues a tick on every other one. */

@@ -1,8 +1,9 @@
 /**
  * One writer in one project on this instance: the state the writing service keeps for them (the
  * live session record, coalesced words, push and flush bookkeeping) and the queue their inputs
- * run on. Only this class writes that state (its LiveRecord owns the record and its place in the
- * live store, the goal tracker owns `goal.goalDay`), and every
+ * run on. Only this object writes that state (through the parts it owns: LiveRecord for the
+ * record and its place in the live store, OutputPacer for words and metrics pacing; the goal
+ * tracker owns `goal.goalDay`), and every
  * method that touches it runs on the queue, so the model sees inputs in exactly the order Yjs
  * and REST delivered them while different writers never wait for each other.
  */
@@ -10,25 +11,24 @@ import type { StoryloomEvent } from '../../events/schema.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { createWritingSession, currentWpm, transition } from '../../tracking/writing/session-model.js';
 import type { Transition, WritingSession } from '../../tracking/writing/session-model.js';
-import { eventOfEffect, milestoneEvent, wordsWrittenEvent, type PendingWords } from './effect-events.js';
+import { eventOfEffect, milestoneEvent, wordsWrittenEvent } from './effect-events.js';
 import type { GoalSlot } from './goal-tracker.js';
 import { LiveRecord } from './live-record.js';
+import { OutputPacer } from './output-pacer.js';
 import { SerialQueue } from './serial-queue.js';
 import type { SessionContext } from './session-context.js';
-import { metricsMessage, withEdit, writingSegments, type RunnerEdit } from './session-outputs.js';
+import { metricsMessage, writingSegments, type RunnerEdit } from './session-outputs.js';
 import { storedOf, viewOfSession, type LiveSessionRecord, type SessionView } from './session-view.js';
 
 export class WriterSession {
   /** The goal tracker's state for this writer (goal-tracker.ts writes it). */
   readonly goal: GoalSlot;
   private readonly live: LiveRecord;
-  private readonly queue: SerialQueue;
+  /** The writer's inputs, in arrival order (the table drains it). */
+  readonly queue: SerialQueue;
   private createdAt: number;
   private savedAt: number;
-  private words: PendingWords | null = null;
-  private lastWordsAt = -Infinity;
-  private metricsDue = false;
-  private lastMetricsAt = -Infinity;
+  private readonly pacer: OutputPacer;
   private flushQueued = false;
   private tickQueued = false;
 
@@ -41,6 +41,7 @@ export class WriterSession {
   ) {
     this.goal = { userId, projectId, goalDay: null };
     this.live = new LiveRecord(ctx, userId, projectId);
+    this.pacer = new OutputPacer(ctx);
     this.queue = new SerialQueue(() => settled(this));
     this.createdAt = this.savedAt = ctx.clock.now();
   }
@@ -64,18 +65,9 @@ export class WriterSession {
     return this.record === null ? null : viewOfSession(this.record.session);
   }
 
-  get busy(): boolean {
-    return this.queue.busy;
-  }
-
-  /** Settles when everything queued so far has run. */
-  get idle(): Promise<unknown> {
-    return this.queue.idle;
-  }
-
   /** Nothing open, pending or queued: the table may forget this writer. */
   get disposable(): boolean {
-    return this.openId === null && this.goal.goalDay === null && !this.queue.busy && this.words === null;
+    return this.openId === null && this.goal.goalDay === null && !this.queue.busy && this.pacer.pendingWords === null;
   }
 
   /** Runs `fn` on the queue; its result (or error) goes to the caller, never to the chain. */
@@ -100,8 +92,7 @@ export class WriterSession {
 
   /** Queues a flush if one is due (words, metrics, a dirty record); undefined when none is. */
   scheduleFlush(now: number, force: boolean): Promise<void> | undefined {
-    const { wordsIntervalMs, metricsIntervalMs } = this.ctx;
-    const due = this.live.dirty || (this.words !== null && (force || now - this.lastWordsAt >= wordsIntervalMs)) || (this.metricsDue && (force || now - this.lastMetricsAt >= metricsIntervalMs));
+    const due = this.live.dirty || this.pacer.wordsDue(now, force) || this.pacer.metricsOwed(now, force);
     if (!due || (this.flushQueued && !force)) return undefined;
     this.flushQueued = true;
     return this.run(async () => {
@@ -117,7 +108,7 @@ export class WriterSession {
     if (this.record === null) return null;
     const id = this.record.session.sessionId;
     this.live.forget();
-    this.words = null;
+    this.pacer.dropWords();
     this.goal.goalDay = null;
     await this.live.unindex(id).catch(() => {});
     return id;
@@ -174,7 +165,7 @@ export class WriterSession {
       // Another instance took the session over (the writer's edits or REST calls went there): let it run it.
       if (await this.live.takenOver()) {
         this.live.release();
-        this.words = null;
+        this.pacer.dropWords();
       } else if (rec.session.state === 'idle') {
         if (now - this.createdAt >= this.ctx.thresholds.endAfterMs) {
           this.live.forget();
@@ -189,10 +180,10 @@ export class WriterSession {
 
   /** Publishes words and pushes metrics that are due (all of them with `force`), writes the live record. */
   async flush(force: boolean): Promise<void> {
-    const { clock, wordsIntervalMs, metricsIntervalMs } = this.ctx;
-    const now = clock.now();
-    if (this.words !== null && (force || now - this.lastWordsAt >= wordsIntervalMs)) await this.publishWords(Math.max(now, this.words.lastAt));
-    if (this.metricsDue && (force || now - this.lastMetricsAt >= metricsIntervalMs)) this.pushMetrics(now);
+    const now = this.ctx.clock.now();
+    const words = this.pacer.pendingWords;
+    if (words !== null && this.pacer.wordsDue(now, force)) await this.publishWords(Math.max(now, words.lastAt));
+    if (this.pacer.metricsOwed(now, force)) this.pushMetrics(now);
     if (this.live.dirty) await this.live.persist();
   }
 
@@ -208,10 +199,7 @@ export class WriterSession {
 
   /** A record new to this object (created or adopted): its words, pushes and timers start over. */
   private resetCounters(): void {
-    this.words = null;
-    this.lastWordsAt = -Infinity;
-    this.lastMetricsAt = -Infinity;
-    this.metricsDue = false;
+    this.pacer.reset();
     this.createdAt = this.savedAt = this.ctx.clock.now();
   }
 
@@ -247,11 +235,10 @@ export class WriterSession {
   }
 
   private async publishWords(at: number): Promise<void> {
-    const words = this.words;
     const rec = this.record;
-    if (words === null || rec === null) return;
-    this.words = null;
-    this.lastWordsAt = at;
+    if (rec === null) return;
+    const words = this.pacer.takeWords(at);
+    if (words === null) return;
     if (words.added === 0 && words.removed === 0 && words.net === 0) return;
     await this.publish(wordsWrittenEvent(rec.session.sessionId, words, currentWpm(rec.session), this.ctx.actorOf(this.userId), this.projectId));
   }
@@ -259,8 +246,7 @@ export class WriterSession {
   private pushMetrics(now: number): void {
     const view = this.view();
     if (view === null) return;
-    this.metricsDue = false;
-    this.lastMetricsAt = now;
+    this.pacer.metricsPushed(now);
     const data = metricsMessage(view, now);
     this.ctx.push(`user:${this.userId}`, data);
     this.ctx.push(`project:${this.projectId}`, data);
@@ -297,8 +283,8 @@ export class WriterSession {
       rec.documentNet[edit.documentId] = net;
       const reached = this.ctx.milestones.reached(this.projectId, edit, net, rec.milestones);
       if (reached) milestone = milestoneEvent(t.state.sessionId, edit.documentId, reached.reached, reached.value, at, actor, this.projectId);
-      if (this.words !== null && this.words.documentId !== edit.documentId) await this.publishWords(at);
-      this.words = withEdit(this.words, edit, at, t.state.totals.pastes > before.totals.pastes);
+      if (this.pacer.pendingWords !== null && this.pacer.pendingWords.documentId !== edit.documentId) await this.publishWords(at);
+      this.pacer.addEdit(edit, at, t.state.totals.pastes > before.totals.pastes);
     }
 
     for (const effect of t.effects) {
@@ -320,11 +306,11 @@ export class WriterSession {
       await this.close(t.state);
       return;
     }
-    if (edit !== null && this.words !== null && this.words.lastAt - this.lastWordsAt >= this.ctx.wordsIntervalMs) await this.publishWords(this.words.lastAt);
+    const words = this.pacer.pendingWords;
+    if (edit !== null && words !== null && this.pacer.wordsWindowFull()) await this.publishWords(words.lastAt);
     await this.publish(milestone);
     this.live.touch();
     const now = clock.now();
-    if (now - this.lastMetricsAt >= this.ctx.metricsIntervalMs) this.pushMetrics(now);
-    else this.metricsDue = true;
+    if (this.pacer.metricsNow(now)) this.pushMetrics(now);
   }
 }
