@@ -1,3 +1,7 @@
+/**
+ * Per-minute writing buckets are batched here, not written per edit: one addBuckets call per flush
+ * keeps storage writes independent of typing speed, and a failed batch is merged back for the next.
+ */
 import type { Logger } from '../../lib/logger.js';
 import type { WritingBucketDelta, WritingStore } from './ports.js';
 

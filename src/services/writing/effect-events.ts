@@ -1,3 +1,7 @@
+/**
+ * Session-model effects become contract events (events/schema) in one place, so every event the
+ * writing service publishes has the same actor, project and document fields and rounding.
+ */
 import { createEvent, type StoryloomEvent } from '../../events/schema.js';
 import type { SessionEffect } from '../../tracking/writing/session-model.js';
 

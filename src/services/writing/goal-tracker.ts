@@ -1,3 +1,7 @@
+/**
+ * Daily goals need storage totals and cross-instance claims, so they sit beside the session
+ * model rather than in it; days are counted with tracking/calendar.ts in the goal's zone.
+ */
 import { createEvent, type StoryloomEvent } from '../../events/schema.js';
 import type { Logger } from '../../lib/logger.js';
 import type { BucketAggregator } from './bucket-aggregator.js';

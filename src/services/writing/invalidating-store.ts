@@ -1,3 +1,7 @@
+/**
+ * REST writes of goals and preferences must reach the service's caches at once (an opt-out is
+ * honoured at the next keystroke), so the routes get the store through this wrapper.
+ */
 import type { WritingService } from './service-types.js';
 import type { WritingStore } from './ports.js';
 

@@ -1,3 +1,7 @@
+/**
+ * A single instance needs no Redis: this in-process LiveSessionStore keeps the same expiry
+ * semantics, so the service behaves the same with or without REDIS_URL.
+ */
 import type { LiveSessionStore } from './ports.js';
 
 /** How long live state outlives its last write (both implementations). */

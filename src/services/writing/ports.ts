@@ -1,3 +1,7 @@
+/**
+ * The writing service owns the interfaces it needs (storage, live state); adapters in db/
+ * implement them and server.ts wires them, so services never import an adapter.
+ */
 import type { SessionSummary, WritingState } from '../../tracking/writing/session-model.js';
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * The writing service's public contract, apart from its implementation, so callers (collab tap,
+ * API routes, server.ts) depend on types only.
+ */
 import type { StoryloomEvent } from '../../events/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';

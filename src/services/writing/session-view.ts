@@ -1,3 +1,7 @@
+/**
+ * The shapes a session takes outside the model (REST/push view, storage row, live-store record)
+ * and their conversions, in one place so every reader sees the same numbers.
+ */
 import {
   currentWpm,
   sessionSummary,
