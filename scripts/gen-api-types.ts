@@ -41,7 +41,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     metrics: { render: async () => inert() },
     events: { bus: {} as ApiDeps['events']['bus'], archive: { list: async () => inert() }, actorOf: inert },
     websocket: { stats: inert, broadcast: async () => inert() },
-    writingAnalytics: { store: {} as ApiDeps['writingAnalytics']['store'], clock: systemClock },
+    writingAnalytics: { store: {} as ApiDeps['writingAnalytics']['store'], clock: systemClock, reports: { goalProgress: async () => inert(), bestHours: async () => inert() } },
     features: { realTimeTracking: true, workflowAutomation: true },
     writingSessions: { service: {} as NonNullable<ApiDeps['writingSessions']>['service'] },
     collaboration: { presence: {} as NonNullable<ApiDeps['collaboration']>['presence'] },

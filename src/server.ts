@@ -32,6 +32,7 @@ import { createPresenceExtension } from './collab/extensions/presence.js';
 import { writingConsumer } from './collab/edit-consumers.js';
 import { documentNameOf } from './collab/document-name.js';
 import { createArchiveQueryService } from './services/archive/archive-service.js';
+import { createWritingReports } from './services/reports/writing-reports.js';
 import { createPresenceService } from './services/presence/presence-service.js';
 import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
@@ -189,6 +190,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   collabSockets = sockets;
 
   let accepting = true;
+  // Goal and preference writes also clear the writing service's caches (opt-out applies at once).
+  const writingStore = writing ? invalidatingWritingStore(db.writing, writing) : db.writing;
   const api = createApi({
     verifier,
     logger: logger.child({ module: 'api' }),
@@ -204,8 +207,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     },
     events: { bus, archive: createArchiveQueryService({ archive: db.events, actorOf }), actorOf },
     websocket: { stats: () => ({ ...gateway.stats() }), broadcast: (message) => gateway.publish(message) },
-    // Goal and preference writes also clear the writing service's caches (opt-out applies at once).
-    writingAnalytics: { store: writing ? invalidatingWritingStore(db.writing, writing) : db.writing, clock },
+    writingAnalytics: { store: writingStore, clock, reports: createWritingReports({ store: writingStore, clock }) },
     metrics,
     features: config.features,
     ...(writing ? { writingSessions: { service: writing } } : {}),

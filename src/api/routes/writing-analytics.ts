@@ -11,7 +11,6 @@ import {
   UserId,
   authorizeWriter,
   errors,
-  writerTimeZone,
   type WritingAnalyticsDeps,
 } from './writing-goals.js';
 import { json } from '../schemas.js';
@@ -116,11 +115,8 @@ export function writingAnalyticsRoutes(deps: WritingAnalyticsDeps): ApiApp {
     const identity = c.get('identity');
     authorizeWriter(identity, projectId, userId);
     const { tz } = c.req.valid('query');
-    const timeZone = canonicalTimeZone(tz ?? (await writerTimeZone(deps.store, userId, await deps.store.getGoal(userId, projectId)))) ?? 'UTC';
-    const since = deps.clock.now() - BEST_HOURS_DAYS * 86_400_000;
-    const hours = await deps.store.bestHours({ userId, projectId, since, timeZone });
-    const top = hours.reduce((a, b) => (b.words > a.words ? b : a));
-    return c.json({ projectId, userId, timeZone, since: new Date(since).toISOString(), hours, best: top.words > 0 ? top.hour : null }, 200);
+    const { timeZone, since, hours, best } = await deps.reports.bestHours(userId, projectId, tz);
+    return c.json({ projectId, userId, timeZone, since: new Date(since).toISOString(), hours, best }, 200);
   });
   return app;
 }

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import { canonicalTimeZone, dayIn, parseDay, writerZone } from '../../tracking/calendar.js';
+import { canonicalTimeZone, parseDay } from '../../tracking/calendar.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import type { WritingReports } from '../../services/reports/writing-reports.js';
 import type { WritingGoal, WritingStore } from '../../services/writing/ports.js';
 import { createResourceApp, type ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';
@@ -18,6 +19,8 @@ export interface WritingAnalyticsDeps {
   verifier: TokenVerifier;
   store: WritingStore;
   clock: Clock;
+  /** Goal progress and best hours (services/reports). */
+  reports: WritingReports;
 }
 
 export { ResourceId as ProjectId, UserId } from '../params.js';
@@ -41,11 +44,6 @@ export function authorizeWriter(identity: Identity, projectId: string, userId: s
   if (!canSeeWriterNumbers(identity, projectId, userId)) {
     throw new AppError('forbidden', "Only the project's owners see other writers' numbers", { projectId, userId });
   }
-}
-
-/** The zone a writer's days count in for a project: the goal's, else their preference, else UTC. */
-export async function writerTimeZone(store: WritingStore, userId: string, goal?: WritingGoal | null): Promise<string> {
-  return writerZone(goal, goal ? null : await store.getPreferences(userId));
 }
 
 const Goal = z
@@ -137,21 +135,8 @@ export function writingGoalRoutes(deps: WritingAnalyticsDeps): ApiApp {
     const identity = c.get('identity');
     const userId = c.req.valid('query').userId ?? identity.userId;
     authorizeWriter(identity, projectId, userId);
-    const goal = await deps.store.getGoal(userId, projectId);
-    const timeZone = await writerTimeZone(deps.store, userId, goal);
-    const day = dayIn(timeZone, deps.clock.now());
-    const report = await deps.store.projectWriting({ projectId, fromDay: day, toDay: day, timeZone, userId });
-    const writer = report.writers.find((w) => w.userId === userId);
-    const words = writer?.days.find((d) => d.day === day)?.wordsNet ?? 0;
-    return c.json(
-      {
-        goal: goal ? presentGoal(goal) : null,
-        timeZone,
-        today: { day, words, met: goal ? words >= goal.dailyWords : words > 0 },
-        currentStreak: writer?.currentStreak ?? 0,
-      },
-      200,
-    );
+    const progress = await deps.reports.goalProgress(userId, projectId);
+    return c.json({ ...progress, goal: progress.goal ? presentGoal(progress.goal) : null }, 200);
   });
 
   app.openapi(putPreferences, async (c) => {
