@@ -6,6 +6,7 @@
  *   npx tsx scripts/gen-api-types.ts           write the file
  *   npx tsx scripts/gen-api-types.ts --check   exit 1 when the file is not what the server describes
  */
+import { createRestRateLimit } from '../src/api/middleware/rate-limit.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
@@ -47,6 +48,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     collaboration: { presence: {} as NonNullable<ApiDeps['collaboration']>['presence'] },
     version: 'generated', // openapi-typescript does not emit info, so the version never shows
     maxBodyBytes: 1024 * 1024,
+    rateLimit: createRestRateLimit({ ratePerSecond: 1, burst: 1 }),
     dev: { secret: 'x'.repeat(32), clock: systemClock, loopbackOnly: true },
   };
   const res = await createApi(deps).request('/api/openapi.json');

@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { createApi } from './api/app.js';
+import { createRestRateLimit } from './api/middleware/rate-limit.js';
+import { DEMO_DOCUMENT } from './api/routes/dev.js';
+import { seedDemoDocument } from './collab/demo-seed.js';
 import { startAuditArchive } from './audit/archive-consumer.js';
 import { resolveAuthSecret } from './auth/secret.js';
 import { createTokenVerifier } from './auth/tokens.js';
@@ -214,6 +217,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
     maxBodyBytes: config.limits.maxBodyBytes,
+    rateLimit: createRestRateLimit(config.abuse.restRequests),
     web: { distDir: WEB_DIST },
     // Anyone may mint a demo token there: only where config.devTokens enables it (never in production).
     ...(config.devTokens.enabled && !config.production
@@ -266,6 +270,14 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     await redis?.quit().catch(() => redis.disconnect());
     await db.close();
     logger.info('shutdown complete');
+  }
+
+  // The demo's chapter starts with prose, written by the server (credited to no writer), only
+  // where the demo itself is served.
+  if (config.devTokens.enabled && !config.production) {
+    await seedDemoDocument(hocuspocus, DEMO_DOCUMENT, logger.child({ module: 'demo' })).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not seed the demo document'),
+    );
   }
 
   return {

@@ -194,8 +194,9 @@ function usageOf(window: ProcSample[]): ProcUsage {
 const PASSED_THROUGH = ['DATABASE_URL', 'REDIS_URL', 'DURABLE_ACK', 'REAL_TIME_TRACKING_ENABLED', 'GROUP_COMMIT_MAX_BATCH', 'GROUP_COMMIT_MAX_DELAY_MS'];
 
 function serverEnv(): Record<string, string> {
-  // Every simulated client connects from loopback: a per-address socket limit would cap the load.
-  const env: Record<string, string> = { MAX_CONNECTIONS_PER_IP: '0' };
+  // Every simulated client connects from loopback: the per-address socket and request limits
+  // meant for the public would cap the load.
+  const env: Record<string, string> = { MAX_CONNECTIONS_PER_IP: '0', REST_REQUESTS_PER_SECOND: '1000000', REST_REQUEST_BURST: '10000000' };
   for (const name of PASSED_THROUGH) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import { createResourceApp, type ApiApp } from './context.js';
 import { accessTable, enforceAccess } from './middleware/access.js';
 import { limitBody } from './middleware/body-limit.js';
+import type { RestRateLimit } from './middleware/rate-limit.js';
 import { adminRoutes, type AdminDeps } from './routes/admin.js';
 import { collaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
 import { devRoutes, type DevRoutesDeps } from './routes/dev.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   version: string;
   /** MAX_BODY_BYTES: every route's body limit unless the route sets a smaller one. */
   maxBodyBytes: number;
+  /** REST_REQUESTS_PER_SECOND / REST_REQUEST_BURST, per address and per user on /api/*. */
+  rateLimit: RestRateLimit;
   /** The demo web app and dashboard (Vite build); without it `/` answers a one-line text. */
   web?: WebRoutesDeps;
   /** Development login for the demo; server.ts passes it only where config.devTokens enables it. */
@@ -81,8 +84,12 @@ export function createApi(deps: ApiDeps): ApiApp {
     ...(deps.collaboration ? [collaborationRoutes({ verifier, ...deps.collaboration })] : []),
     ...(deps.dev ? [devRoutes(deps.dev)] : []),
   ];
+  // Per address before authentication (it also bounds token guessing), per user right after
+  // it; /healthz, /readyz and /metrics are outside /api/ and never limited.
+  app.use('/api/*', deps.rateLimit.byIp);
   // Every operation's declared x-access level, enforced before its own middleware and handler.
   app.use('/api/*', enforceAccess(accessTable(resources), verifier));
+  app.use('/api/*', deps.rateLimit.byUser);
   for (const resource of resources) app.route('/', resource);
 
   app.doc31('/api/openapi.json', {

@@ -38,6 +38,9 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     AUTH_SECRET: TEST_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
+    // Suites send hundreds of requests from one address; the REST limits have their own test.
+    REST_REQUESTS_PER_SECOND: '1000000',
+    REST_REQUEST_BURST: '10000000',
     ...env,
     DATA_DIR: dataDir,
   });

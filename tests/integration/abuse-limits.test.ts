@@ -213,6 +213,20 @@ describe('message limits', () => {
   });
 });
 
+describe('REST rate limit on a running server', () => {
+  it('limits /api/* per address (429 with Retry-After) and never /healthz', async () => {
+    const t = await server({ REST_REQUESTS_PER_SECOND: '1', REST_REQUEST_BURST: '3' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await fetch(`${t.httpUrl}/api/openapi.json`)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await fetch(`${t.httpUrl}/api/realtime/events/schema`);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused.json()).toMatchObject({ error: { code: 'rate-limited' } });
+    expect((await fetch(`${t.httpUrl}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('REST rate limit middleware', () => {
   it('answers 429 with the error body and Retry-After per address, and per user after authentication', async () => {
     const clock = createManualClock(0);

@@ -8,7 +8,6 @@ import { mountConflictBanner } from './conflict-banner.js';
 import { setConnectionStatus, watchConnection } from './connection-status.js';
 import { mountInbox } from './inbox.js';
 import { mountPresenceList } from './presence-list.js';
-import { seedIfEmpty } from './seed.js';
 import { mountWritingPanel } from './writing-panel.js';
 import '../styles/common.css';
 import '../styles/demo.css';
@@ -78,7 +77,6 @@ async function main(): Promise<void> {
   // For tests and the console: the editor and document of this tab.
   Object.assign(window, { storyloom: { editor, doc, session, client } });
   await doc.synced;
-  if (new URLSearchParams(location.search).get('seed') !== '0') seedIfEmpty(editor);
   document.body.dataset.ready = '1';
 }
 
