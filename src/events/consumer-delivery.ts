@@ -11,7 +11,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ConsumerSpec } from './bus.js';
 import type { BusMetrics } from './bus-metrics.js';
 import type { ConsumerTuning, SeenIds } from './bus-options.js';
-import type { ConsumerSource, Delivery } from './consumer-loop.js';
+import type { ConsumerSource, Delivery } from './consumer-source.js';
 import type { AckBuffer, RetrySchedule } from './consumer-state.js';
 import { parseEvent, type EventType, type StoryloomEvent } from './schema.js';
 

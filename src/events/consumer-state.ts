@@ -4,7 +4,7 @@
  * (consumer-loop.ts) and the delivery step (consumer-delivery.ts) share them without sharing
  * closures.
  */
-import type { ConsumerSource, Delivery, EntryRef } from './consumer-loop.js';
+import type { ConsumerSource, Delivery, EntryRef } from './consumer-source.js';
 
 /** Entries handled (or skipped) and not yet acknowledged: sent in one call per read. */
 export class AckBuffer {

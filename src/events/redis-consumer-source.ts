@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { ConsumerSource, Delivery, EntryRef } from './consumer-loop.js';
+import type { ConsumerSource, Delivery, EntryRef } from './consumer-source.js';
 import type { EventCategory } from './schema.js';
 
 export interface StreamKeys {
