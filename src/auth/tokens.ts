@@ -1,3 +1,4 @@
+import { RESOURCE_ID_PATTERN } from '../lib/ids.js';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
@@ -10,7 +11,7 @@ const claimsSchema = z.object({
     .string()
     .regex(/^#[0-9a-fA-F]{6}$/, 'color must be #rrggbb')
     .optional(),
-  projects: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.enum(ROLES)).default({}),
+  projects: z.record(z.string().regex(RESOURCE_ID_PATTERN), z.enum(ROLES)).default({}),
   scope: z.array(z.string()).optional(),
   exp: z.number().int(),
 });

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
-import { uuidv7 } from '../lib/ids.js';
+import { RESOURCE_ID_PATTERN, uuidv7 } from '../lib/ids.js';
 import { EVENT_DESCRIPTIONS, PAYLOAD_SCHEMAS, actorHash } from './schema/payloads.js';
 
 export const EVENT_CATEGORIES = ['writing', 'collaboration', 'publishing', 'analytics', 'automation'] as const;
@@ -44,6 +44,15 @@ export const EVENT_TYPES = [
   'automation.workflow_failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * Whether an event's payload is one writer's numbers (words, pace, flow, milestones, goal
+ * outcomes; the writer is its actor): the one list the visibility rule (lib/visibility.ts) is
+ * applied with, by the audit archive and by the live channels alike.
+ */
+export function isWriterEvent(type: string): boolean {
+  return type.startsWith('writing.') || type === 'analytics.goal_met' || type === 'analytics.goal_missed';
+}
 
 // Compile-time proof that payloads.ts describes exactly the 27 types, no more, no fewer.
 type PayloadSchemas = typeof PAYLOAD_SCHEMAS;
@@ -91,7 +100,7 @@ export type StoryloomEvent<T extends EventType = EventType> = {
 
 const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const CATEGORY_SET: ReadonlySet<string> = new Set(EVENT_CATEGORIES);
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const ID_PATTERN = RESOURCE_ID_PATTERN;
 const ID_MESSAGE = 'expected 1-64 characters of A-Z a-z 0-9 _ -';
 
 /** The category of a type (its prefix). */

@@ -1,3 +1,4 @@
+import { isWriterEvent } from '../events/schema.js';
 import { roleIn, type Identity } from '../lib/identity.js';
 import { canSeeAllWriterNumbers, canSeeWriterNumbers } from '../lib/visibility.js';
 
@@ -37,8 +38,7 @@ export function createAudienceFilter(actorOf?: (userId: string) => string): Audi
 /** Event types whose payload is one writer's numbers (the actor's): writing.* and goal outcomes. */
 export function writerAudienceOfEvent(event: { category: string; type: string; actor: string; projectId?: string | undefined }): WriterAudience | undefined {
   if (!event.projectId || event.actor === 'system') return undefined;
-  const perWriter = event.category === 'writing' || event.type === 'analytics.goal_met' || event.type === 'analytics.goal_missed';
-  return perWriter ? { projectId: event.projectId, writerActor: event.actor } : undefined;
+  return isWriterEvent(event.type) ? { projectId: event.projectId, writerActor: event.actor } : undefined;
 }
 
 /**

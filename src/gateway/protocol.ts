@@ -1,3 +1,4 @@
+import { RESOURCE_ID_PATTERN } from '../lib/ids.js';
 import { z } from 'zod';
 import { roleIn, type Identity } from '../lib/identity.js';
 
@@ -11,8 +12,8 @@ export const GATEWAY_PATHS = ['/ws/analytics', '/ws/notifications', '/ws/presenc
 export type GatewayPath = 'analytics' | 'notifications' | 'presence';
 export const GATEWAY_PATH_NAMES: readonly GatewayPath[] = ['analytics', 'notifications', 'presence'];
 
-/** Project and document ids, the same alphabet the token's `projects` keys use. */
-export const RESOURCE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Project and document ids, the same alphabet the token's `projects` keys use (lib/ids.ts). */
+export { RESOURCE_ID_PATTERN };
 /** User ids are token subjects: 1-256 characters, none of them whitespace. */
 export const USER_ID_PATTERN = /^\S{1,256}$/;
 

@@ -1,26 +1,16 @@
-import type { EventType } from '../../events/schema.js';
+import { EVENT_TYPES, isWriterEvent, type EventType } from '../../events/schema.js';
 import { AppError } from '../../lib/errors.js';
 import { roleIn, type Identity } from '../../lib/identity.js';
 import { canSeeAllWriterNumbers } from '../../lib/visibility.js';
 import type { EventArchive, EventPage, EventQuery } from './ports.js';
 
 /**
- * Event types that carry one writer's numbers (words, pace, flow, milestones, goals) and link to
- * the writer through `sessionId`: a caller who may not see every writer's numbers in the project
+ * Event types that carry one writer's numbers (events/schema.ts isWriterEvent) and link to the
+ * writer through `sessionId`: a caller who may not see every writer's numbers in the project
  * gets only their own of these. Everything else (presence, conflicts, publishing, automation) is
  * project-level and listed to every member.
  */
-export const WRITER_EVENT_TYPES: readonly EventType[] = [
-  'writing.session_started',
-  'writing.session_state_changed',
-  'writing.session_ended',
-  'writing.words_written',
-  'writing.flow_entered',
-  'writing.flow_exited',
-  'writing.milestone_reached',
-  'analytics.goal_met',
-  'analytics.goal_missed',
-];
+export const WRITER_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter(isWriterEvent);
 
 export interface ArchiveQueryService {
   /** A page of the archive as `identity` may see it; AppError 400/403 when the query is not theirs to ask. */
