@@ -5,17 +5,27 @@
  *
  * Replays the automerge-paper trace (259,778 single-character edits; its timestamps are not real,
  * so one edit per 250 ms is assumed for the session model) into a Y.Text three times: Yjs alone,
- * Yjs + the incremental word index, and Yjs + word index + the pure session model. The tracker's
+ * Yjs + the production document tap (collab/document-tap.ts: word indexes, touched blocks,
+ * attribution, one DocumentEdit per transaction), and that + the pure session model. The tracker's
  * cost is the difference to "Yjs alone", per edit; the best of three rounds of each is kept, so a
  * passing spike from another process on the 2 cores does not decide the result.
  */
 import * as Y from 'yjs';
-import { countWords, observeParagraphWords } from '../../src/tracking/writing/word-count.js';
+import { tapDocument } from '../../src/collab/document-tap.js';
+import { createManualClock } from '../../src/lib/clock.js';
+import { createLogger } from '../../src/lib/logger.js';
+import type { DocumentEditConsumer } from '../../src/tracking/document-edit.js';
+import { countWords } from '../../src/tracking/writing/word-count.js';
 import { createWritingSession, editFromWords, transition, type WritingSession } from '../../src/tracking/writing/session-model.js';
+import { fromConnection } from '../../tests/helpers/tap.js';
 import { loadSequentialTrace, replaySequentialTrace } from '../../tests/helpers/traces.js';
 import { fmt, header, writeResult } from '../lib/report.js';
 
 type Mode = 'yjs' | 'index' | 'index+model';
+
+const logger = createLogger({ level: 'silent' });
+// Every mode replays with the origin a writer's connection gives, as on the server.
+const origin = fromConnection('martin');
 
 function run(mode: Mode, trace: ReturnType<typeof loadSequentialTrace>): { ms: number; net: number } {
   const doc = new Y.Doc();
@@ -23,20 +33,21 @@ function run(mode: Mode, trace: ReturnType<typeof loadSequentialTrace>): { ms: n
   let net = 0;
   let session: WritingSession = createWritingSession({ sessionId: 's', writerId: 'w', projectId: 'p' });
   let at = Date.UTC(2021, 3, 19);
-  const observer =
-    mode === 'yjs'
-      ? undefined
-      : observeParagraphWords(text, (words) => {
-          net += words.netWords;
-          if (mode === 'index+model') {
-            at += 250;
-            session = transition(session, editFromWords(words, 'd', at)).state;
-          }
-        });
+  const consumers: DocumentEditConsumer[] = [
+    (edit) => {
+      net += edit.netWords;
+      if (mode === 'index+model' && edit.words !== null) {
+        at += 250;
+        session = transition(session, editFromWords(edit.words, 'd', at)).state;
+      }
+    },
+  ];
+  const stop =
+    mode === 'yjs' ? undefined : tapDocument(doc, { projectId: 'p', documentId: 'd' }, { clock: createManualClock(at), logger, consumers: () => consumers });
   const t0 = performance.now();
-  replaySequentialTrace(text, trace);
+  replaySequentialTrace(text, trace, undefined, origin);
   const ms = performance.now() - t0;
-  observer?.stop();
+  stop?.();
   return { ms, net };
 }
 

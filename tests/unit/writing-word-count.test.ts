@@ -1,25 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import {
-  countDocumentWords,
-  countWords,
-  matchWords,
-  observeParagraphWords,
-} from '../../src/tracking/writing/word-count.js';
-import type { TransactionWords } from '../../src/tracking/writing/word-count.js';
+import { countDocumentWords, countWords, matchWords } from '../../src/tracking/writing/word-count.js';
+import { tapTestDoc } from '../helpers/tap.js';
 
-/** A ProseMirror-shaped doc: XmlFragment('default') of paragraphs, each holding one XmlText. */
+/**
+ * A ProseMirror-shaped doc: XmlFragment('default') of paragraphs, each holding one XmlText,
+ * loaded before the production document tap is attached (as from storage). `seen` holds the
+ * words of every edit the tap reported; `words()` is the tap's word total.
+ */
 function proseDoc(paragraphs: string[]) {
   const doc = new Y.Doc();
   const root = doc.getXmlFragment('default');
   doc.transact(() => root.insert(0, paragraphs.map(paragraph)));
-  const seen: TransactionWords[] = [];
-  const { index, stop } = observeParagraphWords(root, (w) => seen.push(w));
+  const tap = tapTestDoc(doc);
   const text = (i: number) => (root.get(i) as Y.XmlElement).get(0) as Y.XmlText;
   const id = (i: number) => `${root.get(i)._item!.id.client}:${root.get(i)._item!.id.clock}`;
-  const last = () => seen[seen.length - 1]!;
-  return { doc, root, index, seen, stop, text, id, last };
+  return { doc, root, seen: tap.words, words: tap.documentWords, stop: tap.stop, text, id, last: tap.last };
 }
 
 function paragraph(content: string): Y.XmlElement {
@@ -63,18 +60,18 @@ describe('the word rule', () => {
 describe('paragraph word index on a ProseMirror-shaped Y.Doc', () => {
   it('counts the initial document and attributes an insert to its paragraph', () => {
     const d = proseDoc(['Hello world', 'Second paragraph here']);
-    expect(d.index.totalWords).toBe(5);
+    expect(d.words()).toBe(5);
     d.text(0).insert(5, ' big');
     expect(d.last()).toMatchObject({ insertedChars: 4, deletedChars: 0, netWords: 1, wordsAdded: 1, wordsRemoved: 0 });
     expect(d.last().paragraphsTouched).toEqual([d.id(0)]);
-    expect(d.index.totalWords).toBe(6);
+    expect(d.words()).toBe(6);
   });
 
   it('typing a word one keystroke at a time counts it once, at its first letter', () => {
     const d = proseDoc(['One']);
     for (const [i, c] of [...' two'].entries()) d.text(0).insert(3 + i, c);
     expect(d.seen.map((w) => w.netWords)).toEqual([0, 1, 0, 0]);
-    expect(d.index.totalWords).toBe(2);
+    expect(d.words()).toBe(2);
   });
 
   it('deleting across paragraphs removes the joined paragraph and recounts the survivor', () => {
@@ -87,8 +84,8 @@ describe('paragraph word index on a ProseMirror-shaped Y.Doc', () => {
     });
     expect(d.last()).toMatchObject({ netWords: -3, wordsAdded: 0, wordsRemoved: 3, deletedChars: 10 + 13, insertedChars: 7 });
     expect(d.last().paragraphsTouched).toEqual([d.id(0)]);
-    expect(d.index.totalWords).toBe(countDocumentWords(d.root));
-    expect(d.index.totalWords).toBe(3);
+    expect(d.words()).toBe(countDocumentWords(d.root));
+    expect(d.words()).toBe(3);
   });
 
   it('splitting a paragraph moves words (added and removed) with net 0; merging back joins a word', () => {
@@ -105,7 +102,7 @@ describe('paragraph word index on a ProseMirror-shaped Y.Doc', () => {
       d.root.delete(1, 1);
     });
     expect(d.last().netWords).toBe(-1); // "twothree" is one word
-    expect(d.index.totalWords).toBe(3);
+    expect(d.words()).toBe(3);
   });
 
   it('deleting a whole paragraph and undoing it', () => {
@@ -116,7 +113,7 @@ describe('paragraph word index on a ProseMirror-shaped Y.Doc', () => {
     undo.undo();
     expect(d.last()).toMatchObject({ netWords: 4, wordsAdded: 4, insertedChars: 22 });
     expect(d.last().paragraphsTouched).toEqual([d.id(1)]);
-    expect(d.index.totalWords).toBe(8);
+    expect(d.words()).toBe(8);
   });
 
   it('nested blocks and inline nodes never join words; formatting changes nothing', () => {
@@ -133,8 +130,8 @@ describe('paragraph word index on a ProseMirror-shaped Y.Doc', () => {
     expect(d.last().netWords).toBe(4);
     d.text(0).format(0, 1, { bold: true });
     expect(d.last()).toMatchObject({ netWords: 0, insertedChars: 0, deletedChars: 0 });
-    expect(d.index.totalWords).toBe(countDocumentWords(d.root));
-    expect(d.index.totalWords).toBe(5);
+    expect(d.words()).toBe(countDocumentWords(d.root));
+    expect(d.words()).toBe(5);
   });
 
   it('stays exact for remote updates (another replica) and ignores other roots', () => {
@@ -147,7 +144,7 @@ describe('paragraph word index on a ProseMirror-shaped Y.Doc', () => {
     const before = d.seen.length;
     Y.applyUpdate(d.doc, Y.encodeStateAsUpdate(other, Y.encodeStateVector(d.doc)), 'remote');
     expect(d.seen.slice(before).map((w) => w.netWords)).toEqual([3]);
-    expect(d.index.totalWords).toBe(5);
+    expect(d.words()).toBe(5);
   });
 
   it('keeps sum(netWords) == final - initial over random edit sequences', () => {
@@ -168,10 +165,10 @@ describe('paragraph word index on a ProseMirror-shaped Y.Doc', () => {
     fc.assert(
       fc.property(fc.array(chunk, { maxLength: 4 }), fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { maxLength: 25 }), (initial, txns) => {
         const d = proseDoc(initial);
-        const start = d.index.totalWords;
+        const start = d.words();
         for (const ops of txns) {
           d.doc.transact(() => ops.forEach((o) => applyOp(d.root, o)));
-          expect(d.index.totalWords).toBe(countDocumentWords(d.root));
+          expect(d.words()).toBe(countDocumentWords(d.root));
         }
         const net = d.seen.reduce((sum, w) => sum + w.netWords, 0);
         expect(net).toBe(countDocumentWords(d.root) - start);
@@ -259,11 +256,10 @@ describe('word index on a plain Y.Text (lines are paragraphs)', () => {
   function textDoc(initial: string, clientID = 1) {
     const doc = new Y.Doc();
     doc.clientID = clientID;
-    const text = doc.getText('t');
+    const text = doc.getText('text'); // the plain-text root the tap counts
     text.insert(0, initial);
-    const seen: TransactionWords[] = [];
-    const { index, stop } = observeParagraphWords(text, (w) => seen.push(w));
-    return { doc, text, index, seen, stop, last: () => seen[seen.length - 1]! };
+    const tap = tapTestDoc(doc);
+    return { doc, text, seen: tap.words, words: tap.documentWords, stop: tap.stop, last: tap.last };
   }
 
   it('counts only the changed region and names lines by the newline that opens them', () => {
@@ -284,7 +280,7 @@ describe('word index on a plain Y.Text (lines are paragraphs)', () => {
       d.text.insert(0, 'a');
     });
     expect(d.last()).toMatchObject({ netWords: 0, wordsAdded: 0, wordsRemoved: 0 });
-    expect(d.index.totalWords).toBe(countWords(d.text.toString()));
+    expect(d.words()).toBe(countWords(d.text.toString()));
   });
 
   it('keeps sum(netWords) == final - initial on two replicas exchanging updates', () => {
@@ -302,15 +298,15 @@ describe('word index on a plain Y.Text (lines are paragraphs)', () => {
         const b = new Y.Doc();
         b.clientID = 2;
         Y.applyUpdate(b, Y.encodeStateAsUpdate(a.doc));
-        const bSeen: TransactionWords[] = [];
-        const bWatch = observeParagraphWords(b.getText('t'), (w) => bSeen.push(w));
-        const start = a.index.totalWords;
+        const bText = b.getText('text');
+        const bWatch = tapTestDoc(b);
+        const start = a.words();
         const sync = () => {
           Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b, Y.encodeStateVector(a.doc)), 'remote');
           Y.applyUpdate(b, Y.encodeStateAsUpdate(a.doc, Y.encodeStateVector(b)), 'remote');
         };
         for (const o of ops) {
-          const text = o.replica === 0 ? a.text : b.getText('t');
+          const text = o.replica === 0 ? a.text : bText;
           const at = o.at % (text.length + 1);
           text.doc!.transact(() => {
             text.delete(at, Math.min(o.del, text.length - at));
@@ -320,11 +316,11 @@ describe('word index on a plain Y.Text (lines are paragraphs)', () => {
         }
         sync();
         const final = countWords(a.text.toString());
-        expect(b.getText('t').toString()).toBe(a.text.toString());
-        expect(a.index.totalWords).toBe(final);
-        expect(bWatch.index.totalWords).toBe(final);
+        expect(bText.toString()).toBe(a.text.toString());
+        expect(a.words()).toBe(final);
+        expect(bWatch.documentWords()).toBe(final);
         expect(a.seen.reduce((s, w) => s + w.netWords, 0)).toBe(final - start);
-        expect(bSeen.reduce((s, w) => s + w.netWords, 0)).toBe(final - start);
+        expect(bWatch.words.reduce((s, w) => s + w.netWords, 0)).toBe(final - start);
       }),
       { numRuns: 200 },
     );
