@@ -200,6 +200,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     logger: logger.child({ module: 'api' }),
     health: {
       checks: { database: () => db.ping(), ...(redis ? { redis: async () => void (await redis.ping()) } : {}) },
+      // Without Redis an instance still serves its own writers (tests/faults/redis-outage.fault.ts).
+      degradedOnly: ['redis'],
       accepting: () => accepting,
       logger: logger.child({ module: 'readiness' }),
     },

@@ -2204,7 +2204,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the database (and Redis, when configured) answer
+         * Readiness: the database answers (200 ok); Redis down is 200 degraded; the database down or shutting down is 503
          * @description Public, so it names only each dependency and `ok`/`down`; the reason a check failed is logged, never returned.
          */
         get: {
@@ -2216,7 +2216,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description ready */
+                /** @description ready (ok), or serving its own clients without Redis (degraded) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2349,7 +2349,7 @@ export interface components {
                 [key: string]: "ok" | "down";
             };
             /** @enum {string} */
-            status: "ok" | "fail";
+            status: "ok" | "degraded" | "fail";
         };
         WriterReport: {
             composedWords: number;

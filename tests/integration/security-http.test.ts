@@ -87,6 +87,17 @@ describe('security: HTTP requests', () => {
     const text = await down.text();
     expect(JSON.parse(text)).toEqual({ status: 'fail', checks: { database: 'down' } });
     expect(text).not.toContain('ECONNREFUSED');
+
+    // Redis alone down: still serving its own clients, so 200 degraded (load balancers keep it).
+    const degraded = healthRoutes({
+      checks: { database: async () => {}, redis: async () => Promise.reject(new Error('ECONNREFUSED')) },
+      degradedOnly: ['redis'],
+      accepting: () => true,
+      logger: createLogger({ level: 'silent' }),
+    });
+    const res2 = await degraded.request('/readyz');
+    expect(res2.status).toBe(200);
+    expect(await res2.json()).toEqual({ status: 'degraded', checks: { database: 'ok', redis: 'down' } });
   });
 });
 

@@ -6,6 +6,12 @@ import { access } from '../access.js';
 export interface HealthDeps {
   /** Each named check resolves when its dependency answers and rejects otherwise. */
   checks: Record<string, () => Promise<void>>;
+  /**
+   * Checks whose failure degrades the instance instead of taking it out: it still serves its own
+   * clients (Redis: edits are acknowledged through the database and events wait in the bounded
+   * buffer; only cross-instance sync pauses), so `/readyz` answers 200 `degraded`.
+   */
+  degradedOnly?: readonly string[];
   /** False while shutting down: readiness fails first so balancers stop sending traffic. */
   accepting: () => boolean;
   /** Where a failing check's detail goes: the public answer says only `down`. */
@@ -14,7 +20,7 @@ export interface HealthDeps {
 
 const CheckResult = z.enum(['ok', 'down']);
 const Readiness = z
-  .object({ status: z.enum(['ok', 'fail']), checks: z.record(z.string(), CheckResult) })
+  .object({ status: z.enum(['ok', 'degraded', 'fail']), checks: z.record(z.string(), CheckResult) })
   .openapi('Readiness');
 
 const liveness = createRoute({
@@ -30,11 +36,11 @@ const readiness = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['health'],
-  summary: 'Readiness: the database (and Redis, when configured) answer',
+  summary: 'Readiness: the database answers (200 ok); Redis down is 200 degraded; the database down or shutting down is 503',
   ...access('public'),
   description: 'Public, so it names only each dependency and `ok`/`down`; the reason a check failed is logged, never returned.',
   responses: {
-    200: { description: 'ready', content: { 'application/json': { schema: Readiness } } },
+    200: { description: 'ready (ok), or serving its own clients without Redis (degraded)', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'not ready', content: { 'application/json': { schema: Readiness } } },
   },
 });
@@ -57,9 +63,11 @@ export function healthRoutes(deps: HealthDeps): ApiApp {
       }),
     );
     if (!deps.accepting()) entries.push(['server', 'down']);
-    const ok = entries.every(([, r]) => r === 'ok');
-    const body = { status: ok ? ('ok' as const) : ('fail' as const), checks: Object.fromEntries(entries) };
-    return ok ? c.json(body, 200) : c.json(body, 503);
+    const optional = new Set(deps.degradedOnly ?? []);
+    const down = entries.filter(([, r]) => r === 'down').map(([name]) => name);
+    const status = down.length === 0 ? ('ok' as const) : down.every((name) => optional.has(name)) ? ('degraded' as const) : ('fail' as const);
+    const body = { status, checks: Object.fromEntries(entries) };
+    return status === 'fail' ? c.json(body, 503) : c.json(body, 200);
   });
   return app;
 }
