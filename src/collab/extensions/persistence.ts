@@ -22,6 +22,8 @@ const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
 /** Failed compaction retries: ceilings 1 s, 2 s .. 60 s. */
 const COMPACTION_RETRY = { baseMs: 1_000, maxMs: 60_000 };
+/** A document holding a change that is not durable refuses syncs until stored: retry it soon. */
+const UNDURABLE_RETRY = { baseMs: 250, maxMs: 2_000 };
 /** Origin of updates applied while loading from storage; never logged again. */
 export const LOAD_ORIGIN = Symbol('storyloom-load');
 
@@ -43,6 +45,17 @@ interface DocState {
   inflight: Set<Promise<unknown>>;
   retryTimer: NodeJS.Timeout | undefined;
   retryAttempt: number;
+  /**
+   * A client update was applied here (delivered first) but its log append failed: the in-memory
+   * document holds a change that is not durable. Until a snapshot stores the whole state, no
+   * client may complete a sync against it: a reconnecting sender would find its change "already
+   * on the server" and count it acknowledged (found by tests/faults/full-disk.fault.ts).
+   */
+  undurable: boolean;
+  /** Counts failed appends, so a snapshot clears `undurable` only if none failed after it read the state. */
+  failures: number;
+  /** The loaded document and its Hocuspocus, for a retry scheduled outside a store hook. */
+  loaded?: { instance: Hocuspocus; document: Y.Doc & { name: string } };
 }
 
 export interface PersistenceStatus {
@@ -91,7 +104,7 @@ export function createPersistenceExtension(deps: {
   const stateOf = (name: string): DocState => {
     let state = docs.get(name);
     if (!state) {
-      state = { pending: [], unlogged: [], inflight: new Set(), retryTimer: undefined, retryAttempt: 0 };
+      state = { pending: [], unlogged: [], inflight: new Set(), retryTimer: undefined, retryAttempt: 0, undurable: false, failures: 0 };
       docs.set(name, state);
     }
     return state;
@@ -113,6 +126,8 @@ export function createPersistenceExtension(deps: {
     const state = stateOf(name);
     await Promise.allSettled([...state.inflight]);
     await retryUnlogged(name, state);
+    // Read right before the state is encoded: an append that fails later may not be in it.
+    const failuresSeen = state.failures;
     const snapshotUpdate = Y.encodeStateAsUpdate(document);
     const snapshot = Y.snapshot(document);
     const folded = state.pending.filter((p) => Y.snapshotContainsUpdate(snapshot, p.update));
@@ -120,6 +135,14 @@ export function createPersistenceExtension(deps: {
     const foldedSeqs = new Set(folded.map((p) => p.seq));
     state.pending = state.pending.filter((p) => !foldedSeqs.has(p.seq));
     state.retryAttempt = 0;
+    if (state.undurable) {
+      if (state.failures === failuresSeen) {
+        state.undurable = false;
+        logger.info({ document: name }, 'document stored whole; syncs accepted again');
+      } else if (state.loaded) {
+        scheduleRetry(state.loaded.instance, state.loaded.document, name);
+      }
+    }
   }
 
   async function retryUnlogged(name: string, state: DocState): Promise<void> {
@@ -136,7 +159,7 @@ export function createPersistenceExtension(deps: {
   function scheduleRetry(instance: Hocuspocus, document: Y.Doc & { name: string }, name: string): void {
     const state = stateOf(name);
     if (state.retryTimer) return;
-    const delay = backoffDelay(state.retryAttempt, COMPACTION_RETRY);
+    const delay = backoffDelay(state.retryAttempt, state.undurable ? UNDURABLE_RETRY : COMPACTION_RETRY);
     state.retryAttempt++;
     state.retryTimer = setTimeout(() => {
       state.retryTimer = undefined;
@@ -158,7 +181,7 @@ export function createPersistenceExtension(deps: {
     extensionName: 'storyloom-persistence',
     priority: 700,
 
-    async onLoadDocument({ document, documentName }: onLoadDocumentPayload<CollabContext>) {
+    async onLoadDocument({ document, documentName, instance }: onLoadDocumentPayload<CollabContext>) {
       let stored;
       try {
         stored = await store.load(documentName);
@@ -170,6 +193,7 @@ export function createPersistenceExtension(deps: {
         throw toRefusal(new AppError('service-unavailable', 'The document could not be loaded; try again'));
       }
       const state = stateOf(documentName);
+      state.loaded = { instance, document: document as Y.Doc & { name: string } };
       let bytes = stored.snapshot?.byteLength ?? 0;
       if (stored.snapshot) Y.applyUpdate(document, stored.snapshot, LOAD_ORIGIN);
       for (const row of stored.updates) {
@@ -187,6 +211,11 @@ export function createPersistenceExtension(deps: {
 
     async beforeSync({ type, payload, connection, context, document, documentName }: beforeSyncPayload<CollabContext>) {
       if ((type !== SYNC_UPDATE && type !== SYNC_STEP_2) || connection.readOnly) return;
+      // Checked before the empty-update shortcut: that empty step 2 is exactly how a reconnecting
+      // sender would learn its non-durable change is "on the server".
+      if (deps.durableAck && docs.get(documentName)?.undurable) {
+        throw toRefusal(new AppError('service-unavailable', 'The document has changes not yet stored; reconnect to retry'));
+      }
       // An empty v1 update (no structs, no deletes) is what clients send after a sync with
       // nothing new: nothing to log.
       if (payload.byteLength <= 2 && payload.every((b) => b === 0)) return;
@@ -216,6 +245,11 @@ export function createPersistenceExtension(deps: {
         await logged;
       } catch (error) {
         logger.error({ err: error, document: documentName }, 'update log append failed; closing without ack');
+        // The update is already applied (delivered first): refuse syncs until a snapshot
+        // stores it (onStoreDocument runs for the change and retries until it lands).
+        const state = stateOf(documentName);
+        state.undurable = true;
+        state.failures++;
         // No ack: the provider keeps the change and re-sends it after reconnecting.
         throw toRefusal(new AppError('service-unavailable', 'The update could not be stored; reconnect to retry'));
       }
@@ -233,7 +267,7 @@ export function createPersistenceExtension(deps: {
 
     async onStoreDocument({ document, documentName, clientsCount, instance }: onStoreDocumentPayload<CollabContext>) {
       const state = stateOf(documentName);
-      const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates || state.unlogged.length > 0;
+      const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates || state.unlogged.length > 0 || state.undurable;
       if (!due) return;
       try {
         await compact(document, documentName);
@@ -248,7 +282,7 @@ export function createPersistenceExtension(deps: {
       const state = docs.get(documentName);
       if (!state) return;
       await Promise.allSettled([...state.inflight]);
-      if (state.unlogged.length > 0 || state.retryTimer) {
+      if (state.unlogged.length > 0 || state.retryTimer || state.undurable) {
         // Throwing keeps the document in memory: its changes are not all stored yet.
         throw new Error(`document ${documentName} has unstored changes`);
       }
@@ -285,7 +319,13 @@ export function createPersistenceExtension(deps: {
           await compact(document, document.name);
         } catch (error) {
           failures.push(error);
-          logger.error({ err: error, document: document.name }, 'final snapshot failed; the update log still has every change');
+          const undurable = docs.get(document.name)?.undurable ?? false;
+          logger.error(
+            { err: error, document: document.name, undurable },
+            undurable
+              ? 'final snapshot failed; every acknowledged change is in the update log, unacknowledged ones stay with their writers'
+              : 'final snapshot failed; the update log still has every change',
+          );
         }
       }
       if (failures.length > 0) throw new AggregateError(failures, `${failures.length} documents were not compacted`);
