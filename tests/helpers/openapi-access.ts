@@ -5,17 +5,10 @@
  * principal into an expected answer.
  */
 
-export const ACCESS_LEVELS = [
-  'public',
-  'dev',
-  'authenticated',
-  'project:read',
-  'project:write',
-  'project:owner',
-  'self-or-owner',
-  'admin',
-] as const;
-export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+// The levels are the server's contract (src/api/access.ts); what each one allows is decided here.
+import { ACCESS_LEVELS, type AccessLevel } from '../../src/api/access.js';
+
+export { ACCESS_LEVELS, type AccessLevel };
 
 export function isAccessLevel(value: unknown): value is AccessLevel {
   return typeof value === 'string' && (ACCESS_LEVELS as readonly string[]).includes(value);

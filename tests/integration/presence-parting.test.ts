@@ -5,36 +5,11 @@
  * within 5 s of their first keystrokes in the new places (it used to outlive them by ~20 s).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as Y from 'yjs';
+import { setCursor, watchConflicts } from '../helpers/presence-client.js';
 import { uniqueName } from '../helpers/services.js';
 import { connectClient, startTestServer, typeInto, type TestClient, type TestServer } from '../helpers/test-server.js';
 
-interface ConflictMessage {
-  type: 'storyloom.conflict';
-  status: 'predicted' | 'cleared';
-  severity: 'high' | 'medium';
-  users: string[];
-  blocks: number[];
-  at: number;
-}
-
 const eventually = (check: () => unknown, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 25 });
-
-function setCursor(client: TestClient, paragraph: number, offset = 0): void {
-  const p = client.ydoc.getXmlFragment('default').get(paragraph) as Y.XmlElement;
-  const text = p.get(0) as Y.XmlText;
-  const pos = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, Math.min(offset, text.length)));
-  client.provider.setAwarenessField('cursor', { anchor: pos, head: pos });
-}
-
-function watchStateless(client: TestClient): ConflictMessage[] {
-  const seen: ConflictMessage[] = [];
-  client.provider.on('stateless', ({ payload }: { payload: string }) => {
-    const message = JSON.parse(payload) as ConflictMessage;
-    if (message.type === 'storyloom.conflict') seen.push({ ...message, at: performance.now() });
-  });
-  return seen;
-}
 
 describe('conflict warnings clear when writers part', () => {
   let t: TestServer;
@@ -68,7 +43,7 @@ describe('conflict warnings clear when writers part', () => {
     for (let i = 0; i < 8; i++) typeInto(alice.ydoc, `Paragraph ${i} of the chapter.`, i);
     const bob = await connect('bob');
     await eventually(() => expect(bob.ydoc.getXmlFragment('default').length).toBe(8));
-    const seen = { a: watchStateless(alice), b: watchStateless(bob) };
+    const seen = { a: watchConflicts(alice), b: watchConflicts(bob) };
 
     // Both type in paragraph 3 (block index 3) until warned.
     setCursor(alice, 3, 2);
@@ -95,17 +70,17 @@ describe('conflict warnings clear when writers part', () => {
     }, 300);
     try {
       await eventually(() => {
-        expect(seen.a.some((m) => m.status === 'cleared' && m.at >= partedAt)).toBe(true);
-        expect(seen.b.some((m) => m.status === 'cleared' && m.at >= partedAt)).toBe(true);
+        expect(seen.a.some((m) => m.status === 'cleared' && m.receivedAt >= partedAt)).toBe(true);
+        expect(seen.b.some((m) => m.status === 'cleared' && m.receivedAt >= partedAt)).toBe(true);
       }, 5_000);
     } finally {
       clearInterval(typing);
     }
-    const clearedAfterMs = seen.a.find((m) => m.status === 'cleared' && m.at >= partedAt)!.at - partedAt;
+    const clearedAfterMs = seen.a.find((m) => m.status === 'cleared' && m.receivedAt >= partedAt)!.receivedAt - partedAt;
     console.log(`[parting] warning cleared ${clearedAfterMs.toFixed(0)} ms after the writers parted`);
     expect(clearedAfterMs).toBeLessThan(5_000);
     expect(await restConflicts()).toEqual([]);
     // Apart and still writing: no new warning.
-    expect(seen.a.filter((m) => m.status === 'predicted' && m.at >= partedAt)).toEqual([]);
+    expect(seen.a.filter((m) => m.status === 'predicted' && m.receivedAt >= partedAt)).toEqual([]);
   }, 40_000);
 });

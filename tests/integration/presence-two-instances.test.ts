@@ -1,36 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as Y from 'yjs';
 import type { Role } from '../../src/lib/identity.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { startTwoInstances, type ServerProcess, type TwoInstances } from '../helpers/server-process.js';
+import { setCursor, watchConflicts } from '../helpers/presence-client.js';
 import { serviceAvailable, uniqueName } from '../helpers/services.js';
 import { TEST_SECRET, connectClient, textOf, typeInto, type TestClient } from '../helpers/test-server.js';
 
 const runs = serviceAvailable('postgres') && serviceAvailable('redis');
 
-interface ConflictMessage {
-  type: 'storyloom.conflict';
-  status: 'predicted' | 'cleared';
-  severity: 'high' | 'medium';
-  users: string[];
-}
-
 const eventually = (check: () => unknown) => vi.waitFor(check, { timeout: 15_000, interval: 50 });
-
-function setCursor(client: TestClient, paragraph: number, offset = 0): void {
-  const text = (client.ydoc.getXmlFragment('default').get(paragraph) as Y.XmlElement).get(0) as Y.XmlText;
-  const pos = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, Math.min(offset, text.length)));
-  client.provider.setAwarenessField('cursor', { anchor: pos, head: pos });
-}
-
-function watchConflicts(client: TestClient): ConflictMessage[] {
-  const seen: ConflictMessage[] = [];
-  client.provider.on('stateless', ({ payload }: { payload: string }) => {
-    const message = JSON.parse(payload) as ConflictMessage;
-    if (message.type === 'storyloom.conflict') seen.push(message);
-  });
-  return seen;
-}
 
 /**
  * Conflict prediction across two server processes (Postgres + Redis): each instance learns of

@@ -1,31 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as Y from 'yjs';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
-import { conflictMessageSchema, type ConflictMessage } from '../../src/protocol/index.js';
+import type { ConflictMessage } from '../../src/protocol/index.js';
 import { connectGateway, type GatewayTestClient } from '../helpers/gateway-client.js';
+import { setCursor, watchConflicts as watchStateless } from '../helpers/presence-client.js';
 import { redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { connectClient, startTestServer, typeInto, type TestClient, type TestServer } from '../helpers/test-server.js';
 
 const eventually = (check: () => unknown, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 25 });
-
-/** Puts a TipTap-style caret (`cursor: {anchor, head}` as relative JSON) into a paragraph. */
-function setCursor(client: TestClient, paragraph: number, offset = 0): void {
-  const p = client.ydoc.getXmlFragment('default').get(paragraph) as Y.XmlElement;
-  const text = p.get(0) as Y.XmlText;
-  const pos = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, Math.min(offset, text.length)));
-  client.provider.setAwarenessField('cursor', { anchor: pos, head: pos });
-}
-
-/** Every conflict stateless message a client received. */
-function watchStateless(client: TestClient): ConflictMessage[] {
-  const seen: ConflictMessage[] = [];
-  client.provider.on('stateless', ({ payload }: { payload: string }) => {
-    const message = JSON.parse(payload) as { type?: string };
-    // Every warning is exactly the protocol's message (src/protocol), nothing more or less.
-    if (message.type === 'storyloom.conflict') seen.push(conflictMessageSchema.strict().parse(message));
-  });
-  return seen;
-}
 
 const backends = [{ name: 'memory', env: {} as Record<string, string> }];
 if (serviceAvailable('redis')) backends.push({ name: 'Redis', env: { REDIS_URL: redisUrl! } });
