@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PROSE, startFaultServer, connectWriter, lostEdits, paragraphs, readParagraphs, report, seedParagraphs, startTyping, writerToken, type FaultWriter } from '../helpers/fault-writers.js';
-import { createTestDatabase, serviceAvailable, uniqueName } from '../helpers/services.js';
+import { uniqueName } from '../helpers/services.js';
+import { storageBackends } from '../helpers/storage-backends.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 /**
@@ -14,36 +12,7 @@ import { startTcpProxy } from '../helpers/tcp-proxy.js';
 const WRITERS = 10;
 const TYPE_EVERY_MS = 25;
 
-interface Backend {
-  name: string;
-  env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'PGlite',
-    async env() {
-      const dir = await mkdtemp(join(tmpdir(), 'storyloom-fault-kill-'));
-      return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
-    },
-  },
-];
-if (serviceAvailable('postgres')) {
-  backends.push({
-    name: 'Postgres',
-    async env() {
-      const db = await createTestDatabase();
-      const dir = await mkdtemp(join(tmpdir(), 'storyloom-fault-kill-'));
-      return {
-        env: { DATABASE_URL: db.url, DATA_DIR: dir },
-        cleanup: async () => {
-          await db.drop();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  });
-}
+const backends = storageBackends('storyloom-fault-kill');
 
 describe.each(backends)('kill -9 under 10 writers on $name', (backend) => {
   const cleanups: (() => Promise<void>)[] = [];

@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { signToken } from '../../src/auth/tokens.js';
-import { createTestDatabase, serviceAvailable, uniqueName } from '../helpers/services.js';
+import { uniqueName } from '../helpers/services.js';
+import { storageBackends } from '../helpers/storage-backends.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { TEST_SECRET, connectClient, textOf, typeInto, type TestClient } from '../helpers/test-server.js';
 
@@ -15,36 +13,7 @@ import { TEST_SECRET, connectClient, textOf, typeInto, type TestClient } from '.
  */
 const TEXT = 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. '.repeat(3);
 
-interface Backend {
-  name: string;
-  env(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'PGlite',
-    async env() {
-      const dir = await mkdtemp(join(tmpdir(), 'storyloom-durability-'));
-      return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
-    },
-  },
-];
-if (serviceAvailable('postgres')) {
-  backends.push({
-    name: 'Postgres',
-    async env() {
-      const db = await createTestDatabase();
-      const dir = await mkdtemp(join(tmpdir(), 'storyloom-durability-'));
-      return {
-        env: { DATABASE_URL: db.url, DATA_DIR: dir },
-        cleanup: async () => {
-          await db.drop();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  });
-}
+const backends = storageBackends('storyloom-durability');
 
 const token = (user: string) => signToken(TEST_SECRET, { userId: user, name: user, projects: { book: 'owner' } });
 
