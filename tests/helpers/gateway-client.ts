@@ -6,6 +6,7 @@ import { createTokenVerifier, signToken } from '../../src/auth/tokens.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/gateway/gateway.js';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { afterEach } from 'vitest';
 
 /**
  * Same value as test-server.ts's TEST_SECRET; not imported from there because that module loads
@@ -137,4 +138,33 @@ export function refusedUpgrade(url: string, options: ClientOptions = {}): Promis
       res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
     });
   });
+}
+
+/**
+ * Per-test cleanup for gateway suites: servers and clients made through the returned functions
+ * (and anything pushed onto `cleanups`) are closed after each test, newest first. Call it once
+ * at the top level of a test file.
+ */
+export function gatewayFixtures(): {
+  cleanups: (() => Promise<void> | void)[];
+  gatewayServer(overrides?: Partial<GatewayDeps>): Promise<GatewayServer>;
+  client(url: string, options?: ClientOptions): Promise<GatewayTestClient>;
+} {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()!();
+  });
+  return {
+    cleanups,
+    async gatewayServer(overrides = {}) {
+      const server = await startGatewayServer(overrides);
+      cleanups.push(() => server.close());
+      return server;
+    },
+    async client(url, options = {}) {
+      const c = await connectGateway(url, options);
+      cleanups.push(() => c.close());
+      return c;
+    },
+  };
 }

@@ -1,27 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
-import { connectGateway, gatewayToken, startGatewayServer, type GatewayServer, type GatewayTestClient } from '../helpers/gateway-client.js';
+import { gatewayFixtures, gatewayToken, type GatewayTestClient } from '../helpers/gateway-client.js';
 import { redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
 
 /** Gateway fan-out between instances: two gateways in this process sharing one Redis. */
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function gatewayServer(overrides: Parameters<typeof startGatewayServer>[0]): Promise<GatewayServer> {
-  const server = await startGatewayServer(overrides);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function client(url: string): Promise<GatewayTestClient> {
-  const c = await connectGateway(url);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { cleanups, gatewayServer, client } = gatewayFixtures();
 
 const isEvent = (channel: string, predicate: (data: Record<string, unknown>) => boolean = () => true) => (m: ServerMessage) =>
   m.type === 'event' && m.channel === channel && predicate(m.data as Record<string, unknown>);

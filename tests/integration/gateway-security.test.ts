@@ -1,11 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { ClientOptions } from 'ws';
+import { describe, expect, it } from 'vitest';
 import { withWriterAudience } from '../../src/gateway/audience.js';
 import { createOriginPolicy } from '../../src/gateway/origin.js';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
-import { connectGateway, gatewayToken, refusedUpgrade, startGatewayServer, type GatewayServer, type GatewayTestClient } from '../helpers/gateway-client.js';
+import { gatewayFixtures, gatewayToken, refusedUpgrade, type GatewayServer, type GatewayTestClient } from '../helpers/gateway-client.js';
 import { redisUrl, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { connectClient, startTestServer, typeInto } from '../helpers/test-server.js';
 
@@ -14,22 +13,7 @@ import { connectClient, startTestServer, typeInto } from '../helpers/test-server
  * WebSocket hijacking), and a writer's numbers reach only the writer, the owners and admins.
  */
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function gatewayServer(overrides: Parameters<typeof startGatewayServer>[0] = {}): Promise<GatewayServer> {
-  const server = await startGatewayServer(overrides);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function client(url: string, options: ClientOptions = {}): Promise<GatewayTestClient> {
-  const c = await connectGateway(url, options);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { cleanups, gatewayServer, client } = gatewayFixtures();
 
 const eventsOn = (c: GatewayTestClient, channel: string) =>
   c.messages.filter((m): m is Extract<ServerMessage, { type: 'event' }> => m.type === 'event' && m.channel === channel).map((m) => m.data as Record<string, unknown>);

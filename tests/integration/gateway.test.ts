@@ -1,28 +1,12 @@
 import type { Socket } from 'node:net';
-import type { ClientOptions } from 'ws';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { GatewayPath } from '../../src/gateway/gateway.js';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
-import { connectGateway, gatewayToken, refusedUpgrade, startGatewayServer, type GatewayServer, type GatewayTestClient } from '../helpers/gateway-client.js';
+import { gatewayFixtures, gatewayToken, refusedUpgrade, type GatewayTestClient } from '../helpers/gateway-client.js';
 import { uniqueName } from '../helpers/services.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function gatewayServer(overrides: Parameters<typeof startGatewayServer>[0] = {}): Promise<GatewayServer> {
-  const server = await startGatewayServer(overrides);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function client(url: string, options: ClientOptions = {}): Promise<GatewayTestClient> {
-  const c = await connectGateway(url, options);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { gatewayServer, client } = gatewayFixtures();
 
 const isEvent = (channel: string, predicate: (data: Record<string, unknown>) => boolean = () => true) => (m: ServerMessage) =>
   m.type === 'event' && m.channel === channel && predicate(m.data as Record<string, unknown>);
