@@ -4,7 +4,7 @@
  *
  *   1. leaves      lib/, protocol/, events/schema(.ts|/)   pure contracts: errors, ids, clock, identity,
  *                  the wire protocol, the event schema
- *   2. domain      tracking/, notify/, workflows/   pure models; never import each other (they talk through events)
+ *   2. domain      tracking/, notify/, workflows/, manuscript/   pure models; never import each other (they talk through events)
  *   3. services    services/   the application layer; owns its port interfaces
  *   4. adapters    db/, collab/, gateway/, api/, auth/, audit/, metrics/, events/ (all but the schema), config.ts
  *                  implement the services' ports; api/ calls services, never db/
@@ -17,7 +17,7 @@
  */
 
 const LEAVES = '^src/(lib/|protocol/|events/schema(\\.ts$|/))';
-const DOMAIN = '^src/(tracking|notify|workflows)(/|$)';
+const DOMAIN = '^src/(tracking|notify|workflows|manuscript)(/|$)';
 const SERVICES = '^src/services(/|$)';
 const ADAPTERS = '^src/((db|collab|gateway|api|auth|audit|metrics|events)(/|$)|config\\.ts$)';
 const SERVER = '^src/server\\.ts$';
@@ -62,7 +62,7 @@ module.exports = {
       name: 'domain-no-io-packages',
       severity: 'error',
       comment:
-        'Domain modules (tracking, notify, workflows) are pure: no database, Redis, HTTP, WebSocket, logger, metrics, ' +
+        'Domain modules (tracking, notify, workflows, manuscript) are pure: no database, Redis, HTTP, WebSocket, logger, metrics, ' +
         'JWT or file-system library. Take what you need as an injected interface; yjs is allowed.',
       from: { path: DOMAIN },
       to: { path: [IO_PACKAGE_PATH, IO_BUILTIN_PATH] },
@@ -79,7 +79,7 @@ module.exports = {
     {
       name: 'domain-no-cross-imports',
       severity: 'error',
-      comment: 'tracking, notify and workflows never import each other: they talk through events.',
+      comment: 'tracking, notify, workflows and manuscript never import each other: they talk through events.',
       from: { path: DOMAIN },
       to: { path: DOMAIN, pathNot: '^src/$1(/|$)' },
     },
