@@ -1,0 +1,22 @@
+/**
+ * The port every notification delivery channel implements (in-app, email, SMS, web push).
+ * The notifications service owns it; the IO implementations live in src/delivery/ (an adapter
+ * layer) and server.ts hands them to the outbox worker. A channel never throws for a delivery
+ * problem: it answers a SendResult so the worker can decide between retry and give-up.
+ */
+export type ChannelName = 'in_app' | 'email' | 'sms' | 'push';
+export interface PushSubscriptionRecord { id: string; endpoint: string; keys: { p256dh: string; auth: string } }
+export interface OutboundNotification { id: string; category: string; priority: 'critical'|'high'|'medium'|'low'; title: string; body: string; createdAt: string; data?: unknown; projectId: string }
+export interface OutboundMessage {
+  idempotencyKey: string; channel: ChannelName; kind: 'single' | 'digest';
+  recipient: { userId: string; email?: string; phone?: string; pushSubscriptions?: PushSubscriptionRecord[] };
+  notifications: OutboundNotification[];   // one for 'single', many for 'digest'
+}
+export type SendResult =
+  | { status: 'sent'; providerId?: string }
+  | { status: 'failed'; permanent: boolean; error: string; retryAfterMs?: number; expiredSubscriptionIds?: string[] };
+export interface DeliveryChannel {
+  readonly name: ChannelName;
+  readiness(): { configured: boolean; detail: string };
+  send(message: OutboundMessage, signal?: AbortSignal): Promise<SendResult>;
+}
