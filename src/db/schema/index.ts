@@ -3,3 +3,4 @@ export * from './documents.js';
 export * from './events.js';
 export * from './writing.js';
 export * from './document-clients.js';
+export * from './notifications.js';
