@@ -7,6 +7,8 @@ import { createApi } from './api/app.js';
 import { createRestRateLimit } from './api/middleware/rate-limit.js';
 import { DEMO_DOCUMENT } from './api/routes/dev.js';
 import { seedDemoDocument } from './collab/demo-seed.js';
+import { createLiveDocuments } from './collab/live-documents.js';
+import type { LiveDocuments } from './services/documents/ports.js';
 import { startAuditArchive } from './audit/archive-consumer.js';
 import { resolveAuthSecret } from './auth/secret.js';
 import { createTokenVerifier } from './auth/tokens.js';
@@ -57,6 +59,8 @@ export interface StoryloomServer {
   readonly actorOf: (userId: string) => string;
   /** The live writing service; undefined when REAL_TIME_TRACKING_ENABLED is false. */
   readonly writing: WritingService | undefined;
+  /** Server-side edits of live documents (restores, imports, workflow actions). */
+  readonly liveDocuments: LiveDocuments;
   /** The secret tokens are signed with (configured, or generated into DATA_DIR outside production). */
   readonly authSecret: string;
   readonly authSecretSource: 'env' | 'generated' | 'data-dir';
@@ -179,6 +183,13 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : [])],
   });
   const { hocuspocus } = collaboration;
+  const persistence = collaboration.persistence;
+  const liveDocuments = createLiveDocuments({
+    hocuspocus,
+    store: db.documents,
+    settled: (name) => persistence.settled(name),
+    logger: logger.child({ module: 'live-documents' }),
+  });
   const sockets = createCollabSocketServer({
     hocuspocus,
     registry,
@@ -290,6 +301,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     gateway,
     actorOf,
     writing,
+    liveDocuments,
     authSecret: secret,
     authSecretSource: source,
     listen(port = config.http.port, host = config.http.host) {

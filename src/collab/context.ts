@@ -16,6 +16,8 @@ export interface CollabContext {
   role?: Role;
   projectId?: string;
   documentId?: string;
+  /** Set on the direct connections of server-side edits (collab/live-documents.ts): who and why. */
+  liveEdit?: { userId: string; reason: string };
 }
 
 /**

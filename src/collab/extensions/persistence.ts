@@ -71,6 +71,11 @@ export interface PersistenceExtension {
   extension: Extension<CollabContext>;
   /** What is not yet compacted or stored, for a loaded document; undefined otherwise. */
   status(documentName: string): PersistenceStatus | undefined;
+  /**
+   * Resolves once every update of the document appended so far is in the log (or its append
+   * failed and waits for a retry: then it rejects). For server-side edits that answer a request.
+   */
+  settled(documentName: string): Promise<void>;
   /** Waits for in-flight appends and compacts every loaded document: for graceful shutdown. */
   flushAll(documents: Iterable<Y.Doc & { name: string }>): Promise<void>;
 }
@@ -259,7 +264,9 @@ export function createPersistenceExtension(deps: {
       // Server-side edits (DirectConnection, origin "local") did not pass through beforeSync.
       if (!isTransactionOrigin(transactionOrigin) || transactionOrigin.source !== 'local') return;
       const state = stateOf(documentName);
-      append(documentName, update, null).catch((error) => {
+      // A LiveDocuments edit (restore, import) names its actor in the connection's context.
+      const actor = (transactionOrigin.context as CollabContext | undefined)?.liveEdit?.userId ?? null;
+      append(documentName, update, actor).catch((error) => {
         logger.error({ err: error, document: documentName }, 'logging a server-side update failed; will retry');
         state.unlogged.push(update);
       });
@@ -311,6 +318,15 @@ export function createPersistenceExtension(deps: {
     status(name) {
       const state = docs.get(name);
       return state && { pending: state.pending.length, retrying: state.retryTimer !== undefined, unlogged: state.unlogged.length };
+    },
+    async settled(name) {
+      // Hocuspocus runs onChange through a promise chain of every extension's hook (all
+      // synchronous): one macrotask later this extension has started the append.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const state = docs.get(name);
+      if (!state) return;
+      await Promise.allSettled([...state.inflight]);
+      if (state.unlogged.length > 0) throw new AppError('service-unavailable', `The change to ${name} is not stored yet; it is retried`);
     },
     async flushAll(documents) {
       const failures: unknown[] = [];
