@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './writing.js';
 export * from './document-clients.js';
 export * from './notifications.js';
+export * from './versions.js';

@@ -1,0 +1,27 @@
+import { index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bytea } from './documents.js';
+
+/**
+ * Stored versions of a document: the whole Yjs state (`Y.encodeStateAsUpdate`) at a moment,
+ * with what the list shows. `kind` is `named` (a person or a workflow chose to keep it; never
+ * thinned) or `auto` (thinned by the retention policy, services/versions/retention.ts).
+ * `words_changed` is against the version that was newest when this one was made.
+ */
+export const documentVersions = pgTable(
+  'document_versions',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    documentId: text('document_id').notNull(),
+    name: text('name'),
+    kind: text('kind', { enum: ['named', 'auto'] }).notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    words: integer('words').notNull(),
+    wordsChanged: integer('words_changed').notNull(),
+    state: bytea('state').notNull(),
+    size: integer('size').notNull(),
+  },
+  // Keyset paging of a document's list, newest first (created_at, id breaks ties).
+  (table) => [index('document_versions_document_created_idx').on(table.projectId, table.documentId, table.createdAt.desc(), table.id.desc())],
+);
