@@ -15,6 +15,7 @@ import { createDocumentRepository } from './repositories/documents.js';
 import { createDocumentClientRepository } from './repositories/document-clients.js';
 import { createEventArchiveRepository } from './repositories/events.js';
 import { createWritingRepository } from './repositories/writing.js';
+import { createVersionRepository } from './repositories/versions.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent, embedded PGlite is used. */
@@ -85,6 +86,7 @@ function assemble(
     events: createEventArchiveRepository(db),
     writing: createWritingRepository(db),
     documentClients: createDocumentClientRepository(db),
+    versions: createVersionRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -1,4 +1,5 @@
 import type { WritingStore } from '../services/writing/ports.js';
+import type { VersionStore } from '../services/versions/ports.js';
 import type { EventArchive } from './event-archive.js';
 
 /**
@@ -84,6 +85,8 @@ export interface Database {
   readonly writing: WritingStore;
   /** Yjs client id -> user per document, for contributions after a reload. */
   readonly documentClients: DocumentClientStore;
+  /** Stored versions of documents (services/versions). */
+  readonly versions: VersionStore;
   /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,73 @@
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import type { DocumentRef } from '../../services/documents/ports.js';
+import type { StoredVersion, VersionMeta, VersionStore } from '../../services/versions/ports.js';
+import type { DrizzleDatabase } from '../drizzle-database.js';
+import { documentVersions as v } from '../schema/versions.js';
+
+/** Ids per DELETE: one bind parameter each, far below Postgres's 65,535. */
+const MAX_IDS_PER_DELETE = 10_000;
+
+const meta = {
+  id: v.id,
+  projectId: v.projectId,
+  documentId: v.documentId,
+  name: v.name,
+  kind: v.kind,
+  createdBy: v.createdBy,
+  createdAt: v.createdAt,
+  words: v.words,
+  wordsChanged: v.wordsChanged,
+  size: v.size,
+};
+
+type MetaRow = { [K in keyof typeof meta]: (typeof v.$inferSelect)[K] };
+const toMeta = (row: MetaRow): VersionMeta => ({ ...row, createdAt: row.createdAt.getTime() });
+const ofDocument = (ref: DocumentRef) => and(eq(v.projectId, ref.projectId), eq(v.documentId, ref.documentId));
+
+/** The VersionStore contract over drizzle (PGlite and Postgres). */
+export function createVersionRepository(db: DrizzleDatabase): VersionStore {
+  return {
+    async insert(version: StoredVersion) {
+      await db.insert(v).values({ ...version, createdAt: new Date(version.createdAt) });
+    },
+
+    async latest(ref) {
+      const rows = await db.select({ ...meta, state: v.state }).from(v).where(ofDocument(ref)).orderBy(desc(v.createdAt), desc(v.id)).limit(1);
+      const row = rows[0];
+      return row ? { ...toMeta(row), state: row.state } : null;
+    },
+
+    async list(ref, page) {
+      const after = page.after;
+      const where = after
+        ? and(ofDocument(ref), or(lt(v.createdAt, new Date(after.createdAt)), and(eq(v.createdAt, new Date(after.createdAt)), lt(v.id, after.id))))
+        : ofDocument(ref);
+      const rows = await db.select(meta).from(v).where(where).orderBy(desc(v.createdAt), desc(v.id)).limit(page.limit);
+      return rows.map(toMeta);
+    },
+
+    async get(ref, id) {
+      const rows = await db.select({ ...meta, state: v.state }).from(v).where(and(ofDocument(ref), eq(v.id, id)));
+      const row = rows[0];
+      return row ? { ...toMeta(row), state: row.state } : null;
+    },
+
+    async autoVersions(ref) {
+      const rows = await db.select({ id: v.id, createdAt: v.createdAt, size: v.size }).from(v).where(and(ofDocument(ref), eq(v.kind, 'auto')));
+      return rows.map((r) => ({ id: r.id, createdAt: r.createdAt.getTime(), size: r.size }));
+    },
+
+    async deleteAuto(ref, ids) {
+      let deleted = 0;
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_DELETE) {
+        const chunk = ids.slice(i, i + MAX_IDS_PER_DELETE);
+        const rows = await db
+          .delete(v)
+          .where(and(ofDocument(ref), eq(v.kind, 'auto'), inArray(v.id, [...chunk])))
+          .returning({ id: v.id });
+        deleted += rows.length;
+      }
+      return deleted;
+    },
+  };
+}

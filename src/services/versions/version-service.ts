@@ -1,0 +1,168 @@
+import * as Y from 'yjs';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import { EDITOR_FRAGMENT, type DocumentRef, type LiveDocuments } from '../documents/ports.js';
+import { decodeState, documentBlocks, documentHTML, documentJSON, documentWords, type ProseMirrorJSON } from './content.js';
+import { diffBlocks, wordsChanged, type BlockChange } from './paragraph-diff.js';
+import type { StoredVersion, VersionKind, VersionMeta, VersionStore } from './ports.js';
+import { DEFAULT_RETENTION, versionsToDrop, type RetentionPolicy } from './retention.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+export interface CreateVersionInput {
+  ref: DocumentRef;
+  name?: string | null;
+  /** `named` by people (kept forever); `auto` by workflows and before a restore (thinned). */
+  kind: VersionKind;
+  /** A user id, or `workflow:<id>`. */
+  createdBy: string;
+}
+
+export interface VersionView extends VersionMeta {
+  content: { json: ProseMirrorJSON; html: string };
+}
+
+export interface VersionDiff {
+  versionId: string;
+  /** Blocks of the version that differ from the current text, in document order. */
+  changes: BlockChange[];
+  summary: { added: number; removed: number; changed: number; unchanged: number; wordsChanged: number };
+}
+
+export interface RestoreResult {
+  restoredFrom: string;
+  /** The automatic version of the text just before the restore (restore it to undo); absent when nothing changed. */
+  newVersionId?: string;
+}
+
+export interface VersionService {
+  create(input: CreateVersionInput): Promise<VersionMeta>;
+  /** Newest first; `cursor` is the previous page's `nextCursor`. */
+  list(ref: DocumentRef, page: { limit: number; cursor?: string | undefined }): Promise<{ versions: VersionMeta[]; nextCursor: string | null }>;
+  get(ref: DocumentRef, versionId: string): Promise<VersionView>;
+  /** Paragraph-level changes from the version to the current text. */
+  diff(ref: DocumentRef, versionId: string): Promise<VersionDiff>;
+  /** One new edit on the live document that makes its text the version's; history is kept. */
+  restore(ref: DocumentRef, versionId: string, actor: { userId: string }): Promise<RestoreResult>;
+}
+
+export interface VersionServiceDeps {
+  store: VersionStore;
+  live: LiveDocuments;
+  clock: Clock;
+  logger: Logger;
+  retention?: RetentionPolicy;
+  newId?: () => string;
+}
+
+const metaOf = ({ state: _state, ...meta }: StoredVersion): VersionMeta => meta;
+
+/**
+ * Versions of documents (docs/versions.md): stored Yjs states with word counts, listed newest
+ * first, viewed as ProseMirror JSON and HTML, compared paragraph by paragraph with the current
+ * text and restored as one live edit. Automatic versions are thinned by the retention policy
+ * after each automatic create.
+ */
+export function createVersionService(deps: VersionServiceDeps): VersionService {
+  const { store, live, clock, logger } = deps;
+  const retention = deps.retention ?? DEFAULT_RETENTION;
+  const newId = deps.newId ?? (() => crypto.randomUUID());
+
+  async function find(ref: DocumentRef, versionId: string): Promise<StoredVersion> {
+    const version = await store.get(ref, versionId);
+    if (!version) throw new AppError('not-found', `Document ${ref.projectId}/${ref.documentId} has no version ${versionId}`, { versionId });
+    return version;
+  }
+
+  /** Stores `doc`'s state as a version; words changed are against the newest stored version. */
+  async function storeVersion(input: CreateVersionInput, state: Uint8Array, doc: Y.Doc): Promise<VersionMeta> {
+    const previous = await store.latest(input.ref);
+    const changed = previous ? wordsChanged(diffBlocks(documentBlocks(decodeState(previous.state)), documentBlocks(doc))) : 0;
+    const version: StoredVersion = {
+      id: newId(),
+      projectId: input.ref.projectId,
+      documentId: input.ref.documentId,
+      name: input.name ?? null,
+      kind: input.kind,
+      createdBy: input.createdBy,
+      createdAt: clock.now(),
+      words: documentWords(doc),
+      wordsChanged: changed,
+      size: state.byteLength,
+      state,
+    };
+    await store.insert(version);
+    if (version.kind === 'auto') await thin(input.ref);
+    return metaOf(version);
+  }
+
+  async function thin(ref: DocumentRef): Promise<void> {
+    const autos = await store.autoVersions(ref);
+    const drop = versionsToDrop(autos.map((v) => ({ ...v, kind: 'auto' as const })), clock.now(), retention);
+    if (drop.length === 0) return;
+    const deleted = await store.deleteAuto(ref, drop);
+    logger.debug({ document: `${ref.projectId}/${ref.documentId}`, deleted }, 'automatic versions thinned');
+  }
+
+  return {
+    async create(input) {
+      const doc = await live.snapshot(input.ref);
+      return storeVersion(input, Y.encodeStateAsUpdate(doc), doc);
+    },
+
+    async list(ref, page) {
+      const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+      const rows = await store.list(ref, { limit: page.limit + 1, ...(after ? { after } : {}) });
+      const versions = rows.slice(0, page.limit);
+      const last = versions.at(-1);
+      return { versions, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+    },
+
+    async get(ref, versionId) {
+      const version = await find(ref, versionId);
+      const json = documentJSON(decodeState(version.state));
+      return { ...metaOf(version), content: { json, html: documentHTML(json) } };
+    },
+
+    async diff(ref, versionId) {
+      const version = await find(ref, versionId);
+      const before = documentBlocks(decodeState(version.state));
+      const after = documentBlocks(await live.snapshot(ref));
+      const changes = diffBlocks(before, after);
+      const count = (type: BlockChange['type']) => changes.filter((c) => c.type === type).length;
+      const removedOrChanged = count('removed') + count('changed');
+      return {
+        versionId,
+        changes,
+        summary: { added: count('added'), removed: count('removed'), changed: count('changed'), unchanged: before.length - removedOrChanged, wordsChanged: wordsChanged(changes) },
+      };
+    },
+
+    async restore(ref, versionId, actor) {
+      const version = await find(ref, versionId);
+      // Decoded before the transaction: nothing can fail once the live document is touched.
+      const source = decodeState(version.state).getXmlFragment(EDITOR_FRAGMENT);
+      // Compared as ProseMirror JSON: marks and attributes count, not only the text.
+      const wanted = JSON.stringify(documentJSON(source.doc!));
+      let before: Uint8Array | undefined;
+      await live.transact(ref, { userId: actor.userId, reason: `restore:${versionId}` }, (doc) => {
+        const fragment = doc.getXmlFragment(EDITOR_FRAGMENT);
+        if (JSON.stringify(documentJSON(doc)) === wanted) return;
+        // The exact text replaced, read in the same transaction: no edit can fall between.
+        before = Y.encodeStateAsUpdate(doc);
+        fragment.delete(0, fragment.length);
+        fragment.insert(0, source.toArray().map((child) => child.clone() as Y.XmlElement | Y.XmlText));
+      });
+      if (before === undefined) return { restoredFrom: versionId };
+      try {
+        const label = version.name ?? new Date(version.createdAt).toISOString();
+        const saved = await storeVersion({ ref, kind: 'auto', name: `Before restoring ${label}`, createdBy: actor.userId }, before, decodeState(before));
+        return { restoredFrom: versionId, newVersionId: saved.id };
+      } catch (error) {
+        // The restore is done and live; only its undo point is missing (the response says so).
+        logger.error({ err: error, document: `${ref.projectId}/${ref.documentId}`, versionId }, 'restored, but the version before the restore was not stored');
+        return { restoredFrom: versionId };
+      }
+    },
+  };
+}
