@@ -1,28 +1,39 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import { asc, lte, sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { Database } from './document-store.js';
+import type { Database, DocumentStore } from './document-store.js';
 import { migratePglite, migratePostgres } from './migrate.js';
 import { maintenancePass } from './pglite/maintenance.js';
-import { openPgliteWorker } from './pglite/proxy.js';
+import { openPgliteWorker, type PgliteWorkerClient } from './pglite/proxy.js';
 import type { DrizzleDatabase } from './drizzle-database.js';
 import { createDocumentRepository } from './repositories/documents.js';
 import { createDocumentClientRepository } from './repositories/document-clients.js';
 import { createEventArchiveRepository } from './repositories/events.js';
 import { createWritingRepository } from './repositories/writing.js';
 import { createVersionRepository } from './repositories/versions.js';
+import { documentUpdates } from './schema/index.js';
+import { createFileLoggedStore, type FileLoggedStore } from './update-log/file-document-store.js';
+import { openFileUpdateLog } from './update-log/file-log.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent, embedded PGlite is used. */
   databaseUrl?: string | undefined;
-  /** Where PGlite keeps its files (`<dataDir>/pglite`); unused with Postgres. */
+  /** Where PGlite keeps its files (`<dataDir>/pglite`, the update log in `<dataDir>/update-log`); unused with Postgres. */
   dataDir: string;
   logger: Logger;
+  /**
+   * Embedded mode only: where the update log lives. `file` (the default): append-only segment
+   * files with fdatasync before the ack (src/db/update-log/). `pglite`: the `document_updates`
+   * table, as before; kept for the contract suite and comparisons. Switching from `file` to
+   * `pglite` on a directory whose segments hold live updates would hide them: not supported.
+   */
+  embeddedUpdateLog?: 'file' | 'pglite';
 }
 
 /**
@@ -33,7 +44,9 @@ export interface DatabaseOptions {
  */
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   const logger = options.logger.child({ module: 'db' });
-  return options.databaseUrl ? openPostgres(options.databaseUrl, logger) : openPglite(options.dataDir, logger);
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, logger)
+    : openPglite(options.dataDir, options.embeddedUpdateLog ?? 'file', logger);
 }
 
 /**
@@ -41,7 +54,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
  * every WebSocket message queued behind a statement. drizzle talks to it through a proxy with
  * the same `query`/`transaction` shape as a PGlite client.
  */
-async function openPglite(dataDir: string, logger: Logger): Promise<Database> {
+async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', logger: Logger): Promise<Database> {
   const dir = resolve(join(dataDir, 'pglite'));
   await mkdir(dir, { recursive: true });
   const started = performance.now();
@@ -59,7 +72,57 @@ async function openPglite(dataDir: string, logger: Logger): Promise<Database> {
     throw error;
   }
   logger.info({ backend: 'pglite', dir, ms: Math.round(performance.now() - started), openMs: Math.round(client.openMs) }, 'database opened');
-  return assemble('pglite', db, () => client.close(), logger);
+  if (updateLog === 'pglite') return assemble('pglite', db, () => client.close(), logger);
+  let store: FileLoggedStore;
+  try {
+    store = await openFileLog(join(dataDir, 'update-log'), db, client, logger);
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  const end = async (): Promise<void> => {
+    try {
+      await store.close();
+    } finally {
+      await client.close();
+    }
+  };
+  return assemble('pglite', db, end, logger, store);
+}
+
+/** A segment is sealed at this size; sealed segments go once compaction has folded them. */
+const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** How often folds are made durable (after a PGlite CHECKPOINT) and dead segments deleted. */
+const RECLAIM_INTERVAL_MS = 10_000;
+
+/**
+ * Opens the file update log and takes over the rows an older data directory kept in
+ * `document_updates`: they are written into the segment files under their own seqs (fdatasync),
+ * then deleted from PGlite. A crash in between only means they are taken over again next time
+ * (same seqs, skipped).
+ */
+async function openFileLog(dir: string, db: DrizzleDatabase, client: PgliteWorkerClient, logger: Logger): Promise<FileLoggedStore> {
+  const legacy = await db
+    .select({ seq: documentUpdates.seq, documentName: documentUpdates.documentName, update: documentUpdates.update, userId: documentUpdates.userId, receivedAt: documentUpdates.receivedAt })
+    .from(documentUpdates)
+    .orderBy(asc(documentUpdates.seq));
+  const log = await openFileUpdateLog({
+    dir: resolve(dir),
+    maxSegmentBytes: SEGMENT_BYTES,
+    logger,
+    legacy: legacy.map((r) => ({ ...r, receivedAt: r.receivedAt.getTime() })),
+  });
+  if (legacy.length > 0) {
+    await db.delete(documentUpdates).where(lte(documentUpdates.seq, legacy[legacy.length - 1]!.seq));
+    logger.info({ rows: legacy.length }, 'update log rows moved from PGlite to the file log');
+  }
+  return createFileLoggedStore({
+    snapshots: createDocumentRepository(db),
+    log,
+    checkpoint: async () => void (await client.query('CHECKPOINT')),
+    reclaimIntervalMs: RECLAIM_INTERVAL_MS,
+    onReclaimError: (error) => logger.warn({ err: errorMessage(error) }, 'update log reclaim failed; retried at the next interval'),
+  });
 }
 
 async function openPostgres(databaseUrl: string, logger: Logger): Promise<Database> {
@@ -78,11 +141,12 @@ function assemble(
   db: DrizzleDatabase,
   end: () => Promise<void>,
   logger: Logger,
+  documents: DocumentStore = createDocumentRepository(db),
 ): Database {
   let closing: Promise<void> | undefined;
   return {
     kind,
-    documents: createDocumentRepository(db),
+    documents,
     events: createEventArchiveRepository(db),
     writing: createWritingRepository(db),
     documentClients: createDocumentClientRepository(db),

@@ -201,7 +201,8 @@ async function withoutQueryText<T>(operation: string, run: () => Promise<T>): Pr
   }
 }
 
-function splitDocumentName(name: string): { projectId: string; documentId: string } {
+/** `<projectId>/<documentId>` split; AppError('invalid-document-name') otherwise. */
+export function splitDocumentName(name: string): { projectId: string; documentId: string } {
   const slash = name.indexOf('/');
   if (slash <= 0 || slash === name.length - 1) {
     throw new AppError('invalid-document-name', `document name must be "<projectId>/<documentId>": ${JSON.stringify(name)}`);
