@@ -79,6 +79,21 @@ const schema = z.object({
   GATEWAY_MESSAGE_BURST: int(100, 1, 1_000_000),
   REST_REQUESTS_PER_SECOND: int(50, 1, 1_000_000),
   REST_REQUEST_BURST: int(200, 1, 10_000_000),
+  // Notification delivery channels (src/delivery/, docs/notifications.md "Channels").
+  SMTP_URL: url(['smtp', 'smtps']),
+  MAIL_FROM: optionalText,
+  BREVO_API_KEY: optionalText,
+  BREVO_BASE_URL: url(['http', 'https']).transform((v) => (v ?? 'https://api.brevo.com/v3').replace(/\/+$/, '')),
+  BREVO_SMS_SENDER: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'Storyloom' : v.trim()))
+    .refine((v) => /^([A-Za-z0-9 ]{3,11}|\d{3,15})$/.test(v), { message: 'must be 3-11 letters/digits or up to 15 digits' }),
+  VAPID_PUBLIC_KEY: optionalText,
+  VAPID_PRIVATE_KEY: optionalText,
+  VAPID_SUBJECT: optionalText.refine((v) => v === undefined || /^(mailto:|https:\/\/)/.test(v), {
+    message: 'must be a mailto: address or an https:// URL',
+  }),
 });
 
 type Env = z.output<typeof schema>;
@@ -113,6 +128,20 @@ export interface Config {
   readonly writing: { readonly tickMs: number; readonly flushMs: number };
   /** Who may use a cookie credential on /ws/* (cross-site WebSocket hijacking), and abuse limits. */
   readonly abuse: AbuseConfig;
+  /** Notification delivery channels: email (SMTP or Brevo), SMS (Brevo), web push (VAPID). */
+  readonly delivery: DeliveryConfig;
+}
+
+/** What the channels in src/delivery/ need; an unset transport leaves its channel "not configured". */
+export interface DeliveryConfig {
+  /** Base of the links in emails and pushes (PUBLIC_URL). */
+  readonly publicUrl: string | undefined;
+  readonly smtpUrl: string | undefined;
+  /** The From of every email, e.g. `Storyloom <notifications@example.com>`. */
+  readonly mailFrom: string | undefined;
+  readonly brevo: { readonly apiKey: string | undefined; readonly baseUrl: string; readonly smsSender: string };
+  /** Both keys or neither; outside production, neither means "generate once into DATA_DIR". */
+  readonly vapid: { readonly publicKey: string | undefined; readonly privateKey: string | undefined; readonly subject: string | undefined };
 }
 
 /** Origins and per-IP / per-user / per-socket limits (README, "Abuse limits"). */
@@ -178,6 +207,11 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       { variable: 'AUTH_SECRET', message: 'is required when NODE_ENV=production (at least 32 characters)' },
     ]);
   }
+  if ((env.VAPID_PUBLIC_KEY === undefined) !== (env.VAPID_PRIVATE_KEY === undefined)) {
+    throw new ConfigError([
+      { variable: env.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', message: 'must be set together with the other VAPID key' },
+    ]);
+  }
   if (production && env.DEV_TOKENS === true) {
     throw new ConfigError([{ variable: 'DEV_TOKENS', message: 'must not be true when NODE_ENV=production (anyone could mint a token)' }]);
   }
@@ -216,6 +250,13 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       awarenessPerSecond: env.AWARENESS_PER_SECOND,
       gatewayMessages: { ratePerSecond: env.GATEWAY_MESSAGES_PER_SECOND, burst: env.GATEWAY_MESSAGE_BURST },
       restRequests: { ratePerSecond: env.REST_REQUESTS_PER_SECOND, burst: env.REST_REQUEST_BURST },
+    },
+    delivery: {
+      publicUrl: env.PUBLIC_URL,
+      smtpUrl: env.SMTP_URL,
+      mailFrom: env.MAIL_FROM,
+      brevo: { apiKey: env.BREVO_API_KEY, baseUrl: env.BREVO_BASE_URL, smsSender: env.BREVO_SMS_SENDER },
+      vapid: { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject: env.VAPID_SUBJECT },
     },
   });
 }

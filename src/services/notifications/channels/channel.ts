@@ -13,7 +13,8 @@ export interface OutboundMessage {
   notifications: OutboundNotification[];   // one for 'single', many for 'digest'
 }
 export type SendResult =
-  | { status: 'sent'; providerId?: string }
+  // expiredSubscriptionIds on 'sent': web push reached some devices while others answered 404/410.
+  | { status: 'sent'; providerId?: string; expiredSubscriptionIds?: string[] }
   | { status: 'failed'; permanent: boolean; error: string; retryAfterMs?: number; expiredSubscriptionIds?: string[] };
 export interface DeliveryChannel {
   readonly name: ChannelName;
