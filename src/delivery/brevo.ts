@@ -89,12 +89,15 @@ export function createBrevoSmsChannel(options: BrevoSmsOptions): DeliveryChannel
       const refused = message.notifications.find((n) => !allowed.has(n.priority));
       if (refused) return permanentFailure(`SMS carries only ${[...allowed].join(' and ')} notifications, not ${refused.priority}`);
       const links = messageLinks(options.publicUrl, message, options.unsubscribeSecret);
+      const content = renderSms(message, links);
       return post(options, BREVO_SMS_PATH, {
         sender: options.sender,
         recipient,
-        content: renderSms(message, links),
+        content,
         type: 'transactional',
         tag: `notification-${message.notifications[0]!.category}`,
+        // Titles may hold accents or emoji; without this Brevo sends them as GSM-7 and mangles them.
+        ...(/[^\x20-\x7e]/.test(content) ? { unicodeEnabled: true } : {}),
       }, signal);
     },
   };

@@ -25,9 +25,9 @@ export function escapeHtml(value: string): string {
 }
 
 /** Header values never carry a line break (header injection) and stay short. */
-function headerText(value: string, max = 160): string {
+function headerText(value: string, max = 160, ellipsis = '…'): string {
   const flat = value.replace(/[\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return flat.length > max ? `${flat.slice(0, max - ellipsis.length)}${ellipsis}` : flat;
 }
 
 export function emailSubject(message: OutboundMessage): string {
@@ -124,7 +124,8 @@ export function renderSms(message: OutboundMessage, links: MessageLinks): string
   const url = links.open(n);
   const head = `${APP}${n.priority === 'critical' ? ' CRITICAL' : ''}: `;
   const room = Math.max(10, 160 - head.length - url.length - 1);
-  return `${head}${headerText(n.title, room)} ${url}`;
+  // ASCII '...': one non-GSM character would make the whole SMS unicode (70 characters a segment).
+  return `${head}${headerText(n.title, room, '...')} ${url}`;
 }
 
 /** Push services accept about 4 KB of encrypted payload; keep the JSON well under it. */
@@ -144,7 +145,7 @@ export function renderPushPayload(message: OutboundMessage, links: MessageLinks)
   if (message.kind === 'single') {
     return JSON.stringify({ type: 'notification', notification: summarize(message.notifications[0]!, 1_000) });
   }
-  const items = message.notifications.map((n) => summarize(n, 120));
+  const items = [...message.notifications].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((n) => summarize(n, 120));
   // Drop the oldest entries until it fits; the count and the inbox link still say how many.
   for (let kept = items.length; kept >= 0; kept -= 1) {
     const json = JSON.stringify({ type: 'digest', count: items.length, url: links.inbox, notifications: items.slice(items.length - kept) });
