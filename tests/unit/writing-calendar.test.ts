@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/lib/errors.js';
+import { canonicalTimeZone, requireTimeZone, usableTimeZone } from '../../src/lib/time-zones.js';
 import {
   addDays,
-  canonicalTimeZone,
   computeStreaks,
   dayIn,
   dayRange,
@@ -11,8 +11,6 @@ import {
   dayStart,
   nextDay,
   parseDay,
-  requireTimeZone,
-  usableTimeZone,
   writerZone,
 } from '../../src/tracking/calendar.js';
 

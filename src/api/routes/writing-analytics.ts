@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WRITING_STATES } from '../../tracking/writing/session-types.js';
-import { addDays, canonicalTimeZone, dayIn, daysBetween } from '../../tracking/calendar.js';
+import { canonicalTimeZone } from '../../lib/time-zones.js';
+import { addDays, dayIn, daysBetween } from '../../tracking/calendar.js';
 import { AppError } from '../../lib/errors.js';
 import { createResourceApp, type ApiApp } from '../context.js';
 import { requireIdentity } from '../middleware/auth.js';

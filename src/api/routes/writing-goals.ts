@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { roleIn, type Identity } from '../../lib/identity.js';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import { canonicalTimeZone, parseDay } from '../../tracking/calendar.js';
+import { canonicalTimeZone } from '../../lib/time-zones.js';
+import { parseDay } from '../../tracking/calendar.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { WritingReports } from '../../services/reports/writing-reports.js';

@@ -4,7 +4,7 @@ import type { SessionSummary, WritingState } from '../../tracking/writing/sessio
 import type { StoredSession, WritingGoal, WritingStore } from '../../services/writing/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { writingBuckets, writingDocumentTotals, writingGoals, writingPreferences, writingQuarters, writingSessions } from '../schema/index.js';
-import { requireTimeZone } from '../../tracking/calendar.js';
+import { requireTimeZone } from '../../lib/time-zones.js';
 import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
 import { projectWritingReport } from './writing-project-report.js';
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../../lib/clock.js';
-import { canonicalTimeZone, dayIn, writerZone } from '../../tracking/calendar.js';
+import { canonicalTimeZone } from '../../lib/time-zones.js';
+import { dayIn, writerZone } from '../../tracking/calendar.js';
 import type { WritingGoal, WritingStore } from '../writing/ports.js';
 
 /** How far back best hours look. */

@@ -8,7 +8,8 @@ import type { BucketAggregator } from './bucket-aggregator.js';
 import type { CachedLookup } from './cached-lookup.js';
 import type { LiveSessionStore, WritingGoal, WritingStore } from './ports.js';
 import { liveKeys } from './session-view.js';
-import { dayIn, dayRange, usableTimeZone } from '../../tracking/calendar.js';
+import { usableTimeZone } from '../../lib/time-zones.js';
+import { dayIn, dayRange } from '../../tracking/calendar.js';
 
 /** A writer's progress toward their daily goal on one local day, as this instance sees it. */
 export interface GoalDay {
