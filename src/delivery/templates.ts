@@ -146,10 +146,15 @@ export function renderPushPayload(message: OutboundMessage, links: MessageLinks)
     return JSON.stringify({ type: 'notification', notification: summarize(message.notifications[0]!, 1_000) });
   }
   const items = [...message.notifications].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((n) => summarize(n, 120));
-  // Drop the oldest entries until it fits; the count and the inbox link still say how many.
-  for (let kept = items.length; kept >= 0; kept -= 1) {
-    const json = JSON.stringify({ type: 'digest', count: items.length, url: links.inbox, notifications: items.slice(items.length - kept) });
-    if (Buffer.byteLength(json) <= PUSH_PAYLOAD_LIMIT) return json;
+  // Keep the newest entries that fit; the count and the inbox link still say how many there are.
+  const envelope = (kept: unknown[]) => JSON.stringify({ type: 'digest', count: items.length, url: links.inbox, notifications: kept });
+  let budget = PUSH_PAYLOAD_LIMIT - Buffer.byteLength(envelope([]));
+  let first = items.length;
+  while (first > 0) {
+    const size = Buffer.byteLength(JSON.stringify(items[first - 1])) + 1; // + the comma
+    if (size > budget) break;
+    budget -= size;
+    first -= 1;
   }
-  return JSON.stringify({ type: 'digest', count: items.length, url: links.inbox, notifications: [] });
+  return envelope(items.slice(first));
 }
