@@ -5,3 +5,4 @@ export * from './writing.js';
 export * from './document-clients.js';
 export * from './notifications.js';
 export * from './versions.js';
+export * from './workflows.js';
