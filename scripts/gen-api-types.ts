@@ -45,6 +45,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     features: { realTimeTracking: true, workflowAutomation: true },
     writingSessions: { service: {} as NonNullable<ApiDeps['writingSessions']>['service'] },
     collaboration: { presence: {} as NonNullable<ApiDeps['collaboration']>['presence'] },
+    versions: { versions: {} as ApiDeps['versions']['versions'] },
     version: 'generated', // openapi-typescript does not emit info, so the version never shows
     maxBodyBytes: 1024 * 1024,
     rateLimit: createRestRateLimit({ ratePerSecond: 1, burst: 1 }),

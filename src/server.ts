@@ -43,6 +43,7 @@ import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
 import { createRedisLiveSessionStore } from './db/redis-live-session-store.js';
 import { createWritingService, type WritingService } from './services/writing/writing-service.js';
+import { createVersionService } from './services/versions/version-service.js';
 
 export const VERSION = '0.1.0';
 export const COLLAB_PATHS = ['/collaboration', '/ws/collaboration'] as const;
@@ -229,6 +230,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     ...(writing ? { writingSessions: { service: writing } } : {}),
     ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
+    versions: { versions: createVersionService({ store: db.versions, live: liveDocuments, clock, logger: logger.child({ module: 'versions' }) }) },
     maxBodyBytes: config.limits.maxBodyBytes,
     rateLimit: createRestRateLimit(config.abuse.restRequests),
     web: { distDir: WEB_DIST },

@@ -67,3 +67,12 @@ export type Contribution = Collaborators['contributions'][string];
 /** A live warning as the REST API lists it (`since`/`lastSeenAt` are ISO strings). */
 export type ConflictView = Schemas['ConflictWarning'];
 export type CollaborationMetrics = Schemas['CollaborationMetrics'];
+
+/** A saved version of a document (`kind`: named versions are kept, automatic ones thinned). */
+export type DocumentVersion = Schemas['DocumentVersion'];
+export type DocumentVersionContent = Schemas['DocumentVersionContent'];
+export type DocumentVersionDiff = Schemas['DocumentVersionDiff'];
+export type VersionRestored = Schemas['VersionRestored'];
+export type VersionPage = ResponseOf<'/api/documents/{projectId}/{documentId}/versions', 'get'>;
+/** `limit` 1-200 (default 50), `cursor` the previous page's `nextCursor`. */
+export type VersionListQuery = QueryOf<'/api/documents/{projectId}/{documentId}/versions', 'get'>;

@@ -13,6 +13,7 @@ import { StoryloomError } from './errors.js';
 import { asEvent, asWritingMetrics, isWritingEvent, type StoryloomEvent, type WritingEvent, type WritingMetrics } from './events.js';
 import { checkProjectId, parseDocumentName, serverUrls, type GatewayPath } from './names.js';
 import { createApi, type StoryloomApi } from './rest.js';
+import { documentVersions } from './versions.js';
 import { createTokenSource, type TokenIdentity, type TokenProvider } from './token.js';
 import type * as T from './api-types.js';
 
@@ -219,6 +220,7 @@ export function createClient(options: ClientOptions): StoryloomClient {
           },
           whenSelf,
           onError,
+          versions: documentVersions(api, parsed.projectId, parsed.documentId),
           onClosed: () => {
             documents.delete(parsed.name);
             // No document left: close the shared socket rather than keep it pinging for nothing.

@@ -18,6 +18,7 @@ import {
   type PresentWriter,
 } from './presence.js';
 import type { TokenSource } from './token.js';
+import type { DocumentVersions } from './versions.js';
 
 /** The awareness instance of a provider (y-protocols' Awareness). */
 export type Awareness = NonNullable<HocuspocusProvider['awareness']>;
@@ -42,6 +43,8 @@ export interface StoryloomDocument {
   readonly synced: Promise<void>;
   /** This client's identity from the token, as the server stamps it into awareness. */
   readonly self: Promise<PresenceUser>;
+  /** Saved versions of this document: list, create, view, compare, restore (REST). */
+  readonly versions: DocumentVersions;
   /**
    * Puts this client's caret into awareness as `cursor: {anchor, head}` (Yjs relative positions,
    * as TipTap's caret plugin does; with that plugin active the editor sets it on every selection
@@ -78,6 +81,7 @@ export interface SharedDocumentDeps {
   onError(error: StoryloomError): void;
   /** The last handle was released and the document closed. */
   onClosed(): void;
+  versions: DocumentVersions;
 }
 
 /** The live document behind the handles (one per name per client). */
@@ -203,6 +207,7 @@ export function createSharedDocument(deps: SharedDocumentDeps): SharedDocument {
       awareness,
       synced,
       self: deps.whenSelf,
+      versions: deps.versions,
       setCursor(anchor, head) {
         live();
         if (anchor === null) return provider.setAwarenessField('cursor', null);

@@ -7,6 +7,7 @@
 export { ERROR_CODES, StoryloomError, asStoryloomError, errorFromClose, isErrorCode, parseErrorBody, type ErrorCode } from './errors.js';
 export { createClient, type ClientOptions, type NotificationMessage, type StoryloomClient, type SubscribeOptions } from './client.js';
 export type { Awareness, StoryloomDocument } from './document.js';
+export type { DocumentVersions } from './versions.js';
 export {
   blockOfPosition,
   parseConflictMessage,

@@ -20,6 +20,7 @@ export interface RouteSpec {
 
 const SESSIONS = '/api/realtime/writing/sessions';
 const COLLAB = '/api/realtime/collaboration';
+const VERSIONS = '/api/documents/{projectId}/{documentId}/versions';
 
 /** Every REST operation of the server, by SDK method name. */
 export const API_ROUTES = {
@@ -51,6 +52,11 @@ export const API_ROUTES = {
   collaborators: { method: 'GET', path: `${COLLAB}/document/{id}/collaborators`, auth: true },
   conflicts: { method: 'GET', path: `${COLLAB}/document/{id}/conflicts`, auth: true },
   collaborationMetrics: { method: 'GET', path: `${COLLAB}/project/{pId}/document/{dId}/metrics`, auth: true },
+  listVersions: { method: 'GET', path: VERSIONS, auth: true },
+  createVersion: { method: 'POST', path: VERSIONS, auth: true },
+  getVersion: { method: 'GET', path: `${VERSIONS}/{versionId}`, auth: true },
+  versionDiff: { method: 'GET', path: `${VERSIONS}/{versionId}/diff`, auth: true },
+  restoreVersion: { method: 'POST', path: `${VERSIONS}/{versionId}/restore`, auth: true },
 } as const satisfies Record<string, RouteSpec>;
 
 export type OperationName = keyof typeof API_ROUTES;
@@ -98,6 +104,14 @@ export interface StoryloomApi {
   collaborators(documentName: string): Promise<T.Collaborators>;
   conflicts(documentName: string): Promise<T.ResponseOf<`${typeof COLLAB}/document/{id}/conflicts`, 'get'>>;
   collaborationMetrics(projectId: string, documentId: string): Promise<T.CollaborationMetrics>;
+  /** Versions of a document, newest first (any role); also `doc.versions`. */
+  listVersions(projectId: string, documentId: string, query?: T.VersionListQuery): Promise<T.VersionPage>;
+  /** Saves a named version (owner or editor). */
+  createVersion(projectId: string, documentId: string, input?: T.RequestBody<typeof VERSIONS, 'post'>): Promise<T.DocumentVersion>;
+  getVersion(projectId: string, documentId: string, versionId: string): Promise<T.DocumentVersionContent>;
+  versionDiff(projectId: string, documentId: string, versionId: string): Promise<T.DocumentVersionDiff>;
+  /** One new live edit that makes the text the version's (owner or editor). */
+  restoreVersion(projectId: string, documentId: string, versionId: string): Promise<T.VersionRestored>;
 }
 
 // Compile-time proof that the table and the interface name the same operations.
@@ -212,5 +226,10 @@ export function createApi(deps: RestDeps): StoryloomApi {
     collaborators: (documentName) => request('collaborators', { params: { id: documentName } }),
     conflicts: (documentName) => request('conflicts', { params: { id: documentName } }),
     collaborationMetrics: (projectId, documentId) => request('collaborationMetrics', { params: { pId: projectId, dId: documentId } }),
+    listVersions: (projectId, documentId, query = {}) => request('listVersions', { params: { projectId, documentId }, query: { ...query } }),
+    createVersion: (projectId, documentId, input = {}) => request('createVersion', { params: { projectId, documentId }, body: input }),
+    getVersion: (projectId, documentId, versionId) => request('getVersion', { params: { projectId, documentId, versionId } }),
+    versionDiff: (projectId, documentId, versionId) => request('versionDiff', { params: { projectId, documentId, versionId } }),
+    restoreVersion: (projectId, documentId, versionId) => request('restoreVersion', { params: { projectId, documentId, versionId } }),
   };
 }

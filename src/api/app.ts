@@ -10,6 +10,7 @@ import type { RestRateLimit } from './middleware/rate-limit.js';
 import { adminRoutes, type AdminDeps } from './routes/admin.js';
 import { collaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
 import { devRoutes, type DevRoutesDeps } from './routes/dev.js';
+import { documentVersionRoutes, type DocumentVersionRoutesDeps } from './routes/document-versions.js';
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   /** Absent when real-time tracking is off (the feature guard answers 503 for its paths). */
   collaboration?: Omit<CollaborationRoutesDeps, 'verifier'>;
   version: string;
+  /** Versions of documents: save, list, view, compare, restore. */
+  versions: Omit<DocumentVersionRoutesDeps, 'verifier'>;
   /** MAX_BODY_BYTES: every route's body limit unless the route sets a smaller one. */
   maxBodyBytes: number;
   /** REST_REQUESTS_PER_SECOND / REST_REQUEST_BURST, per address and per user on /api/*. */
@@ -83,6 +86,7 @@ export function createApi(deps: ApiDeps): ApiApp {
     ...(deps.writingSessions ? [writingSessionRoutes({ verifier, ...deps.writingSessions })] : []),
     ...(deps.collaboration ? [collaborationRoutes({ verifier, ...deps.collaboration })] : []),
     ...(deps.dev ? [devRoutes(deps.dev)] : []),
+    documentVersionRoutes({ verifier, ...deps.versions }),
   ];
   // Per address before authentication (it also bounds token guessing), per user right after
   // it; /healthz, /readyz and /metrics are outside /api/ and never limited.

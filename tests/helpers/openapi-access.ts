@@ -117,6 +117,11 @@ export const REVIEWED: Record<string, AccessLevel> = {
   'GET /api/realtime/collaboration/document/{id}/conflicts': 'project:read',
   'GET /api/realtime/collaboration/project/{pId}/document/{dId}/metrics': 'project:read',
   'GET /api/dev/token': 'dev',
+  'POST /api/documents/{projectId}/{documentId}/versions': 'project:write',
+  'GET /api/documents/{projectId}/{documentId}/versions': 'project:read',
+  'GET /api/documents/{projectId}/{documentId}/versions/{versionId}': 'project:read',
+  'GET /api/documents/{projectId}/{documentId}/versions/{versionId}/diff': 'project:read',
+  'POST /api/documents/{projectId}/{documentId}/versions/{versionId}/restore': 'project:write',
 };
 
 export function isPrincipal(name: string): name is Principal {

@@ -37,6 +37,8 @@ describe('live documents', () => {
     await Promise.all([a.synced, b.synced]);
     typeInto(a.ydoc, 'typed by alice');
     await vi.waitFor(() => expect(textOf(b.ydoc)).toBe('typed by alice'));
+    // Acknowledged means logged (durable acks): only then is the log's length settled.
+    await vi.waitFor(() => expect(a.provider.hasUnsyncedChanges).toBe(false));
     const before = (await t.server.database.documents.load(doc)).updates.length;
 
     await t.server.liveDocuments.transact({ projectId: 'live', documentId: 'one' }, { userId: 'restorer', reason: 'test' }, (ydoc) => {

@@ -1,23 +1,19 @@
 /**
- * What a version shows: its blocks (for diffs and word counts), its ProseMirror JSON and HTML.
- * The one place that turns a Yjs document into something to read, so the HTML renderer is
- * swapped here alone (the manuscript module's, once it is shared).
+ * What a version shows: its blocks (for diffs and word counts), its ProseMirror JSON and HTML,
+ * through the manuscript schema the editor uses (src/manuscript/schema.ts). The one place that
+ * turns a Yjs document into something to read.
  */
 import { generateHTML } from '@tiptap/html';
-import StarterKit from '@tiptap/starter-kit';
-import { yXmlFragmentToProsemirrorJSON } from '@tiptap/y-tiptap';
 import * as Y from 'yjs';
+import { docToJSON } from '../../manuscript/convert.js';
+import { manuscriptExtensions, type ManuscriptJSON } from '../../manuscript/schema.js';
 import { blockText } from '../../tracking/writing/fragment-word-index.js';
 import { countDocumentWords } from '../../tracking/writing/word-count.js';
 import { EDITOR_FRAGMENT } from '../documents/ports.js';
 import type { Block } from './paragraph-diff.js';
 
 /** ProseMirror JSON as TipTap writes it. */
-export interface ProseMirrorJSON {
-  type: string;
-  content?: ProseMirrorJSON[];
-  [key: string]: unknown;
-}
+export type ProseMirrorJSON = ManuscriptJSON;
 
 /** A document decoded from a version's stored state. */
 export function decodeState(state: Uint8Array): Y.Doc {
@@ -42,11 +38,10 @@ export function documentBlocks(doc: Y.Doc): Block[] {
 }
 
 export function documentJSON(doc: Y.Doc): ProseMirrorJSON {
-  const json = yXmlFragmentToProsemirrorJSON(doc.getXmlFragment(EDITOR_FRAGMENT)) as ProseMirrorJSON;
-  return { type: 'doc', content: json.content ?? [] };
+  return docToJSON(doc);
 }
 
-/** HTML of the document with the demo editor's extensions (StarterKit). */
+/** HTML of the document with the editor's extensions. */
 export function documentHTML(json: ProseMirrorJSON): string {
-  return generateHTML(json, [StarterKit]);
+  return generateHTML(json, manuscriptExtensions());
 }
