@@ -92,6 +92,12 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   const metrics = createMetrics({
     connections: () => collabSockets?.count() ?? 0,
     documents: () => collaboration?.hocuspocus.getDocumentsCount() ?? 0,
+    registrySockets: () => registry.count(),
+    persistence: () => {
+      const report = collaboration!.persistence.report();
+      return { failing: report.failingSince !== null, undurableDocuments: report.undurableDocuments, documents: report.documents };
+    },
+    pendingAppends: () => groupCommit.pending(),
   });
 
   const bus: EventBus = redis
@@ -215,6 +221,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       // Without Redis an instance still serves its own writers (tests/faults/redis-outage.fault.ts).
       degradedOnly: ['redis'],
       accepting: () => accepting,
+      // Edits failing to store (disk full, database refusing writes) take the instance out: 503.
+      persistence: () => persistence.report(),
       logger: logger.child({ module: 'readiness' }),
     },
     admin: {

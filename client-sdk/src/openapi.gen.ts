@@ -2596,8 +2596,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the database answers (200 ok); Redis down is 200 degraded; the database down or shutting down is 503
-         * @description Public, so it names only each dependency and `ok`/`down`; the reason a check failed is logged, never returned.
+         * Readiness: the database answers and stores edits (200 ok); Redis down is 200 degraded; the database down, edits failing to store, or shutting down is 503
+         * @description Public, so it names only each dependency and `ok`/`down`; the reason a check failed is logged, never returned. `persistence` tells whether edits are being stored: while writes fail it is `failing` with the time it started and the class of the last error (e.g. `ENOSPC`, never the text), and the instance is not ready (503).
          */
         get: {
             parameters: {
@@ -2767,6 +2767,24 @@ export interface components {
             items: components["schemas"]["Event"][];
             nextCursor: string | null;
         };
+        PersistenceReadiness: {
+            /**
+             * @description Class of the last failed write (ENOSPC, ECONNREFUSED, SQLSTATE 53100, ...), while failing
+             * @example ENOSPC
+             */
+            lastError?: string;
+            /** @description Update log appends not yet committed */
+            pendingAppends: number;
+            /**
+             * Format: date-time
+             * @description When writes started failing (while failing)
+             */
+            since?: string;
+            /** @enum {string} */
+            status: "ok" | "failing";
+            /** @description Loaded documents holding a change not yet stored (they refuse syncs until it is) */
+            undurableDocuments: number;
+        };
         ProjectWritingReport: {
             from: string;
             projectId: string;
@@ -2778,6 +2796,7 @@ export interface components {
             checks: {
                 [key: string]: "ok" | "down";
             };
+            persistence?: components["schemas"]["PersistenceReadiness"];
             /** @enum {string} */
             status: "ok" | "degraded" | "fail";
         };

@@ -4,6 +4,18 @@
  * src/protocol/ on the server; client-sdk/tests/mirrors.test.ts checks these tables are equal.
  */
 
+/**
+ * Reasons the server closes the collaboration socket with, besides error codes: the close code
+ * and whether to reconnect. `storage-unavailable` (4503): the server could not store a change and
+ * did not acknowledge it; the provider keeps it and re-sends it after reconnecting (with backoff).
+ */
+export const COLLAB_CLOSE_REASONS = {
+  'server-restarting': { code: 1012, retry: true },
+  'access-revoked': { code: 4403, retry: false },
+  'storage-unavailable': { code: 4503, retry: true },
+} as const;
+export type CollabCloseReason = keyof typeof COLLAB_CLOSE_REASONS;
+
 /** `type` of every stateless message the server sends on /collaboration. */
 export const STATELESS_MESSAGE_TYPES = ['storyloom.conflict'] as const;
 export const CONFLICT_STATUSES = ['predicted', 'cleared'] as const;

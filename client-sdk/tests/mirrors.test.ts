@@ -24,6 +24,9 @@ describe('wire protocol mirrored from src/protocol', () => {
       expect([...SDK_PROTOCOL[table]], table).toEqual([...SERVER_PROTOCOL[table]]);
     }
   });
+  it('collaboration close reasons: code and whether to reconnect', () => {
+    expect(SDK_PROTOCOL.COLLAB_CLOSE_REASONS).toEqual(SERVER_PROTOCOL.COLLAB_CLOSE_REASONS);
+  });
   it('the server-built conflict message is exactly what the SDK parses, from a stateless payload or an event', () => {
     const sent = SERVER_PROTOCOL.conflictMessage({ status: 'predicted', document: 'p/d', severity: 'high', users: ['a', 'b'], blocks: [2, 3], since: 10, at: 20 });
     expect(SERVER_PROTOCOL.conflictMessageSchema.strict().parse(sent)).toEqual(sent);

@@ -118,7 +118,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onChannelActive: (channel) => fanout.watch(channel),
     onChannelIdle: (channel) => fanout.unwatch(channel),
   });
-  const counters = createGatewayCounters(deps.registry, stats);
+  const counters = createGatewayCounters(deps.registry, stats, () => index.subscriptionsByKind());
   let closing: Promise<void> | undefined;
 
   function stats(): GatewayStats {

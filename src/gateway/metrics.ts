@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { GATEWAY_PATH_NAMES, type GatewayPath } from './protocol.js';
+import { CHANNEL_KINDS, GATEWAY_PATH_NAMES, type ChannelKind, type GatewayPath } from './protocol.js';
 
 /** Live numbers of one gateway (GET /api/realtime/websocket/stats presents these). */
 export interface GatewayStats {
@@ -31,7 +31,11 @@ export interface GatewayCounters {
  * Plain counters for `stats()`, mirrored into prom-client metrics registered on the caller's
  * registry (never the global one: tests run several gateways in one process).
  */
-export function createGatewayCounters(registry: Registry | undefined, live: () => GatewayStats): GatewayCounters {
+export function createGatewayCounters(
+  registry: Registry | undefined,
+  live: () => GatewayStats,
+  subscriptionsByKind?: () => Record<ChannelKind, number>,
+): GatewayCounters {
   const totals = { messagesIn: 0, messagesOut: 0, dropped: 0 };
   const registers = registry ? [registry] : [];
   const messagesIn = new Counter({ name: 'storyloom_gateway_messages_in_total', help: 'Frames received on /ws/* gateway sockets', labelNames: ['path'], registers });
@@ -50,6 +54,19 @@ export function createGatewayCounters(registry: Registry | undefined, live: () =
     });
     new Gauge({ name: 'storyloom_gateway_channels', help: 'Distinct gateway channels with local subscribers', registers, collect() { this.set(live().channels); } });
     new Gauge({ name: 'storyloom_gateway_subscriptions', help: 'Gateway channel subscriptions', registers, collect() { this.set(live().subscriptions); } });
+    if (subscriptionsByKind) {
+      // What the subscription index holds, by channel kind: entries left after their sockets closed are a leak.
+      new Gauge({
+        name: 'storyloom_gateway_subscriptions_by_kind',
+        help: 'Gateway channel subscriptions by channel kind (project, document, user)',
+        labelNames: ['kind'],
+        registers,
+        collect() {
+          const counts = subscriptionsByKind();
+          for (const kind of CHANNEL_KINDS) this.set({ kind }, counts[kind]);
+        },
+      });
+    }
     new Gauge({ name: 'storyloom_gateway_buffered_bytes', help: 'Bytes waiting to be sent on gateway sockets', registers, collect() { this.set(live().bufferedBytes); } });
   }
   return {

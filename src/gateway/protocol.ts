@@ -33,6 +33,10 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 /** Everything the server sends: declared with the rest of the wire protocol in src/protocol. */
 export { serverMessageSchema, type ServerMessage } from '../protocol/gateway.js';
 
+/** The kinds of channel, by the prefix of their name (`project:`, `document:`, `user:`). */
+export const CHANNEL_KINDS = ['project', 'document', 'user'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
 /** A parsed channel name. `name` is the canonical string (identical to the input when valid). */
 export type Channel =
   | { kind: 'project'; name: string; projectId: string }

@@ -1,4 +1,4 @@
-import type { GatewayPath } from './protocol.js';
+import { CHANNEL_KINDS, type ChannelKind, type GatewayPath } from './protocol.js';
 
 /**
  * Who listens to what on this instance, keyed by (path, channel). It also reference-counts
@@ -15,6 +15,8 @@ export interface SubscriptionIndex<M> {
   channelCount(): number;
   /** (member, path, channel) subscriptions in total. */
   subscriptionCount(): number;
+  /** Subscriptions by channel kind (the prefix of the channel name): for /metrics, O(channels). */
+  subscriptionsByKind(): Record<ChannelKind, number>;
 }
 
 export function createSubscriptionIndex<M>(hooks: {
@@ -60,5 +62,13 @@ export function createSubscriptionIndex<M>(hooks: {
     members: (path, channel) => byKey.get(keyOf(path, channel)),
     channelCount: () => refs.size,
     subscriptionCount: () => total,
+    subscriptionsByKind() {
+      const counts = Object.fromEntries(CHANNEL_KINDS.map((kind) => [kind, 0])) as Record<ChannelKind, number>;
+      for (const [key, members] of byKey) {
+        const kind = key.slice(key.indexOf('\u0000') + 1).split(':', 1)[0] as ChannelKind;
+        if (kind in counts) counts[kind] += members.size;
+      }
+      return counts;
+    },
   };
 }

@@ -12,7 +12,21 @@ export interface Metrics {
  * One registry per server instance (never prom-client's global one), so tests that start
  * several servers in one process do not collide.
  */
-export function createMetrics(sources: { connections(): number; documents(): number }): Metrics {
+/** Live numbers the gauges read at scrape time (closures: the parts are built after the registry). */
+export interface MetricSources {
+  /** Open collaboration sockets. */
+  connections(): number;
+  /** Documents Hocuspocus holds in memory. */
+  documents(): number;
+  /** Sockets recorded in the connection registry (user -> sockets). */
+  registrySockets?(): number;
+  /** The document store's writes, as the persistence extension sees them. */
+  persistence?(): { failing: boolean; undurableDocuments: number; documents: number };
+  /** Update log appends queued or being written (group commit). */
+  pendingAppends?(): number;
+}
+
+export function createMetrics(sources: MetricSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
@@ -31,6 +45,17 @@ export function createMetrics(sources: { connections(): number; documents(): num
       this.set(sources.documents());
     },
   });
+  // Registry entries and persistence state: after every client left, all of these return to 0
+  // (tests/faults/load-leaks.fault.ts checks them); failing is 1 while writes to the store fail.
+  const gauge = (name: string, help: string, read: (() => number) | undefined) => {
+    if (read) new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  };
+  gauge('storyloom_connection_registry_sockets', 'Sockets held in the connection registry (per-user index of collaboration sockets)', sources.registrySockets);
+  const persistence = sources.persistence;
+  gauge('storyloom_persistence_failing', '1 while writes to the document store fail (appends or snapshots), else 0', persistence && (() => (persistence().failing ? 1 : 0)));
+  gauge('storyloom_persistence_undurable_documents', 'Loaded documents holding an applied change not yet stored (they refuse syncs)', persistence && (() => persistence().undurableDocuments));
+  gauge('storyloom_persistence_documents', 'Documents the persistence extension holds state for', persistence && (() => persistence().documents));
+  gauge('storyloom_persistence_pending_appends', 'Update log appends queued or being written', sources.pendingAppends);
   const durableAckSeconds = new Histogram({
     name: 'storyloom_durable_ack_seconds',
     help: 'Delay that durable acknowledgement adds: update received to log row committed',

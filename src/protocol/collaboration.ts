@@ -54,3 +54,19 @@ export function conflictMessage(input: {
   const { status, document, severity, users, blocks, since, at } = input;
   return { type: 'storyloom.conflict', status, document, severity, users: [...users], blocks: [...blocks], since, at };
 }
+
+/**
+ * Reasons the server closes a /collaboration socket with, besides error codes (which it sends as
+ * the reason with their own close code, src/lib/errors.ts): the close code each comes with, and
+ * whether the client should reconnect (with backoff) or stop.
+ * - `server-restarting`: graceful shutdown; another instance (or this one, restarted) serves it.
+ * - `access-revoked`: an admin ended the user's connections; reconnecting would be refused.
+ * - `storage-unavailable`: the server could not store the client's change (database down, disk
+ *   full) and did not acknowledge it; the client keeps it and re-sends it after reconnecting.
+ */
+export const COLLAB_CLOSE_REASONS = {
+  'server-restarting': { code: 1012, retry: true },
+  'access-revoked': { code: 4403, retry: false },
+  'storage-unavailable': { code: 4503, retry: true },
+} as const;
+export type CollabCloseReason = keyof typeof COLLAB_CLOSE_REASONS;

@@ -15,7 +15,11 @@ describe('REST basics', () => {
     expect(await (await fetch(`${t.httpUrl}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${t.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'ok' } });
+    expect(await ready.json()).toEqual({
+      status: 'ok',
+      checks: { database: 'ok', persistence: 'ok' },
+      persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0 },
+    });
   });
 
   it('serves the OpenAPI document and the interactive docs', async () => {

@@ -16,11 +16,36 @@ export interface HealthDeps {
   accepting: () => boolean;
   /** Where a failing check's detail goes: the public answer says only `down`. */
   logger: Logger;
+  /**
+   * The document store's writes as the persistence extension sees them. Failing writes make the
+   * instance not ready (503): the database may still answer the ping (a full disk serves reads)
+   * while no edit can be stored, and a node that cannot store edits must not get new writers.
+   */
+  persistence?: () => PersistenceState;
+}
+
+/** What the collaboration layer reports about storing edits (collab/persistence-health.ts). */
+export interface PersistenceState {
+  /** ms since the epoch when writes started failing; null while they succeed. */
+  failingSince: number | null;
+  /** Class of the last failure: an errno code, `SQLSTATE xxxxx` or an error name, never its text. */
+  lastError: string | null;
+  undurableDocuments: number;
+  pendingAppends: number;
 }
 
 const CheckResult = z.enum(['ok', 'down']);
+const PersistenceReadiness = z
+  .object({
+    status: z.enum(['ok', 'failing']),
+    since: z.string().datetime().optional().openapi({ description: 'When writes started failing (while failing)' }),
+    lastError: z.string().optional().openapi({ description: 'Class of the last failed write (ENOSPC, ECONNREFUSED, SQLSTATE 53100, ...), while failing', example: 'ENOSPC' }),
+    undurableDocuments: z.number().int().openapi({ description: 'Loaded documents holding a change not yet stored (they refuse syncs until it is)' }),
+    pendingAppends: z.number().int().openapi({ description: 'Update log appends not yet committed' }),
+  })
+  .openapi('PersistenceReadiness');
 const Readiness = z
-  .object({ status: z.enum(['ok', 'degraded', 'fail']), checks: z.record(z.string(), CheckResult) })
+  .object({ status: z.enum(['ok', 'degraded', 'fail']), checks: z.record(z.string(), CheckResult), persistence: PersistenceReadiness.optional() })
   .openapi('Readiness');
 
 const liveness = createRoute({
@@ -36,9 +61,10 @@ const readiness = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['health'],
-  summary: 'Readiness: the database answers (200 ok); Redis down is 200 degraded; the database down or shutting down is 503',
+  summary: 'Readiness: the database answers and stores edits (200 ok); Redis down is 200 degraded; the database down, edits failing to store, or shutting down is 503',
   ...access('public'),
-  description: 'Public, so it names only each dependency and `ok`/`down`; the reason a check failed is logged, never returned.',
+  description:
+    'Public, so it names only each dependency and `ok`/`down`; the reason a check failed is logged, never returned. `persistence` tells whether edits are being stored: while writes fail it is `failing` with the time it started and the class of the last error (e.g. `ENOSPC`, never the text), and the instance is not ready (503).',
   responses: {
     200: { description: 'ready (ok), or serving its own clients without Redis (degraded)', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'not ready', content: { 'application/json': { schema: Readiness } } },
@@ -63,13 +89,21 @@ export function healthRoutes(deps: HealthDeps): ApiApp {
       }),
     );
     if (!deps.accepting()) entries.push(['server', 'down']);
+    const store = deps.persistence?.();
+    if (store) entries.push(['persistence', store.failingSince === null ? 'ok' : 'down']);
     const optional = new Set(deps.degradedOnly ?? []);
     const down = entries.filter(([, r]) => r === 'down').map(([name]) => name);
     const status = down.length === 0 ? ('ok' as const) : down.every((name) => optional.has(name)) ? ('degraded' as const) : ('fail' as const);
-    const body = { status, checks: Object.fromEntries(entries) };
+    const body = { status, checks: Object.fromEntries(entries), ...(store ? { persistence: persistenceBody(store) } : {}) };
     return status === 'fail' ? c.json(body, 503) : c.json(body, 200);
   });
   return app;
+}
+
+function persistenceBody(state: PersistenceState): z.infer<typeof PersistenceReadiness> {
+  const { failingSince, lastError, undurableDocuments, pendingAppends } = state;
+  if (failingSince === null) return { status: 'ok', undurableDocuments, pendingAppends };
+  return { status: 'failing', since: new Date(failingSince).toISOString(), ...(lastError ? { lastError } : {}), undurableDocuments, pendingAppends };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -13,7 +13,8 @@ import type { Clock } from '../../lib/clock.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { toRefusal } from '../close-codes.js';
+import { refuseForStorage, toRefusal } from '../close-codes.js';
+import { createPersistenceHealth, type PersistenceHealth, type PersistenceHealthState } from '../persistence-health.js';
 import { safeHook } from '../safe-hook.js';
 import type { CollabContext } from '../context.js';
 
@@ -24,6 +25,8 @@ const SYNC_UPDATE = 2;
 const COMPACTION_RETRY = { baseMs: 1_000, maxMs: 60_000 };
 /** A document holding a change that is not durable refuses syncs until stored: retry it soon. */
 const UNDURABLE_RETRY = { baseMs: 250, maxMs: 2_000 };
+/** A Yjs v1 update with nothing in it: the probe appended to learn whether the log works again. */
+const EMPTY_UPDATE = new Uint8Array([0, 0]);
 /** Origin of updates applied while loading from storage; never logged again. */
 export const LOAD_ORIGIN = Symbol('storyloom-load');
 
@@ -67,8 +70,20 @@ export interface PersistenceStatus {
   unlogged: number;
 }
 
+/** What `/readyz` and `/metrics` show of the document store's writes (src/collab/persistence-health.ts). */
+export interface PersistenceReport extends PersistenceHealthState {
+  /** Loaded documents holding an applied client change that is not durable (they refuse syncs). */
+  undurableDocuments: number;
+  /** Log appends started and not yet settled. */
+  pendingAppends: number;
+  /** Documents this extension holds state for (loaded ones; more would be a leak). */
+  documents: number;
+}
+
 export interface PersistenceExtension {
   extension: Extension<CollabContext>;
+  /** Whether writes are failing, and what is waiting on them. */
+  report(): PersistenceReport;
   /** What is not yet compacted or stored, for a loaded document; undefined otherwise. */
   status(documentName: string): PersistenceStatus | undefined;
   /**
@@ -102,8 +117,11 @@ export function createPersistenceExtension(deps: {
   durableAck: boolean;
   /** Told how many stored bytes each load read (the limits extension's starting size). */
   onLoaded?: (documentName: string, bytes: number) => void;
+  /** Told every write's outcome; created here when not given. */
+  health?: PersistenceHealth;
 }): PersistenceExtension {
   const { store, appender, clock, logger } = deps;
+  const health = deps.health ?? createPersistenceHealth(clock);
   const docs = new Map<string, DocState>();
 
   const stateOf = (name: string): DocState => {
@@ -123,7 +141,14 @@ export function createPersistenceExtension(deps: {
 
   async function append(name: string, update: Uint8Array, userId: string | null): Promise<void> {
     const state = stateOf(name);
-    const seq = await track(state, appender.append({ documentName: name, update, userId, receivedAt: clock.now() }));
+    let seq: number;
+    try {
+      seq = await track(state, appender.append({ documentName: name, update, userId, receivedAt: clock.now() }));
+    } catch (error) {
+      health.recordFailure('append', error);
+      throw error;
+    }
+    health.recordSuccess('append');
     state.pending.push({ seq, update });
   }
 
@@ -136,7 +161,13 @@ export function createPersistenceExtension(deps: {
     const snapshotUpdate = Y.encodeStateAsUpdate(document);
     const snapshot = Y.snapshot(document);
     const folded = state.pending.filter((p) => Y.snapshotContainsUpdate(snapshot, p.update));
-    await store.storeSnapshot(name, snapshotUpdate, folded.map((p) => p.seq));
+    try {
+      await store.storeSnapshot(name, snapshotUpdate, folded.map((p) => p.seq));
+    } catch (error) {
+      health.recordFailure('snapshot', error);
+      throw error;
+    }
+    health.recordSuccess('snapshot');
     const foldedSeqs = new Set(folded.map((p) => p.seq));
     state.pending = state.pending.filter((p) => !foldedSeqs.has(p.seq));
     state.retryAttempt = 0;
@@ -148,6 +179,10 @@ export function createPersistenceExtension(deps: {
         scheduleRetry(state.loaded.instance, state.loaded.document, name);
       }
     }
+    // While the log refuses appends, a stored document stays pinned and retried all the same: an
+    // empty update (a no-op to apply, folded like any row) tells when the log takes writes again,
+    // so readiness returns without waiting for someone's edit.
+    if (health.failing('append')) await append(name, EMPTY_UPDATE, null);
   }
 
   async function retryUnlogged(name: string, state: DocState): Promise<void> {
@@ -164,7 +199,7 @@ export function createPersistenceExtension(deps: {
   function scheduleRetry(instance: Hocuspocus, document: Y.Doc & { name: string }, name: string): void {
     const state = stateOf(name);
     if (state.retryTimer) return;
-    const delay = backoffDelay(state.retryAttempt, state.undurable ? UNDURABLE_RETRY : COMPACTION_RETRY);
+    const delay = backoffDelay(state.retryAttempt, state.undurable || health.failing('append') ? UNDURABLE_RETRY : COMPACTION_RETRY);
     state.retryAttempt++;
     state.retryTimer = setTimeout(() => {
       state.retryTimer = undefined;
@@ -219,7 +254,7 @@ export function createPersistenceExtension(deps: {
       // Checked before the empty-update shortcut: that empty step 2 is exactly how a reconnecting
       // sender would learn its non-durable change is "on the server".
       if (deps.durableAck && docs.get(documentName)?.undurable) {
-        throw toRefusal(new AppError('service-unavailable', 'The document has changes not yet stored; reconnect to retry'));
+        throw refuseForStorage(context, 'The document has changes not yet stored; reconnect to retry');
       }
       // An empty v1 update (no structs, no deletes) is what clients send after a sync with
       // nothing new: nothing to log.
@@ -256,7 +291,8 @@ export function createPersistenceExtension(deps: {
         state.undurable = true;
         state.failures++;
         // No ack: the provider keeps the change and re-sends it after reconnecting.
-        throw toRefusal(new AppError('service-unavailable', 'The update could not be stored; reconnect to retry'));
+        // The socket is closed 4503 `storage-unavailable` (close-codes.ts says why not the document alone).
+        throw refuseForStorage(context, 'The update could not be stored; reconnect to retry');
       }
     },
 
@@ -315,6 +351,15 @@ export function createPersistenceExtension(deps: {
 
   return {
     extension,
+    report() {
+      let undurableDocuments = 0;
+      let pendingAppends = 0;
+      for (const state of docs.values()) {
+        if (state.undurable) undurableDocuments++;
+        pendingAppends += state.inflight.size;
+      }
+      return { ...health.state(), undurableDocuments, pendingAppends, documents: docs.size };
+    },
     status(name) {
       const state = docs.get(name);
       return state && { pending: state.pending.length, retrying: state.retryTimer !== undefined, unlogged: state.unlogged.length };
