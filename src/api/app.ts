@@ -14,6 +14,9 @@ import { documentVersionRoutes, type DocumentVersionRoutesDeps } from './routes/
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
+import { notificationRoutes, type NotificationRoutesDeps } from './routes/notifications.js';
+import { notificationPreferenceRoutes } from './routes/notifications-preferences.js';
+import { notificationPushRoutes } from './routes/notifications-push.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerWebRoutes, type WebRoutesDeps } from './routes/web.js';
 import { websocketRoutes, type WebsocketRoutesDeps } from './routes/websocket.js';
@@ -36,6 +39,8 @@ export interface ApiDeps {
   /** Absent when real-time tracking is off (the feature guard answers 503 for its paths). */
   collaboration?: Omit<CollaborationRoutesDeps, 'verifier'>;
   version: string;
+  /** The inbox, sending, preferences and push subscriptions (docs/notifications.md). */
+  notifications?: Omit<NotificationRoutesDeps, 'verifier'>;
   /** Versions of documents: save, list, view, compare, restore. */
   versions: Omit<DocumentVersionRoutesDeps, 'verifier'>;
   /** MAX_BODY_BYTES: every route's body limit unless the route sets a smaller one. */
@@ -86,6 +91,13 @@ export function createApi(deps: ApiDeps): ApiApp {
     ...(deps.writingSessions ? [writingSessionRoutes({ verifier, ...deps.writingSessions })] : []),
     ...(deps.collaboration ? [collaborationRoutes({ verifier, ...deps.collaboration })] : []),
     ...(deps.dev ? [devRoutes(deps.dev)] : []),
+    ...(deps.notifications
+      ? [
+          notificationPreferenceRoutes({ verifier, ...deps.notifications }),
+          notificationPushRoutes({ verifier, ...deps.notifications }),
+          notificationRoutes({ verifier, ...deps.notifications }),
+        ]
+      : []),
     documentVersionRoutes({ verifier, ...deps.versions }),
   ];
   // Per address before authentication (it also bounds token guessing), per user right after

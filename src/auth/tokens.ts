@@ -14,7 +14,11 @@ const claimsSchema = z.object({
   projects: z.record(z.string().regex(RESOURCE_ID_PATTERN), z.enum(ROLES)).default({}),
   scope: z.array(z.string()).optional(),
   exp: z.number().int(),
+  /** Optional and never a reason to refuse a token: a malformed address is ignored. */
+  email: z.unknown().optional(),
 });
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 export interface TokenVerifier {
   /** Resolves to the identity or rejects with AppError('unauthorized'). Never throws anything else. */
@@ -78,6 +82,7 @@ export function createTokenVerifier(options: { secret: string } & TokenBinding):
         projects: c.projects,
         admin: c.scope?.includes('admin') ?? false,
         expiresAt: c.exp * 1000,
+        ...(typeof c.email === 'string' && EMAIL.test(c.email) ? { email: c.email } : {}),
       };
     },
   };
@@ -89,6 +94,7 @@ export interface TokenInput extends TokenBinding {
   color?: string;
   projects?: Record<string, Role>;
   admin?: boolean;
+  email?: string;
   /** Seconds until expiry; default 12 h. */
   expiresInSeconds?: number;
 }
@@ -98,6 +104,7 @@ export async function signToken(secret: string, input: TokenInput, nowMs = Date.
   const iat = Math.floor(nowMs / 1000);
   const claims: Record<string, unknown> = { name: input.name, projects: input.projects ?? {} };
   if (input.color) claims.color = input.color;
+  if (input.email) claims.email = input.email;
   if (input.admin) claims.scope = ['admin'];
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

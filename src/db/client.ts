@@ -15,8 +15,10 @@ import type { DrizzleDatabase } from './drizzle-database.js';
 import { createDocumentRepository } from './repositories/documents.js';
 import { createDocumentClientRepository } from './repositories/document-clients.js';
 import { createEventArchiveRepository } from './repositories/events.js';
+import { createNotificationRepository } from './repositories/notifications.js';
 import { createWritingRepository } from './repositories/writing.js';
 import { createVersionRepository } from './repositories/versions.js';
+import { createWorkflowRepository } from './repositories/workflows.js';
 import { documentUpdates } from './schema/index.js';
 import { createFileLoggedStore, type FileLoggedStore } from './update-log/file-document-store.js';
 import { openFileUpdateLog } from './update-log/file-log.js';
@@ -150,7 +152,9 @@ function assemble(
     events: createEventArchiveRepository(db),
     writing: createWritingRepository(db),
     documentClients: createDocumentClientRepository(db),
+    notifications: createNotificationRepository(db),
     versions: createVersionRepository(db),
+    workflows: createWorkflowRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -15,6 +15,8 @@ export interface Identity {
   admin: boolean;
   /** Expiry, milliseconds since the epoch. */
   expiresAt: number;
+  /** The optional `email` claim (notifications remember it on first sight). */
+  email?: string;
 }
 
 /** owner and editor write; reviewer and reader only read. */

@@ -4,3 +4,4 @@
  */
 export * from './collaboration.js';
 export * from './gateway.js';
+export * from './notifications.js';

@@ -1,0 +1,180 @@
+/**
+ * The notifications application service: takes a notification (REST send, a bus event through
+ * the rules table, a break suggestion), stores it with its routed deliveries in one transaction,
+ * and wakes the outbox worker. The inbox, preferences and push subscriptions go through here too.
+ */
+import { AppError } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { uuidv7 } from '../../lib/ids.js';
+import type { Logger } from '../../lib/logger.js';
+import { AUTO_MUTE_WINDOW_MS, defaultFingerprint, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type NotificationPriority, type StoredPreferences } from '../../notify/model.js';
+import { route } from '../../notify/route.js';
+import type { ChannelName, DeliveryChannel } from './channels/channel.js';
+import type { DeliveryRecord, InboxQuery, NotificationStore, PushSubscription, StoredNotification } from './ports.js';
+
+export interface NotifyInput {
+  userId: string;
+  projectId: string;
+  category: NotificationCategory;
+  priority: NotificationPriority;
+  title: string;
+  body: string;
+  data?: unknown;
+  fingerprint?: string;
+  /** Makes a repeated call (a redelivered event) add nothing. */
+  dedupeKey?: string;
+  onlyChannels?: readonly NotificationChannel[];
+}
+
+/** Where the live writing state comes from (the writing service, across instances). */
+export interface WriterState {
+  inFlow(userId: string): Promise<boolean>;
+  /** The writer's zone from the writing preferences (default quiet hours are in it). */
+  timeZone(userId: string): Promise<string>;
+}
+
+export interface NotificationServiceDeps {
+  store: NotificationStore;
+  writers: WriterState;
+  channels: ReadonlyMap<ChannelName, DeliveryChannel>;
+  actorOf(userId: string): string;
+  clock: Clock;
+  logger: Logger;
+  /** The outbox worker's wake-up: a new pending delivery goes out without waiting for a poll. */
+  wake?: () => void;
+}
+
+export interface ChannelStatus {
+  configured: boolean;
+  detail: string;
+}
+
+export type PreferencesView = EffectivePreferences & { channelStatus: Record<NotificationChannel, ChannelStatus> };
+
+const SIGHTING_REFRESH_MS = 10 * 60_000;
+
+export function createNotificationService(deps: NotificationServiceDeps) {
+  const { store, clock, logger } = deps;
+  const sightings = new Map<string, { signature: string; at: number }>();
+
+  async function preferencesOf(userId: string): Promise<EffectivePreferences> {
+    const [stored, zone] = await Promise.all([store.getPreferences(userId), deps.writers.timeZone(userId)]);
+    return effectivePreferences(stored?.settings ?? {}, zone, stored?.tokenEmail ?? null);
+  }
+
+  function channelStatus(): Record<NotificationChannel, ChannelStatus> {
+    const out = {} as Record<NotificationChannel, ChannelStatus>;
+    for (const name of ['in_app', 'email', 'sms', 'push'] as const) {
+      const channel = deps.channels.get(name);
+      out[name] = channel ? channel.readiness() : { configured: false, detail: `no ${name} channel in this build` };
+    }
+    return out;
+  }
+
+  async function notify(input: NotifyInput): Promise<StoredNotification | null> {
+    const now = clock.now();
+    const fingerprint = input.fingerprint ?? defaultFingerprint(input.category, input.title);
+    const id = uuidv7(now);
+    const [prefs, inFlow, recent, zone] = await Promise.all([
+      preferencesOf(input.userId),
+      input.priority === 'critical' ? Promise.resolve(false) : deps.writers.inFlow(input.userId),
+      store.countSince(input.userId, fingerprint, now - AUTO_MUTE_WINDOW_MS),
+      deps.writers.timeZone(input.userId),
+    ]);
+    const result = route(
+      { id, userId: input.userId, projectId: input.projectId, category: input.category, priority: input.priority },
+      prefs,
+      { inFlow, recentSameFingerprint: recent, timeZone: zone, ...(input.onlyChannels ? { onlyChannels: input.onlyChannels } : {}) },
+      now,
+    );
+    const notification: StoredNotification = {
+      id,
+      userId: input.userId,
+      projectId: input.projectId,
+      category: input.category,
+      priority: input.priority,
+      fingerprint,
+      title: input.title,
+      body: input.body,
+      data: input.data ?? null,
+      routing: result.reasons,
+      folded: result.folded,
+      createdAt: now,
+      readAt: null,
+      archivedAt: null,
+    };
+    const { created } = await store.create({ ...notification, dedupeKey: input.dedupeKey ?? null }, result.deliveries.map((d) => ({ ...d, id: uuidv7(now) })));
+    if (!created) return null;
+    logger.debug({ notification: id, user: input.userId, reasons: result.reasons }, 'notification routed');
+    if (result.deliveries.some((d) => d.status === 'pending' && d.dueAt <= now)) deps.wake?.();
+    return notification;
+  }
+
+  return {
+    notify,
+    preferencesOf,
+    channelStatus,
+
+    /** Remembers a token's user (pseudonym, email claim, project roles); cheap to call on every request. */
+    sighted(identity: { userId: string; projects: Readonly<Record<string, string>>; email?: string | undefined }): void {
+      const signature = JSON.stringify([identity.email ?? null, identity.projects]);
+      const now = clock.now();
+      const last = sightings.get(identity.userId);
+      if (last && last.signature === signature && now - last.at < SIGHTING_REFRESH_MS) return;
+      sightings.set(identity.userId, { signature, at: now });
+      if (sightings.size > 100_000) sightings.clear();
+      store
+        .recordSighting({ userId: identity.userId, actor: deps.actorOf(identity.userId), email: identity.email ?? null, projects: identity.projects, at: now })
+        .catch((error: unknown) => {
+          sightings.delete(identity.userId);
+          logger.warn({ err: error, user: identity.userId }, 'could not remember a user for notifications');
+        });
+    },
+
+    async getPreferences(userId: string): Promise<PreferencesView> {
+      return { ...(await preferencesOf(userId)), channelStatus: channelStatus() };
+    },
+
+    async updatePreferences(userId: string, patch: StoredPreferences): Promise<PreferencesView> {
+      const stored = (await store.getPreferences(userId))?.settings ?? {};
+      await store.savePreferences(userId, deps.actorOf(userId), mergePreferences(stored, patch), clock.now());
+      return { ...(await preferencesOf(userId)), channelStatus: channelStatus() };
+    },
+
+    list: (query: InboxQuery) => store.list(query),
+    unreadCount: (userId: string) => store.unreadCount(userId),
+    async markRead(userId: string, id: string): Promise<void> {
+      if (!(await store.markRead(userId, id, clock.now()))) throw new AppError('not-found', 'No such notification', { id });
+    },
+    markAllRead: (userId: string, filter?: { category?: NotificationCategory; projectId?: string }) => store.markAllRead(userId, clock.now(), filter),
+    async archive(userId: string, id: string): Promise<void> {
+      if (!(await store.archive(userId, id, clock.now()))) throw new AppError('not-found', 'No such notification', { id });
+    },
+
+    async deliveries(userId: string, notificationId: string): Promise<{ notification: StoredNotification; deliveries: DeliveryRecord[] }> {
+      const notification = await store.get(userId, notificationId);
+      if (!notification) throw new AppError('not-found', 'No such notification', { id: notificationId });
+      return { notification, deliveries: await store.deliveriesOf(userId, notificationId) };
+    },
+
+    /** The digests that will go out next, with what they carry so far. */
+    async digestPreview(userId: string): Promise<{ channel: NotificationChannel; dueAt: number; status: string; notifications: StoredNotification[]; folded: number }[]> {
+      const digests = await store.pendingDigests(userId);
+      const out = [];
+      for (const d of digests) {
+        const items = await store.getMany(d.notificationIds);
+        out.push({ channel: d.channel, dueAt: d.dueAt, status: d.status, notifications: items, folded: items.filter((n) => n.folded).length });
+      }
+      return out;
+    },
+
+    async subscribePush(userId: string, input: { endpoint: string; keys: { p256dh: string; auth: string } }): Promise<PushSubscription> {
+      return store.addPushSubscription({ id: uuidv7(clock.now()), userId, endpoint: input.endpoint, p256dh: input.keys.p256dh, auth: input.keys.auth, createdAt: clock.now() });
+    },
+    async unsubscribePush(userId: string, id: string): Promise<void> {
+      if (!(await store.removePushSubscription(userId, id))) throw new AppError('not-found', 'No such push subscription', { id });
+    },
+  };
+}
+
+export type NotificationService = ReturnType<typeof createNotificationService>;

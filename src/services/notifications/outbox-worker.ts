@@ -1,0 +1,187 @@
+/**
+ * The outbox worker: every instance runs one; the database hands each due delivery to exactly
+ * one of them (claimDue: FOR UPDATE SKIP LOCKED plus a lease). Sends through the channel,
+ * records the outcome under the lease, retries with backoff and full jitter (src/lib/backoff.ts),
+ * records permanent errors as dead, drops push subscriptions a push service called expired,
+ * releases quiet-hours holds when they end and flow holds once the writer left flow. Digests
+ * are ordinary deliveries due at their cadence.
+ *
+ * A channel that is not configured, or a recipient without an address for it, makes the
+ * delivery `failed` with the reason: never a silent success.
+ */
+import { backoffDelay, type BackoffBounds } from '../../lib/backoff.js';
+import type { Clock } from '../../lib/clock.js';
+import { errorMessage } from '../../lib/errors.js';
+import { randomUUID } from '../../lib/ids.js';
+import type { Logger } from '../../lib/logger.js';
+import type { EffectivePreferences } from '../../notify/model.js';
+import { releaseFromFlow } from '../../notify/route.js';
+import type { ChannelName, DeliveryChannel, OutboundMessage, SendResult } from './channels/channel.js';
+import type { InAppMessage } from './in-app-channel.js';
+import type { WriterState } from './notification-service.js';
+import type { DeliveryRecord, NotificationStore } from './ports.js';
+
+export interface OutboxWorkerDeps {
+  store: NotificationStore;
+  channels: ReadonlyMap<ChannelName, DeliveryChannel>;
+  writers: Pick<WriterState, 'inFlow'>;
+  preferencesOf(userId: string): Promise<EffectivePreferences>;
+  clock: Clock;
+  logger: Logger;
+  /** Poll period when idle; default 1,000 ms (a local notify wakes the worker at once). */
+  pollMs?: number;
+  /** Deliveries claimed per round; default 50. */
+  batch?: number;
+  /** A claim's lease: a worker that died mid-send leaves the row to others after it. Default 60 s. */
+  leaseMs?: number;
+  /** Attempts before a transient failure becomes dead; default 8. */
+  maxAttempts?: number;
+  backoff?: BackoffBounds;
+  /** One send's time limit; default 30 s. */
+  sendTimeoutMs?: number;
+  random?: () => number;
+}
+
+export interface OutboxWorker {
+  start(): void;
+  /** Runs one round now (tests with a manual clock drive the worker with it); resolves with the deliveries handled. */
+  runOnce(): Promise<number>;
+  wake(): void;
+  /** Stops polling and waits for the round in progress. */
+  stop(): Promise<void>;
+}
+
+export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
+  const { store, clock, logger } = deps;
+  const pollMs = deps.pollMs ?? 1_000;
+  const batch = deps.batch ?? 50;
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const bounds = deps.backoff ?? { baseMs: 1_000, maxMs: 15 * 60_000 };
+  const sendTimeoutMs = deps.sendTimeoutMs ?? 30_000;
+  const token = randomUUID();
+  let running = false;
+  let round: Promise<number> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let wakeRequested = false;
+
+  async function releaseFlowHolds(now: number): Promise<void> {
+    const held = await store.flowHeld(500);
+    const byUser = new Map<string, DeliveryRecord[]>();
+    for (const d of held) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d]);
+    for (const [userId, rows] of byUser) {
+      if (await deps.writers.inFlow(userId)) continue;
+      const prefs = await deps.preferencesOf(userId);
+      for (const d of rows) await store.rescheduleHeld(d.id, releaseFromFlow(d.channel, prefs, now), now);
+    }
+  }
+
+  async function failure(d: DeliveryRecord, status: 'failed' | 'dead', reason: string): Promise<void> {
+    await store.finish(d.id, token, { status, lastError: reason }, clock.now());
+    logger.warn({ delivery: d.id, channel: d.channel, status, reason }, 'notification not delivered');
+  }
+
+  async function deliver(d: DeliveryRecord): Promise<void> {
+    const channel = deps.channels.get(d.channel);
+    const readiness = channel?.readiness() ?? { configured: false, detail: 'no such channel in this build' };
+    if (!channel || !readiness.configured) return failure(d, 'failed', `channel ${d.channel} is not configured: ${readiness.detail}`);
+    const items = await store.getMany(d.notificationIds);
+    if (items.length === 0) return failure(d, 'dead', 'its notifications no longer exist');
+    const prefs = await deps.preferencesOf(d.userId);
+    const recipient: OutboundMessage['recipient'] = { userId: d.userId };
+    if (prefs.email) recipient.email = prefs.email;
+    if (prefs.phone) recipient.phone = prefs.phone;
+    if (d.channel === 'email' && !recipient.email) return failure(d, 'failed', 'no email address (token claim or preferences)');
+    if (d.channel === 'sms' && !recipient.phone) return failure(d, 'failed', 'no phone number in the preferences');
+    if (d.channel === 'push') {
+      const subs = await store.pushSubscriptions(d.userId);
+      if (subs.length === 0) return failure(d, 'failed', 'no push subscription');
+      recipient.pushSubscriptions = subs.map((s) => ({ id: s.id, endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }));
+    }
+    const message: InAppMessage = {
+      idempotencyKey: d.idempotencyKey,
+      channel: d.channel,
+      kind: d.kind,
+      recipient,
+      silent: d.silent,
+      notifications: items.map((n) => ({ id: n.id, category: n.category, priority: n.priority, title: n.title, body: n.body, createdAt: new Date(n.createdAt).toISOString(), data: n.data, projectId: n.projectId })),
+    };
+    let result: SendResult;
+    try {
+      result = await channel.send(message, AbortSignal.timeout(sendTimeoutMs));
+    } catch (error) {
+      // A channel should answer, not throw; a throw counts as a transient failure.
+      result = { status: 'failed', permanent: false, error: errorMessage(error) };
+    }
+    const now = clock.now();
+    if (result.status === 'sent') {
+      const recorded = await store.finish(d.id, token, { status: 'sent', lastError: null, providerId: result.providerId ?? null }, now);
+      if (!recorded) logger.warn({ delivery: d.id }, 'sent after the lease ran out: another worker may send it again');
+      return;
+    }
+    if (result.expiredSubscriptionIds?.length) await store.deletePushSubscriptions(result.expiredSubscriptionIds);
+    if (result.permanent) return failure(d, 'dead', result.error);
+    if (d.attempts >= maxAttempts) return failure(d, 'dead', `gave up after ${d.attempts} attempts: ${result.error}`);
+    const delay = Math.max(result.retryAfterMs ?? 0, backoffDelay(d.attempts - 1, bounds, deps.random));
+    await store.finish(d.id, token, { status: 'pending', dueAt: now + delay, lastError: result.error }, now);
+  }
+
+  async function runRound(): Promise<number> {
+    const now = clock.now();
+    await store.releaseDueHolds(now);
+    await releaseFlowHolds(now);
+    const claimed = await store.claimDue(now, batch, leaseMs, token);
+    await Promise.all(
+      claimed.map((d) =>
+        deliver(d).catch((error: unknown) => {
+          // The lease runs out and another round (here or elsewhere) takes it over.
+          logger.error({ err: error, delivery: d.id }, 'notification delivery crashed');
+        }),
+      ),
+    );
+    return claimed.length;
+  }
+
+  function runOnce(): Promise<number> {
+    round ??= runRound().finally(() => {
+      round = undefined;
+    });
+    return round;
+  }
+
+  function schedule(delay: number): void {
+    if (!running) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void loop(), delay);
+  }
+
+  async function loop(): Promise<void> {
+    wakeRequested = false;
+    let handled = 0;
+    try {
+      handled = await runOnce();
+    } catch (error) {
+      logger.warn({ err: error }, 'outbox round failed');
+    }
+    schedule(handled >= batch || wakeRequested ? 0 : pollMs);
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      schedule(0);
+    },
+    runOnce,
+    wake() {
+      if (!running) return;
+      if (round) wakeRequested = true;
+      else schedule(0);
+    },
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await round?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * What the notifications service needs from storage (src/db/repositories/notifications*.ts
+ * implements it over PGlite and Postgres). Times are ms since the epoch.
+ */
+import type { NotificationCategory, NotificationChannel, NotificationPriority, StoredPreferences } from '../../notify/model.js';
+import type { HoldReason, PlannedDelivery } from '../../notify/route.js';
+
+export interface StoredNotification {
+  id: string;
+  userId: string;
+  projectId: string;
+  category: NotificationCategory;
+  priority: NotificationPriority;
+  fingerprint: string;
+  title: string;
+  body: string;
+  data: unknown;
+  routing: string[];
+  folded: boolean;
+  createdAt: number;
+  readAt: number | null;
+  archivedAt: number | null;
+}
+
+export type DeliveryStatus = 'pending' | 'held' | 'sent' | 'failed' | 'dead';
+
+export interface DeliveryRecord {
+  id: string;
+  userId: string;
+  notificationIds: string[];
+  channel: NotificationChannel;
+  kind: 'single' | 'digest';
+  status: DeliveryStatus;
+  holdReason: HoldReason | null;
+  silent: boolean;
+  dueAt: number;
+  attempts: number;
+  lastError: string | null;
+  idempotencyKey: string;
+  providerId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  sentAt: number | null;
+}
+
+export interface InboxQuery {
+  userId: string;
+  unread?: boolean;
+  category?: NotificationCategory;
+  projectId?: string;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+  limit: number;
+  /** Archived rows are left out unless asked for. */
+  includeArchived?: boolean;
+}
+
+export interface PushSubscription {
+  id: string;
+  userId: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  createdAt: number;
+}
+
+/** One user as a token showed them: id, event pseudonym, optional email claim, project roles. */
+export interface UserSighting {
+  userId: string;
+  actor: string;
+  email: string | null;
+  projects: Readonly<Record<string, string>>;
+  at: number;
+}
+
+export interface NotificationStore {
+  recordSighting(sighting: UserSighting): Promise<void>;
+  /** User ids behind event pseudonyms (users never seen are absent). */
+  usersByActor(actors: readonly string[]): Promise<string[]>;
+  /** Owners of a project as tokens showed them. */
+  owners(projectId: string): Promise<string[]>;
+  /** The user's last seen role in the project, or null. */
+  roleOf(projectId: string, userId: string): Promise<string | null>;
+  getPreferences(userId: string): Promise<{ settings: StoredPreferences; tokenEmail: string | null } | null>;
+  savePreferences(userId: string, actor: string, settings: StoredPreferences, at: number): Promise<void>;
+
+  /** Notifications of user + fingerprint created in [since, now). */
+  countSince(userId: string, fingerprint: string, since: number): Promise<number>;
+  /**
+   * Inserts the notification and its deliveries in one transaction. A digest delivery whose key
+   * exists and is still pending gets this notification appended; a notification whose
+   * `dedupeKey` exists is not inserted again (`created: false`).
+   */
+  create(notification: StoredNotification & { dedupeKey: string | null }, deliveries: (PlannedDelivery & { id: string })[]): Promise<{ created: boolean }>;
+  list(query: InboxQuery): Promise<{ items: StoredNotification[]; nextCursor: string | null }>;
+  unreadCount(userId: string): Promise<number>;
+  get(userId: string, id: string): Promise<StoredNotification | null>;
+  getMany(ids: readonly string[]): Promise<StoredNotification[]>;
+  markRead(userId: string, id: string, at: number): Promise<boolean>;
+  markAllRead(userId: string, at: number, filter?: { category?: NotificationCategory; projectId?: string }): Promise<number>;
+  archive(userId: string, id: string, at: number): Promise<boolean>;
+
+  addPushSubscription(sub: PushSubscription): Promise<PushSubscription>;
+  removePushSubscription(userId: string, id: string): Promise<boolean>;
+  pushSubscriptions(userId: string): Promise<PushSubscription[]>;
+  deletePushSubscriptions(ids: readonly string[]): Promise<void>;
+
+  /** Quiet-hours holds whose end has come become pending; returns how many. */
+  releaseDueHolds(now: number): Promise<number>;
+  /** Deliveries held for flow (oldest first). */
+  flowHeld(limit: number): Promise<DeliveryRecord[]>;
+  /** Changes a held delivery (release from flow); false when it is no longer held. */
+  rescheduleHeld(id: string, change: { status: 'pending' | 'held'; holdReason: HoldReason | null; dueAt: number; silent: boolean }, at: number): Promise<boolean>;
+  /**
+   * Claims up to `limit` pending deliveries due by `now` whose lease is free (FOR UPDATE SKIP
+   * LOCKED: concurrent workers on any instance never claim the same row), leasing them for
+   * `leaseMs` under `token` and counting the attempt.
+   */
+  claimDue(now: number, limit: number, leaseMs: number, token: string): Promise<DeliveryRecord[]>;
+  /** Records the outcome of a claimed delivery; false when the lease was lost (another worker has it). */
+  finish(id: string, token: string, outcome: { status: DeliveryStatus; dueAt?: number; lastError?: string | null; providerId?: string | null }, at: number): Promise<boolean>;
+  /** Every delivery that carries the notification (its channels, digests included). */
+  deliveriesOf(userId: string, notificationId: string): Promise<DeliveryRecord[]>;
+  /** The user's digests not sent yet. */
+  pendingDigests(userId: string): Promise<DeliveryRecord[]>;
+  /** Counts by status, for readiness details and tests. */
+  statusCounts(): Promise<Record<DeliveryStatus, number>>;
+}
