@@ -1,7 +1,6 @@
 import type { NotificationStore } from '../services/notifications/ports.js';
 import type { WritingStore } from '../services/writing/ports.js';
 import type { VersionStore } from '../services/versions/ports.js';
-import type { WorkflowStore } from '../services/workflows/ports.js';
 import type { EventArchive } from './event-archive.js';
 
 /**
@@ -91,8 +90,6 @@ export interface Database {
   readonly versions: VersionStore;
   /** Notifications: inbox, preferences, push subscriptions and the delivery outbox. */
   readonly notifications: NotificationStore;
-  /** Workflow definitions, runs (checkpoints and leases) and fired cron ticks. */
-  readonly workflows: WorkflowStore;
   /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
