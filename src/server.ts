@@ -11,7 +11,7 @@ import { createLiveDocuments } from './collab/live-documents.js';
 import type { LiveDocuments } from './services/documents/ports.js';
 import { startAuditArchive } from './audit/archive-consumer.js';
 import { resolveAuthSecret } from './auth/secret.js';
-import { createTokenVerifier } from './auth/tokens.js';
+import { createTokenVerifier, type TokenVerifier } from './auth/tokens.js';
 import { REVOKED_CLOSE, SHUTDOWN_CLOSE } from './collab/close-codes.js';
 import { createConnectionRegistry } from './collab/connection-registry.js';
 import { createCollaboration, type Collaboration } from './collab/hocuspocus.js';
@@ -43,6 +43,13 @@ import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
 import { createRedisLiveSessionStore } from './db/redis-live-session-store.js';
 import { createWritingService, type WritingService } from './services/writing/writing-service.js';
+import { closeDeliveryChannels, createDeliveryChannels } from './delivery/index.js';
+import type { ChannelName, DeliveryChannel } from './services/notifications/channels/channel.js';
+import { createEventRules } from './services/notifications/event-rules.js';
+import { createInAppChannel } from './services/notifications/in-app-channel.js';
+import { createNotificationService, type NotificationService } from './services/notifications/notification-service.js';
+import { createOutboxWorker } from './services/notifications/outbox-worker.js';
+import type { Identity } from './lib/identity.js';
 import { createVersionService } from './services/versions/version-service.js';
 
 export const VERSION = '0.1.0';
@@ -60,6 +67,8 @@ export interface StoryloomServer {
   readonly actorOf: (userId: string) => string;
   /** The live writing service; undefined when REAL_TIME_TRACKING_ENABLED is false. */
   readonly writing: WritingService | undefined;
+  /** Notifications: inbox, preferences, routing and the outbox (docs/notifications.md). */
+  readonly notifications: NotificationService;
   /** Server-side edits of live documents (restores, imports, workflow actions). */
   readonly liveDocuments: LiveDocuments;
   /** The secret tokens are signed with (configured, or generated into DATA_DIR outside production). */
@@ -79,7 +88,17 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const clock = deps.clock ?? systemClock;
   const { secret, source } = await resolveAuthSecret({ configured: config.authSecret, dataDir: config.dataDir });
-  const verifier = createTokenVerifier({ secret, ...config.tokens });
+  const tokenVerifier = createTokenVerifier({ secret, ...config.tokens });
+  // Every verified token (REST, /collaboration, /ws/*) tells notifications who the user is:
+  // rules from events reach writers and owners through what was seen here.
+  let onIdentity: ((identity: Identity) => void) | undefined;
+  const verifier: TokenVerifier = {
+    async verify(token) {
+      const identity = await tokenVerifier.verify(token);
+      onIdentity?.(identity);
+      return identity;
+    },
+  };
   // Derived from the auth secret so every instance computes the same pseudonym for a user.
   const actorOf = createActorHasher(`storyloom-actor:${secret}`);
 
@@ -113,7 +132,39 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     maxConnectionsPerUser: config.abuse.maxConnectionsPerUser,
     messageRate: config.abuse.gatewayMessages,
   });
+  // Notifications (docs/notifications.md): in-app here, email/SMS/push from src/delivery/.
+  const deliveryChannels = await createDeliveryChannels(config, logger.child({ module: 'delivery' }), { unsubscribeSecret: secret });
+  const notificationChannels = new Map<ChannelName, DeliveryChannel>([
+    ['in_app', createInAppChannel({ push: (message) => gateway.publish(message) })],
+    ...deliveryChannels.map((c) => [c.name, c] as const),
+  ]);
+  const writers = {
+    // Read when routing and when the outbox checks flow holds, after `writing` exists.
+    inFlow: async (userId: string) => (await writing?.activeSessions({ userId }))?.some((s) => s.state === 'flow') ?? false,
+    timeZone: async (userId: string) => (await db.writing.getPreferences(userId))?.timeZone ?? 'UTC',
+  };
+  const notifications = createNotificationService({
+    store: db.notifications,
+    writers,
+    channels: notificationChannels,
+    actorOf,
+    clock,
+    logger: logger.child({ module: 'notifications' }),
+    wake: () => outbox.wake(),
+  });
+  const outbox = createOutboxWorker({
+    store: db.notifications,
+    channels: notificationChannels,
+    writers,
+    preferencesOf: (userId) => notifications.preferencesOf(userId),
+    clock,
+    logger: logger.child({ module: 'outbox' }),
+  });
+  const notificationRules = createEventRules({ service: notifications, store: db.notifications, logger: logger.child({ module: 'notification-rules' }) });
+  onIdentity = (identity) => notifications.sighted(identity);
+  outbox.start();
   const consumers = [
+    bus.subscribe(notificationRules.consumer),
     startAuditArchive({ bus, archive: db.events, logger: logger.child({ module: 'audit' }) }),
     bridgeEventsToGateway({ bus, gateway, logger: logger.child({ module: 'bridge' }) }),
   ];
@@ -125,7 +176,11 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
         live: redis ? createRedisLiveSessionStore(redis) : createMemoryLiveSessionStore(),
         publish: (event) => bus.publish(event),
         // A writer's live numbers reach only the writer, owners and admins (lib/visibility.ts).
-        push: (message) => gateway.publish(withWriterAudience(message)),
+        push: (message) => {
+          // The break suggestion also becomes a low notification (notify/rules.ts).
+          notificationRules.onWritingPush(message);
+          return gateway.publish(withWriterAudience(message));
+        },
         actorOf,
         clock,
         logger: logger.child({ module: 'writing' }),
@@ -238,6 +293,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     ...(writing ? { writingSessions: { service: writing } } : {}),
     ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
+    notifications: { service: notifications, isMember: async (projectId: string, userId: string) => (await db.notifications.roleOf(projectId, userId)) !== null },
     versions: { versions: createVersionService({ store: db.versions, live: liveDocuments, clock, logger: logger.child({ module: 'versions' }) }) },
     maxBodyBytes: config.limits.maxBodyBytes,
     rateLimit: createRestRateLimit(config.abuse.restRequests),
@@ -285,6 +341,9 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     // Events published during shutdown still reach the bus; consumers finish what they hold.
     await bus.flush().catch((error: unknown) => logger.warn({ err: error }, 'event bus flush failed'));
     await Promise.allSettled(consumers.map((c) => c.stop()));
+    // A send in progress finishes; whatever is still pending stays in the outbox for the next start.
+    await outbox.stop();
+    await closeDeliveryChannels(deliveryChannels).catch((error: unknown) => logger.warn({ err: error }, 'delivery channels did not close'));
     await gateway.close();
     await bus.close();
     // Lets the Redis extension release its locks and its pub/sub connections.
@@ -311,6 +370,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     gateway,
     actorOf,
     writing,
+    notifications,
     liveDocuments,
     authSecret: secret,
     authSecretSource: source,
