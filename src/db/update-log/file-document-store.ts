@@ -34,8 +34,12 @@ export interface FileLoggedStore extends DocumentStore {
 export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLoggedStore {
   const { snapshots, log, checkpoint } = options;
   const reclaim = (): Promise<void> => log.reclaim(checkpoint);
+  let periodic: Promise<void> | undefined;
   const timer = setInterval(() => {
-    reclaim().catch(options.onReclaimError);
+    // Never queue a second periodic pass behind a slow checkpoint.
+    periodic ??= reclaim()
+      .catch(options.onReclaimError)
+      .finally(() => (periodic = undefined));
   }, options.reclaimIntervalMs);
   timer.unref();
   let closing: Promise<void> | undefined;

@@ -34,7 +34,8 @@ export interface FileUpdateLog {
   deleteDocument(documentName: string): Promise<void>;
   /**
    * Makes the pending folds durable: `checkpoint` must resolve only once every snapshot stored
-   * so far is on disk. Then deletes the segments nothing live is left in, copying the oldest
+   * so far is on disk. Runs after any reclaim already in progress, so it covers every fold made
+   * before the call. Then deletes the segments nothing live is left in, copying the oldest
    * sealed segment's live updates forward first so one idle document cannot pin the log.
    */
   reclaim(checkpoint: () => Promise<void>): Promise<void>;
@@ -92,6 +93,8 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   let active: Active | undefined;
   let nextSeq = 1;
   let nextIndex = 1;
+  /** Where replayed updates sit until the rewrite below places them in the fresh segment. */
+  const placeholder: Segment = { index: 0, path: '', live: 0 };
 
   // --- Recovery: replay every segment in order, truncating torn tails. ---
   const names = (await readdir(dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
@@ -151,7 +154,8 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   let queue: QueuedBatch[] = [];
   let writing: Promise<void> | undefined;
   let closed = false;
-  let reclaiming: Promise<void> | undefined;
+  /** Reclaims run one after another; each starts after the previous one ended. */
+  let reclaiming: Promise<void> = Promise.resolve();
 
   function remember(entry: Located): void {
     bySeq.set(entry.seq, entry);
@@ -335,13 +339,14 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
       pendingFolds = pendingFolds.filter((s) => bySeq.has(s));
     },
     reclaim(checkpoint) {
-      reclaiming ??= reclaimOnce(checkpoint).finally(() => (reclaiming = undefined));
-      return reclaiming;
+      const run = reclaiming.catch(() => undefined).then(() => reclaimOnce(checkpoint));
+      reclaiming = run;
+      return run;
     },
     segments: () => [...sealed.map((s) => s.path), ...(active ? [active.path] : [])],
     async close() {
       if (closed) return;
-      await reclaiming?.catch(() => undefined);
+      await reclaiming.catch(() => undefined);
       closed = true;
       await writing;
       await active?.handle.close();
@@ -349,9 +354,6 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
     },
   };
 }
-
-/** Before recovery has placed an entry in its segment. */
-const placeholder: Segment = { index: 0, path: '', live: 0 };
 
 function toEntry(e: Located): UpdateEntry {
   return { kind: 'update', seq: e.seq, documentName: e.documentName, update: e.update, userId: e.userId, receivedAt: e.receivedAt };
