@@ -279,6 +279,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       // Edits failing to store (disk full, database refusing writes) take the instance out: 503.
       persistence: () => persistence.report(),
       logger: logger.child({ module: 'readiness' }),
+      notificationChannels: () => notifications.channelStatus(),
     },
     admin: {
       disconnectUser: (userId) =>
@@ -293,7 +294,11 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     ...(writing ? { writingSessions: { service: writing } } : {}),
     ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
-    notifications: { service: notifications, isMember: async (projectId: string, userId: string) => (await db.notifications.roleOf(projectId, userId)) !== null },
+    notifications: {
+      service: notifications,
+      isMember: async (projectId: string, userId: string) => (await db.notifications.roleOf(projectId, userId)) !== null,
+      unsubscribeSecret: secret,
+    },
     versions: { versions: createVersionService({ store: db.versions, live: liveDocuments, clock, logger: logger.child({ module: 'versions' }) }) },
     maxBodyBytes: config.limits.maxBodyBytes,
     rateLimit: createRestRateLimit(config.abuse.restRequests),

@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEvent } from '../../src/events/schema.js';
+import { signUnsubscribeToken } from '../../src/services/notifications/channels/unsubscribe.js';
 import type { ServerMessage } from '../../src/gateway/protocol.js';
 import type { NotificationPush } from '../../src/protocol/notifications.js';
 import { connectGateway, type GatewayTestClient } from '../helpers/gateway-client.js';
 import { uniqueName } from '../helpers/services.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { TEST_SECRET, startTestServer, type TestServer } from '../helpers/test-server.js';
+
+/** A JSON body read by path in assertions (`body.notification.id`); toMatchObject checks the shapes. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+type Body = Record<string, any>;
 
 /** A real server (PGlite), real gateway clients on /ws/notifications, REST through fetch. */
 describe('notifications through a real server', () => {
@@ -19,7 +24,7 @@ describe('notifications through a real server', () => {
       headers: { authorization: `Bearer ${tokens[who]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as Body };
   };
   const pushes = (socket: GatewayTestClient) =>
     socket.messages.filter((m): m is Extract<ServerMessage, { type: 'event' }> => m.type === 'event' && (m.data as NotificationPush).type === 'notification').map((m) => m.data as NotificationPush);
@@ -171,5 +176,27 @@ describe('notifications through a real server', () => {
     const second = await api('admin', 'POST', '/send', body);
     expect(second.body.notification).toMatchObject({ folded: true, routing: expect.arrayContaining([expect.stringContaining('auto-muted')]) });
     expect(second.body.deliveries).toEqual([expect.objectContaining({ channel: 'email', kind: 'digest' })]);
+  });
+
+  it('/readyz says which channels are configured, without making the instance unready', async () => {
+    const res = await fetch(`${t.httpUrl}/readyz`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Body;
+    expect(body.notifications.channels).toMatchObject({ in_app: { configured: true }, email: { configured: false, detail: expect.stringContaining('SMTP_URL') }, sms: { configured: false }, push: { configured: expect.any(Boolean) } });
+  });
+
+  it("an email's one-click unsubscribe turns the channel off for that category; a forged token is refused", async () => {
+    const token = signUnsubscribeToken(TEST_SECRET, { userId: 'wren', category: 'publishing', channel: 'email' });
+    const page = await fetch(`${t.httpUrl}/api/realtime/notifications/unsubscribe?token=${encodeURIComponent(token)}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('method="post"');
+    expect((await api('wren', 'GET', '/preferences')).body.channels.publishing.high).toEqual(['in_app', 'email']);
+    const res = await fetch(`${t.httpUrl}/api/realtime/notifications/unsubscribe?token=${encodeURIComponent(token)}`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const prefs = (await api('wren', 'GET', '/preferences')).body;
+    expect(prefs.channels.publishing).toEqual({ critical: ['in_app'], high: ['in_app'], medium: ['in_app'], low: ['in_app'] });
+    expect(prefs.channels.analytics.high).toEqual(['in_app', 'email']);
+    const forged = signUnsubscribeToken('another-secret-0123456789-abcdefghijkl', { userId: 'wren', category: '*', channel: 'email' });
+    expect((await fetch(`${t.httpUrl}/api/realtime/notifications/unsubscribe?token=${encodeURIComponent(forged)}`, { method: 'POST' })).status).toBe(400);
   });
 });

@@ -22,6 +22,11 @@ export interface HealthDeps {
    * while no edit can be stored, and a node that cannot store edits must not get new writers.
    */
   persistence?: () => PersistenceState;
+  /**
+   * Whether each notification channel is configured (docs/notifications.md). Informational: an
+   * unconfigured channel never makes the instance unready, but it is said here, not hidden.
+   */
+  notificationChannels?: () => Record<string, { configured: boolean; detail: string }>;
 }
 
 /** What the collaboration layer reports about storing edits (collab/persistence-health.ts). */
@@ -44,8 +49,16 @@ const PersistenceReadiness = z
     pendingAppends: z.number().int().openapi({ description: 'Update log appends not yet committed' }),
   })
   .openapi('PersistenceReadiness');
+const NotificationsReadiness = z
+  .object({ channels: z.record(z.string(), z.object({ configured: z.boolean(), detail: z.string() })) })
+  .openapi('NotificationsReadiness', { description: 'Which notification channels are configured; deliveries on the others fail with this reason' });
 const Readiness = z
-  .object({ status: z.enum(['ok', 'degraded', 'fail']), checks: z.record(z.string(), CheckResult), persistence: PersistenceReadiness.optional() })
+  .object({
+    status: z.enum(['ok', 'degraded', 'fail']),
+    checks: z.record(z.string(), CheckResult),
+    persistence: PersistenceReadiness.optional(),
+    notifications: NotificationsReadiness.optional(),
+  })
   .openapi('Readiness');
 
 const liveness = createRoute({
@@ -94,7 +107,13 @@ export function healthRoutes(deps: HealthDeps): ApiApp {
     const optional = new Set(deps.degradedOnly ?? []);
     const down = entries.filter(([, r]) => r === 'down').map(([name]) => name);
     const status = down.length === 0 ? ('ok' as const) : down.every((name) => optional.has(name)) ? ('degraded' as const) : ('fail' as const);
-    const body = { status, checks: Object.fromEntries(entries), ...(store ? { persistence: persistenceBody(store) } : {}) };
+    const channels = deps.notificationChannels?.();
+    const body = {
+      status,
+      checks: Object.fromEntries(entries),
+      ...(store ? { persistence: persistenceBody(store) } : {}),
+      ...(channels ? { notifications: { channels } } : {}),
+    };
     return status === 'fail' ? c.json(body, 503) : c.json(body, 200);
   });
   return app;

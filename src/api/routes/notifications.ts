@@ -16,6 +16,8 @@ export interface NotificationRoutesDeps {
   service: NotificationService;
   /** Whether `userId` was seen with a role in `projectId` (a sender who owns it may notify its members only). */
   isMember(projectId: string, userId: string): Promise<boolean>;
+  /** Verifies the signed List-Unsubscribe links of emails (the auth secret; a purpose-bound key is derived). */
+  unsubscribeSecret?: string;
 }
 
 const BASE = '/api/realtime/notifications';

@@ -7,7 +7,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { uuidv7 } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
-import { AUTO_MUTE_WINDOW_MS, defaultFingerprint, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type NotificationPriority, type StoredPreferences } from '../../notify/model.js';
+import { AUTO_MUTE_WINDOW_MS, NOTIFICATION_CATEGORIES, NOTIFICATION_PRIORITIES, defaultFingerprint, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type NotificationPriority, type StoredPreferences } from '../../notify/model.js';
 import { route } from '../../notify/route.js';
 import type { ChannelName, DeliveryChannel } from './channels/channel.js';
 import type { DeliveryRecord, InboxQuery, NotificationStore, PushSubscription, StoredNotification } from './ports.js';
@@ -69,6 +69,12 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       out[name] = channel ? channel.readiness() : { configured: false, detail: `no ${name} channel in this build` };
     }
     return out;
+  }
+
+  async function updatePreferences(userId: string, patch: StoredPreferences): Promise<PreferencesView> {
+    const stored = (await store.getPreferences(userId))?.settings ?? {};
+    await store.savePreferences(userId, deps.actorOf(userId), mergePreferences(stored, patch), clock.now());
+    return { ...(await preferencesOf(userId)), channelStatus: channelStatus() };
   }
 
   async function notify(input: NotifyInput): Promise<StoredNotification | null> {
@@ -135,10 +141,21 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       return { ...(await preferencesOf(userId)), channelStatus: channelStatus() };
     },
 
-    async updatePreferences(userId: string, patch: StoredPreferences): Promise<PreferencesView> {
-      const stored = (await store.getPreferences(userId))?.settings ?? {};
-      await store.savePreferences(userId, deps.actorOf(userId), mergePreferences(stored, patch), clock.now());
-      return { ...(await preferencesOf(userId)), channelStatus: channelStatus() };
+    updatePreferences,
+
+    /**
+     * An email's one-click unsubscribe (a verified token's scope): the channel is taken off every
+     * priority of the category (`*`: of every category), critical included, as the person asked.
+     */
+    async unsubscribe(scope: { userId: string; category: string; channel: NotificationChannel }): Promise<PreferencesView> {
+      const prefs = await preferencesOf(scope.userId);
+      const categories = scope.category === '*' ? NOTIFICATION_CATEGORIES : NOTIFICATION_CATEGORIES.filter((c) => c === scope.category);
+      if (categories.length === 0) throw new AppError('validation-failed', 'Unknown category in the unsubscribe token', { category: scope.category });
+      const channels: NonNullable<StoredPreferences['channels']> = {};
+      for (const category of categories) {
+        channels[category] = Object.fromEntries(NOTIFICATION_PRIORITIES.map((p) => [p, prefs.channels[category][p].filter((c) => c !== scope.channel)]));
+      }
+      return updatePreferences(scope.userId, { channels });
     },
 
     list: (query: InboxQuery) => store.list(query),
