@@ -18,6 +18,7 @@ import { createEventArchiveRepository } from './repositories/events.js';
 import { createNotificationRepository } from './repositories/notifications.js';
 import { createWritingRepository } from './repositories/writing.js';
 import { createVersionRepository } from './repositories/versions.js';
+import { createWorkflowRepository } from './repositories/workflows.js';
 import { documentUpdates } from './schema/index.js';
 import { createFileLoggedStore, type FileLoggedStore } from './update-log/file-document-store.js';
 import { openFileUpdateLog } from './update-log/file-log.js';
@@ -153,6 +154,7 @@ function assemble(
     documentClients: createDocumentClientRepository(db),
     notifications: createNotificationRepository(db),
     versions: createVersionRepository(db),
+    workflows: createWorkflowRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

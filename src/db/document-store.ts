@@ -1,6 +1,7 @@
 import type { NotificationStore } from '../services/notifications/ports.js';
 import type { WritingStore } from '../services/writing/ports.js';
 import type { VersionStore } from '../services/versions/ports.js';
+import type { WorkflowStore } from '../services/workflows/ports.js';
 import type { EventArchive } from './event-archive.js';
 
 /**
@@ -21,6 +22,18 @@ export interface UpdateRecord {
   userId: string | null;
   /** Milliseconds since the epoch; when the server received it. */
   receivedAt: number;
+  /**
+   * The author's words in this update (the word journal): stored durably with the row, credited
+   * to `userId` in the minute of `receivedAt`. Absent when the update is nobody's writing.
+   */
+  words?: RecordWords;
+}
+
+/** Words one update added and removed, as the writing analytics count them. */
+export interface RecordWords {
+  added: number;
+  removed: number;
+  net: number;
 }
 
 export interface LoggedUpdate {
@@ -29,6 +42,8 @@ export interface LoggedUpdate {
   update: Uint8Array;
   userId: string | null;
   receivedAt: number;
+  /** As appended (UpdateRecord.words); the file log keeps it, the SQL log moves it to the journal. */
+  words?: RecordWords;
 }
 
 export interface StoredDocument {
@@ -90,6 +105,8 @@ export interface Database {
   readonly versions: VersionStore;
   /** Notifications: inbox, preferences, push subscriptions and the delivery outbox. */
   readonly notifications: NotificationStore;
+  /** Workflow definitions, runs (checkpoints and leases) and fired cron ticks. */
+  readonly workflows: WorkflowStore;
   /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

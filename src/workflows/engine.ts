@@ -236,6 +236,7 @@ function start(ctx: Ctx, state: StepState): void {
     fail(ctx, state, error.message, true);
     return;
   }
+  state.input = input;
   if (step.action === 'delay') {
     const ms = typeof input === 'object' && input !== null && !Array.isArray(input) && typeof input.ms === 'number' ? input.ms : NaN;
     if (!Number.isFinite(ms) || ms < 0) return fail(ctx, state, 'delay needs {ms: a number of milliseconds ≥ 0}', true);

@@ -19,6 +19,8 @@ export interface StepState {
   startedAt?: number;
   finishedAt?: number;
   error?: string;
+  /** The input of the latest attempt, templates rendered (for the runs view). */
+  input?: Json;
   output?: Json;
   /** A retry's backoff or a `delay`: the step continues when its timer fires at this time. */
   waitUntil?: number;

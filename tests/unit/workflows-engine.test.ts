@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { StepDefinition, WorkflowDefinition } from '../../src/workflows/definition.js';
+import type { Json, StepDefinition, WorkflowDefinition } from '../../src/workflows/definition.js';
 import { resume, transition, type Effect, type RunEvent } from '../../src/workflows/engine.js';
 import { isFinished, newRun, type RunState } from '../../src/workflows/run-state.js';
 
@@ -116,7 +116,7 @@ const dagArb = fc
       specs.map((spec, i): StepDefinition => {
         const dependsOn = [...new Set(spec.deps.filter(() => i > 0).map((d) => `s${d % i}`))];
         const action = spec.kind === 'work' ? 'work' : spec.kind === 'delay' ? 'delay' : 'condition';
-        const input =
+        const input: Record<string, Json> =
           spec.kind === 'delay' ? { ms: 100 } : spec.kind === 'condition-true' ? { rule: { '==': [1, 1] } } : spec.kind === 'condition-false' ? { rule: { '==': [1, 2] } } : {};
         return {
           id: `s${i}`,

@@ -1,0 +1,181 @@
+import { and, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { RunRecord, WorkflowRecord, WorkflowStore } from '../../services/workflows/ports.js';
+import type { WorkflowDefinition } from '../../workflows/definition.js';
+import { isFinished, type RunState, type RunStatus } from '../../workflows/run-state.js';
+import type { DrizzleDatabase } from '../drizzle-database.js';
+import { workflowCronTicks, workflowRuns as r, workflows as w } from '../schema/workflows.js';
+
+const UNFINISHED = ['pending', 'running'];
+const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+const toWorkflow = (row: typeof w.$inferSelect): WorkflowRecord => ({
+  ...row,
+  definition: row.definition as WorkflowDefinition,
+  createdAt: row.createdAt.getTime(),
+  updatedAt: row.updatedAt.getTime(),
+});
+
+const toRun = (row: typeof r.$inferSelect): RunRecord => ({
+  id: row.id,
+  workflowId: row.workflowId,
+  projectId: row.projectId,
+  version: row.version,
+  status: row.status as RunStatus,
+  state: row.state as RunState,
+  createdAt: row.createdAt.getTime(),
+  finishedAt: row.finishedAt?.getTime() ?? null,
+});
+
+/** The WorkflowStore contract over drizzle: the same SQL on PGlite and Postgres. */
+export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
+  return {
+    async insertWorkflow(record) {
+      await db.insert(w).values({ ...record, createdAt: new Date(record.createdAt), updatedAt: new Date(record.updatedAt) });
+    },
+
+    async updateWorkflow(id, patch) {
+      const { updatedAt, ...rest } = patch;
+      await db
+        .update(w)
+        .set({ ...rest, ...(updatedAt === undefined ? {} : { updatedAt: new Date(updatedAt) }) })
+        .where(eq(w.id, id));
+    },
+
+    async getWorkflow(id) {
+      const rows = await db.select().from(w).where(eq(w.id, id));
+      return rows[0] ? toWorkflow(rows[0]) : null;
+    },
+
+    async listWorkflows(projectId) {
+      const rows = await db.select().from(w).where(eq(w.projectId, projectId)).orderBy(w.createdAt);
+      return rows.map(toWorkflow);
+    },
+
+    async triggered(type, eventType) {
+      const conditions = [eq(w.enabled, true), sql`${w.definition}->'trigger'->>'type' = ${type}`];
+      if (eventType !== undefined) conditions.push(sql`${w.definition}->'trigger'->>'event' = ${eventType}`);
+      const rows = await db.select().from(w).where(and(...conditions));
+      return rows.map(toWorkflow);
+    },
+
+    async insertRun(run, wakeAt) {
+      await db.insert(r).values({
+        id: run.id,
+        workflowId: run.workflowId,
+        projectId: run.definition.projectId,
+        version: run.version,
+        status: run.status,
+        state: run,
+        nextWakeAt: date(wakeAt),
+        createdAt: new Date(run.createdAt),
+      });
+    },
+
+    async claimRuns(owner, now, leaseUntil, limit) {
+      if (limit <= 0) return [];
+      const at = new Date(now);
+      return db.transaction(async (tx) => {
+        const due = await tx
+          .select({ id: r.id })
+          .from(r)
+          .where(
+            and(
+              inArray(r.status, UNFINISHED),
+              or(isNull(r.leaseUntil), lt(r.leaseUntil, at)),
+              // A timer that is due, a run whose owner stopped renewing while a step ran, or a cancel.
+              or(lte(r.nextWakeAt, at), isNull(r.nextWakeAt), eq(r.cancelRequested, true)),
+            ),
+          )
+          .orderBy(r.nextWakeAt)
+          .limit(limit)
+          .for('update', { skipLocked: true });
+        if (due.length === 0) return [];
+        const rows = await tx
+          .update(r)
+          .set({ leaseOwner: owner, leaseUntil: new Date(leaseUntil) })
+          .where(inArray(r.id, due.map((d) => d.id)))
+          .returning({ state: r.state, cancelRequested: r.cancelRequested });
+        return rows.map((row) => ({ run: row.state as RunState, cancelRequested: row.cancelRequested }));
+      });
+    },
+
+    async saveRun(run, wakeAt, owner, leaseUntil) {
+      const finished = isFinished(run.status);
+      const rows = await db
+        .update(r)
+        .set({
+          status: run.status,
+          state: run,
+          nextWakeAt: finished ? null : date(wakeAt),
+          // Finished or released runs give the lease up; others keep it until leaseUntil.
+          leaseOwner: finished || leaseUntil === null ? null : owner,
+          leaseUntil: finished ? null : date(leaseUntil),
+          finishedAt: date(run.finishedAt ?? null),
+        })
+        .where(and(eq(r.id, run.id), eq(r.leaseOwner, owner)))
+        .returning({ id: r.id });
+      return rows.length === 1;
+    },
+
+    async renewLeases(owner, runIds, leaseUntil) {
+      if (runIds.length === 0) return [];
+      const rows = await db
+        .update(r)
+        .set({ leaseUntil: new Date(leaseUntil) })
+        .where(and(inArray(r.id, [...runIds]), eq(r.leaseOwner, owner)))
+        .returning({ state: r.state, cancelRequested: r.cancelRequested });
+      return rows.map((row) => ({ run: row.state as RunState, cancelRequested: row.cancelRequested }));
+    },
+
+    async requestCancel(runId) {
+      const rows = await db
+        .update(r)
+        .set({ cancelRequested: true })
+        .where(and(eq(r.id, runId), inArray(r.status, UNFINISHED)))
+        .returning({ id: r.id });
+      return rows.length === 1;
+    },
+
+    async getRun(id) {
+      const rows = await db.select().from(r).where(eq(r.id, id));
+      return rows[0] ? toRun(rows[0]) : null;
+    },
+
+    async listRuns(workflowId, limit) {
+      const rows = await db.select().from(r).where(eq(r.workflowId, workflowId)).orderBy(desc(r.createdAt), desc(r.id)).limit(limit);
+      return rows.map(toRun);
+    },
+
+    async stats(now, projectId) {
+      const scope = projectId === undefined ? undefined : eq(r.projectId, projectId);
+      const byStatus = await db.select({ status: r.status, n: sql<number>`count(*)::int` }).from(r).where(scope).groupBy(r.status);
+      const due = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(r)
+        .where(and(scope, inArray(r.status, UNFINISHED), lt(r.nextWakeAt, new Date(now))));
+      const count = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(w)
+        .where(projectId === undefined ? undefined : eq(w.projectId, projectId));
+      return { byStatus: Object.fromEntries(byStatus.map((row) => [row.status, row.n])), due: due[0]?.n ?? 0, workflows: count[0]?.n ?? 0 };
+    },
+
+    async claimCronTick(workflowId, tickAt, runId) {
+      const rows = await db
+        .insert(workflowCronTicks)
+        .values({ workflowId, tickAt: new Date(tickAt), runId })
+        .onConflictDoNothing()
+        .returning({ runId: workflowCronTicks.runId });
+      return rows.length === 1;
+    },
+
+    async lastCronTick(workflowId) {
+      const rows = await db
+        .select({ at: sql<Date | null>`max(${workflowCronTicks.tickAt})` })
+        .from(workflowCronTicks)
+        .where(eq(workflowCronTicks.workflowId, workflowId));
+      const at = rows[0]?.at;
+      return at ? new Date(at).getTime() : null;
+    },
+  };
+}

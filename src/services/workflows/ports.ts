@@ -1,0 +1,70 @@
+import type { Json, WorkflowDefinition } from '../../workflows/definition.js';
+import type { RunState, RunStatus } from '../../workflows/run-state.js';
+
+/** A registered workflow: its current definition and version (runs keep their own copy). */
+export interface WorkflowRecord {
+  id: string;
+  projectId: string;
+  name: string;
+  version: number;
+  definition: WorkflowDefinition;
+  enabled: boolean;
+  templateId: string | null;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RunRecord {
+  id: string;
+  workflowId: string;
+  projectId: string;
+  version: number;
+  status: RunStatus;
+  state: RunState;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface ClaimedRun {
+  run: RunState;
+  cancelRequested: boolean;
+}
+
+/**
+ * Durable storage of workflows and runs (db/repositories/workflows.ts on PGlite and Postgres).
+ * Runs are leased: one instance executes a run at a time, and every checkpoint is written only
+ * while the writer still holds the lease, so two instances never both advance one run.
+ */
+export interface WorkflowStore {
+  insertWorkflow(record: WorkflowRecord): Promise<void>;
+  updateWorkflow(id: string, patch: Partial<Pick<WorkflowRecord, 'name' | 'version' | 'definition' | 'enabled' | 'updatedAt'>>): Promise<void>;
+  getWorkflow(id: string): Promise<WorkflowRecord | null>;
+  listWorkflows(projectId: string): Promise<WorkflowRecord[]>;
+  /** Enabled workflows whose trigger is of this type (event: of this event type). */
+  triggered(type: 'event' | 'cron', eventType?: string): Promise<WorkflowRecord[]>;
+
+  /** A new run, due at once (`wakeAt` = its creation), unleased. */
+  insertRun(run: RunState, wakeAt: number | null): Promise<void>;
+  /**
+   * Claims up to `limit` unfinished runs that are due (`wakeAt` passed, or a running step whose
+   * owner's lease expired), each for one instance (`FOR UPDATE SKIP LOCKED`).
+   */
+  claimRuns(owner: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRun[]>;
+  /** The checkpoint after a transition; false when `owner` no longer holds the lease. */
+  saveRun(run: RunState, wakeAt: number | null, owner: string, leaseUntil: number | null): Promise<boolean>;
+  /** Extends the leases `owner` still holds; returns those it still holds. */
+  renewLeases(owner: string, runIds: readonly string[], leaseUntil: number): Promise<ClaimedRun[]>;
+  /** Marks an unfinished run for cancelling (its holder, or the next claimer, applies it); false if none. */
+  requestCancel(runId: string): Promise<boolean>;
+  getRun(id: string): Promise<RunRecord | null>;
+  listRuns(workflowId: string, limit: number): Promise<RunRecord[]>;
+  /** Runs by status (of one project, or all) and the unfinished ones that are due now. */
+  stats(now: number, projectId?: string): Promise<{ byStatus: Record<string, number>; due: number; workflows: number }>;
+
+  /** Records that `tickAt` of a cron workflow fired; false when another instance did first. */
+  claimCronTick(workflowId: string, tickAt: number, runId: string): Promise<boolean>;
+  lastCronTick(workflowId: string): Promise<number | null>;
+}
+
+export type { Json };

@@ -1,0 +1,315 @@
+import { errorMessage } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Json } from '../../workflows/definition.js';
+import { resume, transition, type Effect, type Notice, type RunEvent } from '../../workflows/engine.js';
+import { isFinished, type RunState } from '../../workflows/run-state.js';
+import { ActionError, type ActionHandler } from './action-handlers.js';
+import type { WorkflowStore } from './ports.js';
+
+/**
+ * Executes runs: the IO half of the engine. Each instance claims due runs under a lease,
+ * checkpoints the run after every transition (before it performs the effects, so a step is
+ * recorded as running with its attempt before the action starts), performs the effects and feeds
+ * their outcomes back. Transitions of one run are serialised; steps of many runs run in parallel
+ * up to `concurrency`.
+ *
+ * Crash semantics: a completed step is in the checkpoint and never runs again; a step that was
+ * running when the process died runs again as the same attempt once the lease expires and
+ * another instance (or this one, restarted) claims the run — at least once, like every durable
+ * executor. Timers are times in the checkpoint, not sleeping promises.
+ */
+
+export interface RunnerDeps {
+  store: WorkflowStore;
+  handlers: ReadonlyMap<string, ActionHandler>;
+  clock: Clock;
+  logger: Logger;
+  /** Unique per process: the lease owner. */
+  instanceId: string;
+  /** Steps executing at once in this instance. */
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  onNotice?: (run: RunState, notice: Notice) => void;
+  onStepDone?: (action: string, outcome: 'completed' | 'failed', seconds: number) => void;
+  random?: () => number;
+}
+
+export interface WorkflowRunner {
+  start(): void;
+  /** Looks for due runs now (after a run was created here). */
+  kick(): void;
+  /** Cancels an unfinished run wherever it executes; false when there is no such run. */
+  cancel(runId: string): Promise<boolean>;
+  /** Runs held by this instance right now. */
+  held(): number;
+  /** Stops claiming, lets running steps finish (up to `graceMs`), checkpoints and releases. */
+  stop(graceMs?: number): Promise<void>;
+  /**
+   * Stops polling and renewing at once and hands nothing back, as a crash would: the leases
+   * expire and another instance resumes the runs. For crash tests.
+   */
+  abandon(): void;
+}
+
+interface Held {
+  run: RunState;
+  chain: Promise<void>;
+  aborts: Map<string, AbortController>;
+  timers: Map<string, NodeJS.Timeout>;
+  gone: boolean;
+}
+
+export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
+  const { store, handlers, clock, logger } = deps;
+  const held = new Map<string, Held>();
+  const waiting: Array<() => void> = [];
+  let executing = 0;
+  let stopping = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
+  let again = false;
+
+  /** Runs held at most: enough to keep every slot busy while some runs wait on timers. */
+  const maxHeld = Math.max(4, deps.concurrency * 4);
+
+  function poll(): Promise<void> {
+    if (polling) {
+      again = true;
+      return polling;
+    }
+    polling = (async () => {
+      do {
+        again = false;
+        if (stopping) return;
+        const now = clock.now();
+        const claimed = await store.claimRuns(deps.instanceId, now, now + deps.leaseMs, maxHeld - held.size);
+        for (const { run, cancelRequested } of claimed) adopt(run, cancelRequested);
+      } while (again);
+    })()
+      .catch((error: unknown) => logger.warn({ err: error }, 'claiming workflow runs failed'))
+      .finally(() => {
+        polling = undefined;
+      });
+    return polling;
+  }
+
+  function adopt(run: RunState, cancelRequested: boolean): void {
+    if (held.has(run.id)) return;
+    const h: Held = { run, chain: Promise.resolve(), aborts: new Map(), timers: new Map(), gone: false };
+    held.set(run.id, h);
+    // A cancelled run is not resumed first: its steps that were running are failed as cancelled.
+    if (cancelRequested) feed(h, { type: 'cancel', reason: 'cancelled by a user' });
+    else if (run.status === 'pending') feed(h, { type: 'start' });
+    else perform(h, resume(run, clock.now()));
+  }
+
+  /** Applies one event, checkpoints, then performs the effects; serialised per run. */
+  function feed(h: Held, event: RunEvent): void {
+    h.chain = h.chain
+      .then(async () => {
+        if (h.gone) return;
+        const next = transition(h.run, event, clock.now(), deps.random ? { random: deps.random } : {});
+        if (next.run === h.run) return; // stale outcome (a duplicate after a restart)
+        h.run = next.run;
+        const wake = wakeAt(h.run, clock.now());
+        const release = !isFinished(h.run.status) && wake !== null && wake - clock.now() > deps.leaseMs / 2;
+        const saved = await store.saveRun(h.run, wake, deps.instanceId, release ? null : clock.now() + deps.leaseMs);
+        if (!saved) return forget(h, 'lease lost: another instance holds the run');
+        perform(h, next.effects);
+        // Finished, or only a far timer left: the poller claims it again when it is due.
+        if (isFinished(h.run.status) || release) forget(h);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error, runId: h.run.id }, 'workflow run checkpoint failed; released for another attempt');
+        forget(h, 'checkpoint failed');
+      });
+  }
+
+  function perform(h: Held, effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'notice':
+          deps.onNotice?.(h.run, effect.notice);
+          break;
+        case 'run_step':
+          void runStep(h, effect);
+          break;
+        case 'set_timer': {
+          clearTimeout(h.timers.get(effect.stepId));
+          const timer = setTimeout(() => feed(h, { type: 'timer_fired', stepId: effect.stepId }), Math.max(0, effect.at - clock.now()));
+          timer.unref();
+          h.timers.set(effect.stepId, timer);
+          break;
+        }
+        case 'abort_step': {
+          const controller = h.aborts.get(effect.stepId);
+          if (controller) controller.abort(new Error('cancelled'));
+          else {
+            // Running in the checkpoint but not here (the run was adopted to be cancelled).
+            const state = h.run.steps.find((s) => s.id === effect.stepId);
+            if (state) feed(h, { type: 'step_failed', stepId: effect.stepId, attempt: state.attempts, error: 'cancelled', permanent: true });
+          }
+          break;
+        }
+        case 'run_compensation':
+          void runCompensation(h, effect.stepId, effect.action, effect.input);
+          break;
+      }
+    }
+  }
+
+  async function runStep(h: Held, effect: Extract<Effect, { type: 'run_step' }>): Promise<void> {
+    await slot();
+    const started = performance.now();
+    const controller = new AbortController();
+    h.aborts.set(effect.stepId, controller);
+    const timer = effect.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new Error(`timed out after ${effect.timeoutMs} ms`)), effect.timeoutMs);
+    try {
+      const output = await invoke(h, effect.stepId, effect.attempt, effect.action, effect.input, controller.signal);
+      deps.onStepDone?.(effect.action, 'completed', (performance.now() - started) / 1000);
+      feed(h, { type: 'step_succeeded', stepId: effect.stepId, attempt: effect.attempt, output });
+    } catch (error) {
+      deps.onStepDone?.(effect.action, 'failed', (performance.now() - started) / 1000);
+      const timedOut = controller.signal.aborted && errorMessage(controller.signal.reason).startsWith('timed out');
+      const message = controller.signal.aborted ? errorMessage(controller.signal.reason) : errorMessage(error);
+      feed(h, { type: 'step_failed', stepId: effect.stepId, attempt: effect.attempt, error: message.slice(0, 2000), permanent: error instanceof ActionError && error.permanent, timedOut });
+    } finally {
+      clearTimeout(timer);
+      h.aborts.delete(effect.stepId);
+      release();
+    }
+  }
+
+  async function runCompensation(h: Held, stepId: string, action: string, input: Json): Promise<void> {
+    await slot();
+    try {
+      await invoke(h, stepId, 0, action, input, new AbortController().signal);
+      feed(h, { type: 'compensation_succeeded', stepId });
+    } catch (error) {
+      feed(h, { type: 'compensation_failed', stepId, error: errorMessage(error).slice(0, 2000) });
+    } finally {
+      release();
+    }
+  }
+
+  /** Validates the input against the action's schema, runs it, validates the output. */
+  async function invoke(h: Held, stepId: string, attempt: number, action: string, input: Json, signal: AbortSignal): Promise<Json> {
+    const handler = handlers.get(action);
+    if (handler === undefined) throw new ActionError(`no handler for action "${action}" on this server`, { permanent: true });
+    const parsed = handler.spec.input.safeParse(input);
+    if (!parsed.success) {
+      throw new ActionError(`input does not fit ${action}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`, { permanent: true });
+    }
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason as Error);
+      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    });
+    const ctx = { runId: h.run.id, workflowId: h.run.workflowId, projectId: h.run.definition.projectId, stepId, attempt, signal };
+    // A handler that ignores its signal still loses the race: the step fails at its timeout.
+    const output = await Promise.race([handler.run(parsed.data as Json, ctx), aborted]);
+    if (handler.spec.output) {
+      const checked = handler.spec.output.safeParse(output);
+      if (!checked.success) throw new ActionError(`${action} returned an output that does not fit its schema`, { permanent: true });
+    }
+    return output ?? null;
+  }
+
+  function slot(): Promise<void> {
+    if (executing < deps.concurrency) {
+      executing++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting.push(() => resolve()));
+  }
+
+  function release(): void {
+    const next = waiting.shift();
+    if (next) next();
+    else executing--;
+  }
+
+  function forget(h: Held, why?: string): void {
+    if (why) logger.warn({ runId: h.run.id, why }, 'workflow run released');
+    h.gone = true;
+    for (const timer of h.timers.values()) clearTimeout(timer);
+    held.delete(h.run.id);
+  }
+
+  async function renew(): Promise<void> {
+    const ids = [...held.keys()];
+    if (ids.length === 0) return;
+    const kept = await store.renewLeases(deps.instanceId, ids, clock.now() + deps.leaseMs);
+    const keptIds = new Set(kept.map((k) => k.run.id));
+    for (const id of ids) {
+      const h = held.get(id);
+      if (h && !keptIds.has(id)) {
+        for (const controller of h.aborts.values()) controller.abort(new Error('lease lost'));
+        forget(h, 'lease lost at renewal');
+      }
+    }
+    // A cancel asked for on another instance reaches the holder here.
+    for (const { run, cancelRequested } of kept) {
+      const h = held.get(run.id);
+      if (h && cancelRequested && h.run.halt?.reason !== 'cancel') feed(h, { type: 'cancel', reason: 'cancelled by a user' });
+    }
+  }
+
+  return {
+    start() {
+      pollTimer = setInterval(() => void poll(), deps.pollMs);
+      pollTimer.unref();
+      renewTimer = setInterval(() => void renew().catch((error: unknown) => logger.warn({ err: error }, 'renewing workflow leases failed')), Math.max(50, deps.leaseMs / 3));
+      renewTimer.unref();
+      void poll();
+    },
+    kick() {
+      void poll();
+    },
+    async cancel(runId) {
+      // Durable first, so a cancel survives this process; then applied here if the run is ours,
+      // by the holder at its next lease renewal, or by whoever claims it next.
+      if (!(await store.requestCancel(runId))) return false;
+      const h = held.get(runId);
+      if (h) {
+        feed(h, { type: 'cancel', reason: 'cancelled by a user' });
+        await h.chain;
+      } else void poll();
+      return true;
+    },
+    held: () => held.size,
+    abandon() {
+      stopping = true;
+      clearInterval(pollTimer);
+      clearInterval(renewTimer);
+      for (const h of [...held.values()]) forget(h);
+    },
+    async stop(graceMs = 5_000) {
+      stopping = true;
+      clearInterval(pollTimer);
+      clearInterval(renewTimer);
+      await polling;
+      const chains = () => Promise.allSettled([...held.values()].map((h) => h.chain));
+      const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([(async () => {
+        while (executing > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        await chains();
+      })(), deadline]);
+      for (const h of held.values()) for (const controller of h.aborts.values()) controller.abort(new Error('server stopping'));
+      await chains();
+      // Hand every run back at once instead of waiting for the lease to expire.
+      await Promise.allSettled([...held.values()].map((h) => store.saveRun(h.run, wakeAt(h.run, clock.now()), deps.instanceId, null)));
+      for (const h of [...held.values()]) forget(h);
+    },
+  };
+}
+
+/** When the run next needs attention without an outside event; null while a step runs. */
+export function wakeAt(run: RunState, now: number): number | null {
+  if (run.status === 'pending') return run.createdAt;
+  if (run.steps.some((s) => (s.status === 'running' && s.waitUntil === undefined) || s.compensation?.status === 'running')) return null;
+  const waits = run.steps.flatMap((s) => (s.waitUntil === undefined ? [] : [s.waitUntil]));
+  return waits.length > 0 ? Math.min(...waits) : now;
+}
