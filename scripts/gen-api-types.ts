@@ -47,6 +47,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     collaboration: { presence: {} as NonNullable<ApiDeps['collaboration']>['presence'] },
     versions: { versions: {} as ApiDeps['versions']['versions'] },
     version: 'generated', // openapi-typescript does not emit info, so the version never shows
+    publishing: { publishing: {} as ApiDeps['publishing']['publishing'], maxImportBytes: 8 * 1024 * 1024 },
     maxBodyBytes: 1024 * 1024,
     rateLimit: createRestRateLimit({ ratePerSecond: 1, burst: 1 }),
     dev: { secret: 'x'.repeat(32), clock: systemClock, loopbackOnly: true },

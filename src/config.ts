@@ -55,6 +55,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_MESSAGE_BYTES: int(2 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   MAX_BODY_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  MAX_IMPORT_BYTES: int(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   MAX_DOCUMENT_BYTES: int(32 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   SNAPSHOT_DEBOUNCE_MS: int(2_000, 0, 600_000),
   SNAPSHOT_MAX_DEBOUNCE_MS: int(10_000, 0, 3_600_000),
@@ -112,8 +113,8 @@ export interface Config {
   readonly tokens: { readonly issuer: string | undefined; readonly audience: string | undefined };
   /** Whether GET /api/dev/token is served, to whom, and why (logged at start-up). */
   readonly devTokens: DevTokenPolicy;
-  /** maxBodyBytes: the REST body limit of every route that declares no smaller one. */
-  readonly limits: { readonly maxMessageBytes: number; readonly maxDocumentBytes: number; readonly maxBodyBytes: number };
+  /** maxBodyBytes: the REST body limit of every route that declares no smaller one; maxImportBytes: the import route's own. */
+  readonly limits: { readonly maxMessageBytes: number; readonly maxDocumentBytes: number; readonly maxBodyBytes: number; readonly maxImportBytes: number };
   readonly persistence: {
     readonly snapshotDebounceMs: number;
     readonly snapshotMaxDebounceMs: number;
@@ -226,7 +227,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     authSecret: env.AUTH_SECRET,
     tokens: { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE },
     devTokens: devTokenPolicy(env.DEV_TOKENS, production, env.AUTH_SECRET !== undefined),
-    limits: { maxMessageBytes: env.MAX_MESSAGE_BYTES, maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES },
+    limits: { maxMessageBytes: env.MAX_MESSAGE_BYTES, maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxImportBytes: env.MAX_IMPORT_BYTES },
     persistence: {
       snapshotDebounceMs: env.SNAPSHOT_DEBOUNCE_MS,
       snapshotMaxDebounceMs: env.SNAPSHOT_MAX_DEBOUNCE_MS,

@@ -43,6 +43,7 @@ import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
 import { createRedisLiveSessionStore } from './db/redis-live-session-store.js';
 import { createWritingService, type WritingService } from './services/writing/writing-service.js';
+import { createPublishingService } from './services/publishing/publishing-service.js';
 import { closeDeliveryChannels, createDeliveryChannels } from './delivery/index.js';
 import type { ChannelName, DeliveryChannel } from './services/notifications/channels/channel.js';
 import { createEventRules } from './services/notifications/event-rules.js';
@@ -300,6 +301,17 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       unsubscribeSecret: secret,
     },
     versions: { versions: createVersionService({ store: db.versions, live: liveDocuments, clock, logger: logger.child({ module: 'versions' }) }) },
+    publishing: {
+      publishing: createPublishingService({
+        documents: liveDocuments,
+        publish: (event) => bus.publish(event),
+        actorOf,
+        clock,
+        logger: logger.child({ module: 'publishing' }),
+        maxImportBytes: config.limits.maxImportBytes,
+      }),
+      maxImportBytes: config.limits.maxImportBytes,
+    },
     maxBodyBytes: config.limits.maxBodyBytes,
     rateLimit: createRestRateLimit(config.abuse.restRequests),
     web: { distDir: WEB_DIST },

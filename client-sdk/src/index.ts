@@ -48,7 +48,7 @@ export {
   type ConflictSeverity,
   type ConflictStatus,
 } from './protocol.js';
-export { API_ROUTES, createApi, fillPath, type HttpMethod, type OperationName, type RouteSpec, type StoryloomApi } from './rest.js';
+export { API_ROUTES, createApi, fillPath, type HttpMethod, type OperationName, type RouteSpec, type StoryloomApi, type ExportedFile, type ImportContentType } from './rest.js';
 export {
   EVENT_CATEGORIES,
   EVENT_TYPES,

@@ -135,6 +135,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/documents/{projectId}/{documentId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The document as EPUB 3, DOCX (standard manuscript format), HTML or Markdown
+         * @description The current text (every acknowledged edit). Chapters come from top-level headings. Answers the file with its MIME type and a Content-Disposition file name; emits publishing.export_completed. See docs/export.md.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Author (default: the caller's name) */
+                    author?: string;
+                    format: "epub" | "docx" | "html" | "md";
+                    /** @description Language of the text (default en) */
+                    language?: string;
+                    /** @description Book title (default: the document id) */
+                    title?: string;
+                };
+                header?: never;
+                path: {
+                    documentId: string;
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/epub+zip": string;
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                        "text/html": string;
+                        "text/markdown": string;
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the token has no (or too low a) role for this, or is not an admin token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{projectId}/{documentId}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports a Markdown, plain-text or DOCX file into an empty or new document
+         * @description The raw file is the body, typed by Content-Type. A `# …` line becomes a heading, blank-line-separated text paragraphs. One edit that every connected writer receives; a file that fails to parse, an unknown type, an oversized body (MAX_IMPORT_BYTES) or a document that already has text change nothing. See docs/export.md.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    documentId: string;
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "text/markdown": string;
+                    "text/plain": string;
+                };
+            };
+            responses: {
+                /** @description imported */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportResult"];
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the token has no (or too low a) role for this, or is not an admin token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the resource is in a state that refuses this */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the request body is over the limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents/{projectId}/{documentId}/versions": {
         parameters: {
             query?: never;
@@ -504,6 +677,90 @@ export interface paths {
                 };
                 /** @description no such resource */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the request body is over the limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{projectId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Several documents as one book (EPUB 3, DOCX, HTML or Markdown)
+         * @description Documents in the given order are the chapters (a top-level heading inside one starts another). Emits publishing.export_completed. See docs/export.md.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BookExport"];
+                };
+            };
+            responses: {
+                /** @description the book */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/epub+zip": string;
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                        "text/html": string;
+                        "text/markdown": string;
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the token has no (or too low a) role for this, or is not an admin token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2640,6 +2897,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        BookExport: {
+            author: string;
+            /** @description Cover image for the EPUB (JPEG or PNG, at most 2 MiB); other formats ignore it */
+            cover?: {
+                /** @description base64 */
+                data: string;
+                /** @enum {string} */
+                mediaType: "image/jpeg" | "image/png";
+            };
+            /** @description Document ids of the project, in reading order; each is one chapter or more */
+            documents: string[];
+            /** @enum {string} */
+            format: "epub" | "docx" | "html" | "md";
+            /** @description BCP 47 language tag (default en) */
+            language?: string;
+            title: string;
+        };
         CollaborationMetrics: {
             activeWriters: number;
             actualCollisions: number;
@@ -2767,6 +3041,25 @@ export interface components {
             items: components["schemas"]["Event"][];
             nextCursor: string | null;
         };
+        ImportResult: {
+            /** @description Top-level blocks written */
+            blocks: number;
+            documentId: string;
+            /** @enum {string} */
+            format: "markdown" | "text" | "docx";
+            projectId: string;
+            /** @description The document's words after the import (the writing tracker's word rule) */
+            words: number;
+        };
+        /** @description Which notification channels are configured; deliveries on the others fail with this reason */
+        NotificationsReadiness: {
+            channels: {
+                [key: string]: {
+                    configured: boolean;
+                    detail: string;
+                };
+            };
+        };
         PersistenceReadiness: {
             /**
              * @description Class of the last failed write (ENOSPC, ECONNREFUSED, SQLSTATE 53100, ...), while failing
@@ -2796,6 +3089,7 @@ export interface components {
             checks: {
                 [key: string]: "ok" | "down";
             };
+            notifications?: components["schemas"]["NotificationsReadiness"];
             persistence?: components["schemas"]["PersistenceReadiness"];
             /** @enum {string} */
             status: "ok" | "degraded" | "fail";

@@ -57,6 +57,9 @@ export const API_ROUTES = {
   getVersion: { method: 'GET', path: `${VERSIONS}/{versionId}`, auth: true },
   versionDiff: { method: 'GET', path: `${VERSIONS}/{versionId}/diff`, auth: true },
   restoreVersion: { method: 'POST', path: `${VERSIONS}/{versionId}/restore`, auth: true },
+  exportDocument: { method: 'GET', path: '/api/documents/{projectId}/{documentId}/export', auth: true },
+  exportBook: { method: 'POST', path: '/api/projects/{projectId}/export', auth: true },
+  importDocument: { method: 'POST', path: '/api/documents/{projectId}/{documentId}/import', auth: true },
 } as const satisfies Record<string, RouteSpec>;
 
 export type OperationName = keyof typeof API_ROUTES;
@@ -112,7 +115,25 @@ export interface StoryloomApi {
   versionDiff(projectId: string, documentId: string, versionId: string): Promise<T.DocumentVersionDiff>;
   /** One new live edit that makes the text the version's (owner or editor). */
   restoreVersion(projectId: string, documentId: string, versionId: string): Promise<T.VersionRestored>;
+  /** The document as EPUB, DOCX, HTML or Markdown (any role in the project). */
+  exportDocument(projectId: string, documentId: string, query: T.QueryOf<'/api/documents/{projectId}/{documentId}/export', 'get'>): Promise<ExportedFile>;
+  /** Several documents of the project as one book, in the order given. */
+  exportBook(projectId: string, input: T.RequestBody<'/api/projects/{projectId}/export', 'post'>): Promise<ExportedFile>;
+  /** A Markdown, plain-text or DOCX file into an empty or new document (owner or editor). */
+  importDocument(projectId: string, documentId: string, file: Uint8Array | Blob | string, contentType: ImportContentType): Promise<T.ResponseOf<'/api/documents/{projectId}/{documentId}/import', 'post', 201>>;
 }
+
+/** A file the server answered with (export). */
+export interface ExportedFile {
+  bytes: Uint8Array;
+  /** The MIME type, e.g. `application/epub+zip`. */
+  contentType: string;
+  /** From Content-Disposition, e.g. `my-novel.epub`. */
+  fileName: string | null;
+}
+
+/** What the import route reads. */
+export type ImportContentType = 'text/markdown' | 'text/plain' | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 // Compile-time proof that the table and the interface name the same operations.
 const _sameOperations: Record<keyof StoryloomApi, unknown> = API_ROUTES;
@@ -134,6 +155,10 @@ export interface RequestInput {
   params?: Record<string, string>;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** A raw body (a file) with its type, instead of a JSON `body`. */
+  raw?: { body: Uint8Array | Blob | string; contentType: string };
+  /** `file`: resolve with the bytes, type and file name of a 2xx answer instead of its JSON. */
+  expect?: 'json' | 'file';
 }
 
 /** `/a/{id}` with `{id: 'p/d'}` -> `/a/p%2Fd`; a missing parameter is a programming error. */
@@ -158,11 +183,13 @@ export function createRequester(deps: RestDeps): <R>(operation: OperationName, i
   const doFetch = deps.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
 
   async function once(route: RouteSpec, url: string, input: RequestInput, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: input.expect === 'file' ? '*/*' : 'application/json' };
     if (token !== null) headers.authorization = `Bearer ${token}`;
     if (input.body !== undefined) headers['content-type'] = 'application/json';
+    if (input.raw) headers['content-type'] = input.raw.contentType;
+    const body = input.raw ? (input.raw.body as BodyInit) : input.body !== undefined ? JSON.stringify(input.body) : undefined;
     try {
-      return await doFetch(url, { method: route.method, headers, ...(input.body !== undefined ? { body: JSON.stringify(input.body) } : {}) });
+      return await doFetch(url, { method: route.method, headers, ...(body !== undefined ? { body } : {}) });
     } catch (error) {
       throw new StoryloomError('service-unavailable', `Could not reach the Storyloom server at ${deps.baseUrl}`, { url }, undefined, { cause: error });
     }
@@ -176,6 +203,10 @@ export function createRequester(deps: RestDeps): <R>(operation: OperationName, i
       // The token may have been revoked or the clocks disagree: one retry with a fresh token.
       await response.body?.cancel().catch(() => undefined);
       response = await once(route, url, input, await deps.refreshToken());
+    }
+    if (input.expect === 'file' && response.ok) {
+      const fileName = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? null;
+      return { bytes: new Uint8Array(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? '', fileName } as R;
     }
     const text = await response.text().catch(() => '');
     let json: unknown = null;
@@ -231,5 +262,8 @@ export function createApi(deps: RestDeps): StoryloomApi {
     getVersion: (projectId, documentId, versionId) => request('getVersion', { params: { projectId, documentId, versionId } }),
     versionDiff: (projectId, documentId, versionId) => request('versionDiff', { params: { projectId, documentId, versionId } }),
     restoreVersion: (projectId, documentId, versionId) => request('restoreVersion', { params: { projectId, documentId, versionId } }),
+    exportDocument: (projectId, documentId, query) => request('exportDocument', { params: { projectId, documentId }, query: { ...query }, expect: 'file' }),
+    exportBook: (projectId, input) => request('exportBook', { params: { projectId }, body: input, expect: 'file' }),
+    importDocument: (projectId, documentId, file, contentType) => request('importDocument', { params: { projectId, documentId }, raw: { body: file, contentType } }),
   };
 }

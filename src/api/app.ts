@@ -10,10 +10,13 @@ import type { RestRateLimit } from './middleware/rate-limit.js';
 import { adminRoutes, type AdminDeps } from './routes/admin.js';
 import { collaborationRoutes, type CollaborationRoutesDeps } from './routes/collaboration.js';
 import { devRoutes, type DevRoutesDeps } from './routes/dev.js';
+import { documentExportRoutes, type DocumentExportRoutesDeps } from './routes/document-export.js';
+import { IMPORT_PATH, documentImportRoutes, type DocumentImportRoutesDeps } from './routes/document-import.js';
 import { documentVersionRoutes, type DocumentVersionRoutesDeps } from './routes/document-versions.js';
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
+import { projectExportRoutes } from './routes/project-export.js';
 import { notificationRoutes, type NotificationRoutesDeps } from './routes/notifications.js';
 import { notificationPreferenceRoutes } from './routes/notifications-preferences.js';
 import { notificationPushRoutes } from './routes/notifications-push.js';
@@ -43,6 +46,8 @@ export interface ApiDeps {
   notifications?: Omit<NotificationRoutesDeps, 'verifier'>;
   /** Versions of documents: save, list, view, compare, restore. */
   versions: Omit<DocumentVersionRoutesDeps, 'verifier'>;
+  /** Export (documents, books) and import (docs/export.md); the import route has its own body limit, MAX_IMPORT_BYTES. */
+  publishing: Omit<DocumentExportRoutesDeps, 'verifier'> & Omit<DocumentImportRoutesDeps, 'verifier'>;
   /** MAX_BODY_BYTES: every route's body limit unless the route sets a smaller one. */
   maxBodyBytes: number;
   /** REST_REQUESTS_PER_SECOND / REST_REQUEST_BURST, per address and per user on /api/*. */
@@ -74,7 +79,9 @@ export function createApi(deps: ApiDeps): ApiApp {
   app.notFound((c) => c.json(new AppError('not-found', `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
   // First, so an oversized body is refused before any route reads or authenticates it.
-  app.use('*', limitBody(deps.maxBodyBytes));
+  // The import route is the one exception: a manuscript file has its own limit (MAX_IMPORT_BYTES).
+  const bodyLimit = limitBody(deps.maxBodyBytes);
+  app.use('*', (c, next) => (IMPORT_PATH.test(c.req.path) ? next() : bodyLimit(c, next)));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   registerFeatureGuards(app, deps.features);
   registerMetricsRoute(app, deps.metrics);
@@ -91,6 +98,9 @@ export function createApi(deps: ApiDeps): ApiApp {
     ...(deps.writingSessions ? [writingSessionRoutes({ verifier, ...deps.writingSessions })] : []),
     ...(deps.collaboration ? [collaborationRoutes({ verifier, ...deps.collaboration })] : []),
     ...(deps.dev ? [devRoutes(deps.dev)] : []),
+    documentExportRoutes({ verifier, ...deps.publishing }),
+    projectExportRoutes({ verifier, ...deps.publishing }),
+    documentImportRoutes({ verifier, ...deps.publishing }),
     ...(deps.notifications
       ? [
           notificationPreferenceRoutes({ verifier, ...deps.notifications }),
