@@ -6,3 +6,4 @@ export * from './document-clients.js';
 export * from './notifications.js';
 export * from './versions.js';
 export * from './workflows.js';
+export * from './word-journal.js';
