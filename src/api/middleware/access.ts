@@ -68,6 +68,14 @@ function check(level: AccessLevel, identity: Identity, params: Record<string, st
 }
 
 /**
+ * The same rule for a project the path does not name (in the body, or the project of a resource
+ * such as a workflow): handlers call it once they know the project.
+ */
+export function checkProjectAccess(identity: Identity, projectId: string, level: AccessLevel): void {
+  check(level, identity, { projectId });
+}
+
+/**
  * Enforces each operation's declared `x-access` level before anything else of the route runs,
  * whatever the method (HEAD is answered by the GET route, so it gets GET's level). Sets the
  * `identity` variable for the routes.

@@ -15,6 +15,8 @@ export const BODY_LIMITS = {
   broadcast: 64 * 1024,
   /** One published event (payloads are capped by the event schema). */
   publish: 256 * 1024,
+  /** A workflow definition (at most 200 steps) or a run's input. */
+  workflow: 256 * 1024,
 } as const;
 
 /**
