@@ -12,6 +12,7 @@ import { eventBus } from './event-bus.js';
 import { analyticsLag } from './scenarios/analytics-lag.js';
 import { coldLoad } from './scenarios/cold-load.js';
 import { dashboard } from './scenarios/dashboard.js';
+import { exportBench } from './scenarios/export.js';
 import { hotDoc } from './scenarios/hot-doc.js';
 import { idle } from './scenarios/idle.js';
 import { manyDocs } from './scenarios/many-docs.js';
@@ -32,6 +33,7 @@ const scenarios: Record<string, () => Promise<string>> = {
   tracker,
   queries,
   dashboard,
+  export: exportBench,
   // Model quality, not speed (minutes of simulation): only when named.
   'conflict-eval': () => conflictEval(process.argv.slice(3)),
 };
