@@ -19,6 +19,7 @@ import { manyDocs } from './scenarios/many-docs.js';
 import { queries } from './scenarios/queries.js';
 import { stepUp } from './scenarios/step-up.js';
 import { tracker } from './scenarios/tracker.js';
+import { versionsBench } from './scenarios/versions.js';
 import { MODE } from './lib/report.js';
 
 const scenarios: Record<string, () => Promise<string>> = {
@@ -34,6 +35,7 @@ const scenarios: Record<string, () => Promise<string>> = {
   queries,
   dashboard,
   export: exportBench,
+  versions: versionsBench,
   // Model quality, not speed (minutes of simulation): only when named.
   'conflict-eval': () => conflictEval(process.argv.slice(3)),
 };

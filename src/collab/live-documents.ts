@@ -25,6 +25,32 @@ const nameOf = (ref: DocumentRef) => `${ref.projectId}/${ref.documentId}`;
  */
 export function createLiveDocuments(deps: LiveDocumentsDeps): LiveDocuments {
   const { hocuspocus, logger } = deps;
+
+  async function snapshot(ref: DocumentRef): Promise<Y.Doc> {
+    const name = nameOf(ref);
+    const copy = new Y.Doc();
+    const loaded = hocuspocus.documents.get(name);
+    if (loaded) {
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(loaded));
+      return copy;
+    }
+    // Not open here: the store has every acknowledged change (snapshot plus log), also those
+    // made on other instances.
+    const stored = await deps.store.load(name);
+    copy.transact(() => {
+      if (stored.snapshot) Y.applyUpdate(copy, stored.snapshot);
+      for (const row of stored.updates) {
+        try {
+          Y.applyUpdate(copy, row.update);
+        } catch (error) {
+          // As the persistence extension does on load: a row that does not apply is skipped.
+          logger.warn({ err: error, document: name, seq: row.seq }, 'skipping an update that does not apply');
+        }
+      }
+    });
+    return copy;
+  }
+
   return {
     async transact(ref: DocumentRef, actor: LiveEditActor, fn: (doc: Y.Doc) => void) {
       const name = nameOf(ref);
@@ -40,29 +66,10 @@ export function createLiveDocuments(deps: LiveDocumentsDeps): LiveDocuments {
       logger.info({ document: name, actor: actor.userId, reason: actor.reason }, 'server-side edit applied');
     },
 
-    async snapshot(ref: DocumentRef) {
-      const name = nameOf(ref);
-      const copy = new Y.Doc();
-      const loaded = hocuspocus.documents.get(name);
-      if (loaded) {
-        Y.applyUpdate(copy, Y.encodeStateAsUpdate(loaded));
-        return copy;
-      }
-      // Not open here: the store has every acknowledged change (snapshot plus log), also those
-      // made on other instances.
-      const stored = await deps.store.load(name);
-      copy.transact(() => {
-        if (stored.snapshot) Y.applyUpdate(copy, stored.snapshot);
-        for (const row of stored.updates) {
-          try {
-            Y.applyUpdate(copy, row.update);
-          } catch (error) {
-            // As the persistence extension does on load: a row that does not apply is skipped.
-            logger.warn({ err: error, document: name, seq: row.seq }, 'skipping an update that does not apply');
-          }
-        }
-      });
-      return copy;
+    snapshot,
+    async read<T>(ref: DocumentRef, fn: (doc: Y.Doc) => T): Promise<T> {
+      const loaded = hocuspocus.documents.get(nameOf(ref));
+      return loaded ? fn(loaded) : fn(await snapshot(ref));
     },
   };
 }

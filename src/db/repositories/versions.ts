@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { deflate, inflate } from 'node:zlib';
 import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import type { DocumentRef } from '../../services/documents/ports.js';
 import type { StoredVersion, VersionMeta, VersionStore } from '../../services/versions/ports.js';
@@ -24,17 +26,21 @@ type MetaRow = { [K in keyof typeof meta]: (typeof v.$inferSelect)[K] };
 const toMeta = (row: MetaRow): VersionMeta => ({ ...row, createdAt: row.createdAt.getTime() });
 const ofDocument = (ref: DocumentRef) => and(eq(v.projectId, ref.projectId), eq(v.documentId, ref.documentId));
 
+/**
+ * `state` is stored zlib-compressed (level 1, on libuv's thread pool): a novel's Yjs state is
+ * mostly text and shrinks about 3×, and both drivers pass bytea as hex text, so the bytes sent
+ * and parsed per version dominate a create on PGlite (bench/scenarios/versions.ts).
+ */
+const pack = promisify(deflate);
+const unpack = promisify(inflate);
+const packState = async (state: Uint8Array) => new Uint8Array(await pack(state, { level: 1 }));
+const unpackState = async (stored: Uint8Array) => new Uint8Array(await unpack(stored));
+
 /** The VersionStore contract over drizzle (PGlite and Postgres). */
 export function createVersionRepository(db: DrizzleDatabase): VersionStore {
   return {
     async insert(version: StoredVersion) {
-      await db.insert(v).values({ ...version, createdAt: new Date(version.createdAt) });
-    },
-
-    async latest(ref) {
-      const rows = await db.select({ ...meta, state: v.state }).from(v).where(ofDocument(ref)).orderBy(desc(v.createdAt), desc(v.id)).limit(1);
-      const row = rows[0];
-      return row ? { ...toMeta(row), state: row.state } : null;
+      await db.insert(v).values({ ...version, state: await packState(version.state), createdAt: new Date(version.createdAt) });
     },
 
     async list(ref, page) {
@@ -49,7 +55,7 @@ export function createVersionRepository(db: DrizzleDatabase): VersionStore {
     async get(ref, id) {
       const rows = await db.select({ ...meta, state: v.state }).from(v).where(and(ofDocument(ref), eq(v.id, id)));
       const row = rows[0];
-      return row ? { ...toMeta(row), state: row.state } : null;
+      return row ? { ...toMeta(row), state: await unpackState(row.state) } : null;
     },
 
     async autoVersions(ref) {

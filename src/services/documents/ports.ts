@@ -30,6 +30,12 @@ export interface LiveDocuments {
   transact(ref: DocumentRef, actor: LiveEditActor, fn: (doc: Y.Doc) => void): Promise<void>;
   /** A read-only copy of the current state (changing it changes nothing live). */
   snapshot(ref: DocumentRef): Promise<Y.Doc>;
+  /**
+   * Runs `fn` on the current state without copying it when the document is open here (else on a
+   * copy read from storage) and returns its result. `fn` must only read, synchronously: it may
+   * get the live document itself. For large documents this saves the copy `snapshot` makes.
+   */
+  read<T>(ref: DocumentRef, fn: (doc: Y.Doc) => T): Promise<T>;
 }
 
 /** The name of the XML fragment TipTap's Collaboration extension edits (client-sdk/src/tiptap.ts). */

@@ -8,7 +8,7 @@ import * as Y from 'yjs';
 import { docToJSON } from '../../manuscript/convert.js';
 import { manuscriptExtensions, type ManuscriptJSON } from '../../manuscript/schema.js';
 import { blockText } from '../../tracking/writing/fragment-word-index.js';
-import { countDocumentWords } from '../../tracking/writing/word-count.js';
+import { countWords } from '../../tracking/writing/word-count.js';
 import { EDITOR_FRAGMENT } from '../documents/ports.js';
 import type { Block } from './paragraph-diff.js';
 
@@ -22,9 +22,12 @@ export function decodeState(state: Uint8Array): Y.Doc {
   return doc;
 }
 
-/** Words of the editor's fragment, by the writing tracker's rule (tracking/writing/word-count.ts). */
-export function documentWords(doc: Y.Doc): number {
-  return countDocumentWords(doc.getXmlFragment(EDITOR_FRAGMENT));
+/**
+ * Words of a document's blocks by the writing tracker's rule: the same sum of per-block counts
+ * as its `countDocumentWords` on the editor's fragment (tracking/writing/word-count.ts).
+ */
+export function blocksWords(blocks: readonly Block[]): number {
+  return blocks.reduce((total, block) => total + countWords(block.text), 0);
 }
 
 /** The top-level blocks of the editor's fragment, with their text. */

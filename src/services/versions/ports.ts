@@ -17,7 +17,7 @@ export interface VersionMeta {
   words: number;
   /** Words changed against the version that was newest when this one was made (0 for the first). */
   wordsChanged: number;
-  /** Bytes of the stored state. */
+  /** Bytes of the Yjs state (the store may keep it compressed). */
   size: number;
 }
 
@@ -35,8 +35,6 @@ export interface VersionCursor {
 /** The versions table (db/repositories/versions.ts implements it on PGlite and Postgres). */
 export interface VersionStore {
   insert(version: StoredVersion): Promise<void>;
-  /** The document's newest version, with its state; null when it has none. */
-  latest(ref: DocumentRef): Promise<StoredVersion | null>;
   /** Newest first, `limit` of them, strictly after `after` in that order. */
   list(ref: DocumentRef, page: { limit: number; after?: VersionCursor }): Promise<VersionMeta[]>;
   /** The version, only if it belongs to this document (another document's id is null). */

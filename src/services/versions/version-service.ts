@@ -1,10 +1,11 @@
+import { LRUCache } from 'lru-cache';
 import * as Y from 'yjs';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { EDITOR_FRAGMENT, type DocumentRef, type LiveDocuments } from '../documents/ports.js';
-import { decodeState, documentBlocks, documentHTML, documentJSON, documentWords, type ProseMirrorJSON } from './content.js';
-import { diffBlocks, wordsChanged, type BlockChange } from './paragraph-diff.js';
+import { blocksWords, decodeState, documentBlocks, documentHTML, documentJSON, type ProseMirrorJSON } from './content.js';
+import { diffBlocks, wordsChanged, type Block, type BlockChange } from './paragraph-diff.js';
 import type { StoredVersion, VersionKind, VersionMeta, VersionStore } from './ports.js';
 import { DEFAULT_RETENTION, versionsToDrop, type RetentionPolicy } from './retention.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -56,6 +57,8 @@ export interface VersionServiceDeps {
 }
 
 const metaOf = ({ state: _state, ...meta }: StoredVersion): VersionMeta => meta;
+/** Characters of block text the service keeps of each document's newest version. */
+const BLOCK_CACHE_CHARS = 32 * 1024 * 1024;
 
 /**
  * Versions of documents (docs/versions.md): stored Yjs states with word counts, listed newest
@@ -67,6 +70,22 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
   const { store, live, clock, logger } = deps;
   const retention = deps.retention ?? DEFAULT_RETENTION;
   const newId = deps.newId ?? (() => crypto.randomUUID());
+  // The blocks of each document's newest version, so "words changed" of the next one needs no
+  // read and decode of ~1 MB (the common case: versions of a document are made on one instance).
+  const newest = new LRUCache<string, { versionId: string; blocks: Block[] }>({
+    maxSize: BLOCK_CACHE_CHARS,
+    sizeCalculation: (entry) => Math.max(1, entry.blocks.reduce((n, b) => n + b.text.length + 16, 0)),
+  });
+  const keyOf = (ref: DocumentRef) => `${ref.projectId}/${ref.documentId}`;
+
+  async function previousBlocks(ref: DocumentRef): Promise<Block[] | null> {
+    const [latest] = await store.list(ref, { limit: 1 });
+    if (!latest) return null;
+    const cached = newest.get(keyOf(ref));
+    if (cached?.versionId === latest.id) return cached.blocks;
+    const stored = await store.get(ref, latest.id);
+    return stored ? documentBlocks(decodeState(stored.state)) : null;
+  }
 
   async function find(ref: DocumentRef, versionId: string): Promise<StoredVersion> {
     const version = await store.get(ref, versionId);
@@ -74,10 +93,10 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
     return version;
   }
 
-  /** Stores `doc`'s state as a version; words changed are against the newest stored version. */
-  async function storeVersion(input: CreateVersionInput, state: Uint8Array, doc: Y.Doc): Promise<VersionMeta> {
-    const previous = await store.latest(input.ref);
-    const changed = previous ? wordsChanged(diffBlocks(documentBlocks(decodeState(previous.state)), documentBlocks(doc))) : 0;
+  /** Stores a state (with its blocks) as a version; words changed are against the newest stored version. */
+  async function storeVersion(input: CreateVersionInput, state: Uint8Array, blocks: Block[]): Promise<VersionMeta> {
+    const previous = await previousBlocks(input.ref);
+    const changed = previous ? wordsChanged(diffBlocks(previous, blocks)) : 0;
     const version: StoredVersion = {
       id: newId(),
       projectId: input.ref.projectId,
@@ -86,12 +105,13 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
       kind: input.kind,
       createdBy: input.createdBy,
       createdAt: clock.now(),
-      words: documentWords(doc),
+      words: blocksWords(blocks),
       wordsChanged: changed,
       size: state.byteLength,
       state,
     };
     await store.insert(version);
+    newest.set(keyOf(input.ref), { versionId: version.id, blocks });
     if (version.kind === 'auto') await thin(input.ref);
     return metaOf(version);
   }
@@ -106,8 +126,9 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
 
   return {
     async create(input) {
-      const doc = await live.snapshot(input.ref);
-      return storeVersion(input, Y.encodeStateAsUpdate(doc), doc);
+      // Read in place (no copy of the live document): the state to store and its blocks.
+      const { state, blocks } = await live.read(input.ref, (doc) => ({ state: Y.encodeStateAsUpdate(doc), blocks: documentBlocks(doc) }));
+      return storeVersion(input, state, blocks);
     },
 
     async list(ref, page) {
@@ -127,7 +148,7 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
     async diff(ref, versionId) {
       const version = await find(ref, versionId);
       const before = documentBlocks(decodeState(version.state));
-      const after = documentBlocks(await live.snapshot(ref));
+      const after = await live.read(ref, documentBlocks);
       const changes = diffBlocks(before, after);
       const count = (type: BlockChange['type']) => changes.filter((c) => c.type === type).length;
       const removedOrChanged = count('removed') + count('changed');
@@ -156,7 +177,7 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
       if (before === undefined) return { restoredFrom: versionId };
       try {
         const label = version.name ?? new Date(version.createdAt).toISOString();
-        const saved = await storeVersion({ ref, kind: 'auto', name: `Before restoring ${label}`, createdBy: actor.userId }, before, decodeState(before));
+        const saved = await storeVersion({ ref, kind: 'auto', name: `Before restoring ${label}`, createdBy: actor.userId }, before, documentBlocks(decodeState(before)));
         return { restoredFrom: versionId, newVersionId: saved.id };
       } catch (error) {
         // The restore is done and live; only its undo point is missing (the response says so).
