@@ -210,6 +210,26 @@ for (const backend of storageBackends('storyloom-versions')) {
       expect((await call('GET', `${v('novel/a')}?limit=1000`, 'olive')).status).toBe(400);
     });
 
+    it('counts words changed against a version another instance made (nothing cached)', async () => {
+      const ref = { projectId: 'novel', documentId: 'cold' };
+      const write = (text: string) =>
+        t.server.liveDocuments.transact(ref, { userId: 'seed', reason: 'test' }, (d) => {
+          const fragment = d.getXmlFragment('default');
+          fragment.delete(0, fragment.length);
+          const p = new Y.XmlElement('paragraph');
+          const x = new Y.XmlText();
+          x.insert(0, text);
+          p.insert(0, [x]);
+          fragment.insert(0, [p]);
+        });
+      await write('One two three four.');
+      expect((await call('POST', v('novel/cold'), 'olive', {})).json.wordsChanged).toBe(0);
+      await write('One two five six seven four.');
+      const fresh = createVersionService({ store: t.server.database.versions, live: t.server.liveDocuments, clock: createManualClock(Date.now() + 1000), logger: createLogger({ level: 'silent' }) });
+      // "three" became "five six seven": 3 words changed.
+      expect((await fresh.create({ ref, kind: 'named', createdBy: 'olive' })).wordsChanged).toBe(3);
+    });
+
     it('thins automatic versions after each automatic create, never a named one', async () => {
       const clock = createManualClock(Date.UTC(2026, 0, 1));
       const service = createVersionService({ store: t.server.database.versions, live: t.server.liveDocuments, clock, logger: createLogger({ level: 'silent' }) });
