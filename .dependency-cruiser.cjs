@@ -8,7 +8,7 @@
  *   3. services    services/   the application layer; owns its port interfaces
  *   4. adapters    db/, collab/, gateway/, api/, auth/, audit/, metrics/, events/ (all but the schema), delivery/, config.ts
  *                  implement the services' ports; api/ calls services, never db/
- *   5. server.ts   the composition root: wires everything
+ *   5. server.ts, compose/   the composition root: wires everything (compose/ holds its parts)
  *   6. main.ts     the process entry: reads the environment, listens, handles signals
  *
  * Rules match paths by pattern only, so a folder that does not exist yet simply has no
@@ -20,7 +20,7 @@ const LEAVES = '^src/(lib/|protocol/|events/schema(\\.ts$|/))';
 const DOMAIN = '^src/(tracking|notify|workflows|manuscript)(/|$)';
 const SERVICES = '^src/services(/|$)';
 const ADAPTERS = '^src/((db|collab|gateway|api|auth|audit|metrics|events|delivery)(/|$)|config\\.ts$)';
-const SERVER = '^src/server\\.ts$';
+const SERVER = '^src/(server\\.ts$|compose/)';
 const MAIN = '^src/main\\.ts$';
 
 // npm packages and node built-ins that do IO. Matched both resolved (node_modules/x/...) and

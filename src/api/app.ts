@@ -12,14 +12,16 @@ import { collaborationRoutes, type CollaborationRoutesDeps } from './routes/coll
 import { devRoutes, type DevRoutesDeps } from './routes/dev.js';
 import { documentExportRoutes, type DocumentExportRoutesDeps } from './routes/document-export.js';
 import { IMPORT_PATH, documentImportRoutes, type DocumentImportRoutesDeps } from './routes/document-import.js';
+import { workflowRunRoutes } from './routes/workflow-runs.js';
+import { workflowRoutes, type WorkflowRoutesDeps } from './routes/workflows.js';
 import { documentVersionRoutes, type DocumentVersionRoutesDeps } from './routes/document-versions.js';
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerFeatureGuards } from './routes/features.js';
 import { healthRoutes, type HealthDeps } from './routes/health.js';
-import { projectExportRoutes } from './routes/project-export.js';
 import { notificationRoutes, type NotificationRoutesDeps } from './routes/notifications.js';
 import { notificationPreferenceRoutes } from './routes/notifications-preferences.js';
 import { notificationPushRoutes } from './routes/notifications-push.js';
+import { projectExportRoutes } from './routes/project-export.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerWebRoutes, type WebRoutesDeps } from './routes/web.js';
 import { websocketRoutes, type WebsocketRoutesDeps } from './routes/websocket.js';
@@ -54,6 +56,8 @@ export interface ApiDeps {
   rateLimit: RestRateLimit;
   /** The demo web app and dashboard (Vite build); without it `/` answers a one-line text. */
   web?: WebRoutesDeps;
+  /** Workflow definitions and runs (docs/workflows.md); absent when WORKFLOW_AUTOMATION_ENABLED=false (503). */
+  workflows?: Omit<WorkflowRoutesDeps, 'verifier'>;
   /** Development login for the demo; server.ts passes it only where config.devTokens enables it. */
   dev?: DevRoutesDeps;
 }
@@ -98,9 +102,6 @@ export function createApi(deps: ApiDeps): ApiApp {
     ...(deps.writingSessions ? [writingSessionRoutes({ verifier, ...deps.writingSessions })] : []),
     ...(deps.collaboration ? [collaborationRoutes({ verifier, ...deps.collaboration })] : []),
     ...(deps.dev ? [devRoutes(deps.dev)] : []),
-    documentExportRoutes({ verifier, ...deps.publishing }),
-    projectExportRoutes({ verifier, ...deps.publishing }),
-    documentImportRoutes({ verifier, ...deps.publishing }),
     ...(deps.notifications
       ? [
           notificationPreferenceRoutes({ verifier, ...deps.notifications }),
@@ -108,7 +109,12 @@ export function createApi(deps: ApiDeps): ApiApp {
           notificationRoutes({ verifier, ...deps.notifications }),
         ]
       : []),
+    documentExportRoutes({ verifier, ...deps.publishing }),
+    projectExportRoutes({ verifier, ...deps.publishing }),
+    documentImportRoutes({ verifier, ...deps.publishing }),
     documentVersionRoutes({ verifier, ...deps.versions }),
+    // Runs before definitions: `/api/workflows/runs/...` is not a workflow id.
+    ...(deps.workflows ? [workflowRunRoutes({ verifier, ...deps.workflows }), workflowRoutes({ verifier, ...deps.workflows })] : []),
   ];
   // Per address before authentication (it also bounds token guessing), per user right after
   // it; /healthz, /readyz and /metrics are outside /api/ and never limited.
