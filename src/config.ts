@@ -67,6 +67,7 @@ const schema = z.object({
   WORKFLOW_AUTOMATION_ENABLED: bool(true),
   WRITING_TICK_MS: int(5_000, 100, 600_000),
   WRITING_FLUSH_MS: int(500, 50, 60_000),
+  MEMORY_BUS_KEEP_CONSUMED: int(256, 0, 1_000_000),
   // Abuse limits (src/lib/rate-limit.ts); 0 turns a connection limit off.
   PUBLIC_URL: url(['http', 'https']),
   ALLOWED_ORIGINS: z.string().optional(),
@@ -127,6 +128,8 @@ export interface Config {
   readonly features: { readonly realTimeTracking: boolean; readonly workflowAutomation: boolean };
   /** Live writing service: session timeouts are advanced every tickMs; buckets, words and metrics flushed every flushMs. */
   readonly writing: { readonly tickMs: number; readonly flushMs: number };
+  /** In-process bus (no REDIS_URL): events every consumer has read kept per category (the rest is only memory). */
+  readonly events: { readonly memoryBusKeepConsumed: number };
   /** Who may use a cookie credential on /ws/* (cross-site WebSocket hijacking), and abuse limits. */
   readonly abuse: AbuseConfig;
   /** Notification delivery channels: email (SMTP or Brevo), SMS (Brevo), web push (VAPID). */
@@ -241,6 +244,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       workflowAutomation: env.WORKFLOW_AUTOMATION_ENABLED,
     },
     writing: { tickMs: env.WRITING_TICK_MS, flushMs: env.WRITING_FLUSH_MS },
+    events: { memoryBusKeepConsumed: env.MEMORY_BUS_KEEP_CONSUMED },
     abuse: {
       publicUrl: env.PUBLIC_URL,
       allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o !== ''),

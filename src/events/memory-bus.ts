@@ -25,7 +25,18 @@ import { EVENT_CATEGORIES, parseEvent, type EventCategory, type StoryloomEvent }
 
 export interface MemoryBusOptions extends BusCommonOptions {
   registry?: Registry;
+  /**
+   * Entries every group has already read are kept only up to this many per stream (default
+   * {@link MEMORY_BUS_KEEP_CONSUMED}); unread ones stay up to the retention ceiling. Redis keeps
+   * read entries for consumers that are down and for inspection; here every consumer lives and
+   * dies with the process, so a read entry is only memory: ~1.5 KB of heap each (its JSON and
+   * the parsed event), which made the heap grow with every edit ever made (issue 13 load test).
+   */
+  keepConsumed?: number;
 }
+
+/** Read entries kept per stream: one read batch of recent history for a `startAt: 'beginning'` group. */
+export const MEMORY_BUS_KEEP_CONSUMED = 256;
 
 interface Entry {
   seq: number;
@@ -67,6 +78,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const tuning = resolveTuning(options);
   const retention = resolveRetention(options.retention);
+  const keepConsumed = options.keepConsumed ?? MEMORY_BUS_KEEP_CONSUMED;
+  if (!Number.isInteger(keepConsumed) || keepConsumed < 0) throw new Error(`keepConsumed must be an integer >= 0, got ${String(keepConsumed)}`);
   const prefix = options.prefix ?? 'storyloom:events';
   const streams = Object.fromEntries(
     EVENT_CATEGORIES.map((category) => [
@@ -85,7 +98,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
     const { maxLen, maxAgeMs } = retention[category];
     while (maxLen !== null && length(stream) > maxLen) stream.start++;
     while (maxAgeMs !== null && length(stream) > 0 && stream.entries[stream.start]!.at < now - maxAgeMs) stream.start++;
-    if (stream.start > 1024 && stream.start * 2 > stream.entries.length) {
+    // Entries before every group's cursor were read by all (pending ones are held by their group).
+    let readByAll = stream.nextSeq;
+    for (const group of stream.groups.values()) readByAll = Math.min(readByAll, group.nextSeq);
+    while (length(stream) > keepConsumed && firstSeq(stream) < readByAll) stream.start++;
+    // Trimmed entries stay referenced until the prefix is cut: at most max(64, live) of them.
+    if (stream.start > 64 && stream.start * 2 > stream.entries.length) {
       stream.entries = stream.entries.slice(stream.start);
       stream.start = 0;
     }
@@ -145,6 +163,9 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
           group.pending.set(entry.id, pending);
           out.push(toDelivery(category, pending));
         }
+        // What was just read may now be read by all: trimmed here too, or the last batch before
+        // a quiet spell would stay until the next publish.
+        trim(category, stream, now);
       }
       return out;
     };
