@@ -9,6 +9,7 @@ import { setConnectionStatus, watchConnection } from './connection-status.js';
 import { mountInbox } from './inbox.js';
 import { mountPresenceList } from './presence-list.js';
 import { mountWritingPanel } from './writing-panel.js';
+import { mountVersionPanel } from './version-panel.js';
 import '../styles/common.css';
 import '../styles/demo.css';
 
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
   mountConflictBanner(byTestId('conflict-banner'), doc, me.id, names);
   mountWritingPanel(byTestId('writing-panel'), { client, projectId: session.projectId, me: me.id });
   mountInbox(byTestId('inbox'), client, me.id, session.projectId);
+  mountVersionPanel(byTestId('version-panel'), doc);
 
   // For tests and the console: the editor and document of this tab.
   Object.assign(window, { storyloom: { editor, doc, session, client } });
