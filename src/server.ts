@@ -122,7 +122,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
 
   const bus: EventBus = redis
     ? createRedisStreamsBus({ redis, logger: logger.child({ module: 'bus' }), registry: metrics.registry })
-    : createMemoryBus({ logger: logger.child({ module: 'bus' }), registry: metrics.registry });
+    : createMemoryBus({ logger: logger.child({ module: 'bus' }), registry: metrics.registry, keepConsumed: config.events.memoryBusKeepConsumed });
   const gateway = createGateway({
     verifier,
     logger: logger.child({ module: 'gateway' }),

@@ -5,7 +5,7 @@
  * clients in one page (two users in a test) share nothing.
  */
 import { HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import type { BackoffOptions } from './backoff.js';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 import { createChannelSocket, type ChannelSocket, type Subscription, type WebSocketConstructor } from './channel-socket.js';
 import type { Clock, Timers } from './clock.js';
 import { createSharedDocument, type SharedDocument, type StoryloomDocument } from './document.js';
@@ -28,7 +28,10 @@ interface CommonOptions {
   fetch?: typeof fetch;
   /** How long before `exp` getToken is called again. Default 60 s. */
   refreshLeadMs?: number;
-  /** Gateway reconnect backoff. Default 0.5 s doubling to 30 s, jittered. */
+  /**
+   * Gateway reconnect backoff, and the retry of a document the server could not serve
+   * (`service-unavailable`). Default 0.5 s doubling to 30 s, jittered.
+   */
   backoff?: Partial<BackoffOptions>;
   /**
    * Collaboration socket reconnect backoff (Hocuspocus's retry: `initialMs` after a close, then
@@ -129,14 +132,32 @@ export function createClient(options: ClientOptions): StoryloomClient {
   };
 
   const collaborationRetry = options.collaborationBackoff ? providerRetry(options.collaborationBackoff) : {};
+  /** 4503 storage-unavailable closes in a row (see sharedSocket); a document sync resets it. */
+  let storageCloses = 0;
+  let resetStorageBackoff = () => {};
 
   function sharedSocket(): HocuspocusProviderWebsocket {
     if (socket) return socket;
-    socket = new HocuspocusProviderWebsocket({
+    const created = new HocuspocusProviderWebsocket({
       url: urls.collaboration,
       ...collaborationRetry,
       ...(options.WebSocketPolyfill ? { WebSocketPolyfill: options.WebSocketPolyfill } : { WebSocketPolyfill: needWebSocket() }),
     });
+    // Hocuspocus reconnects a fixed `delay` after any close. A server that could not store a
+    // change closes with 4503 `storage-unavailable`, and usually closes the next socket the same
+    // way until its storage is back: those closes stretch the delay (backoff, full jitter above
+    // the base) until a document syncs again, so an outage is not a reconnect storm.
+    const base = created.configuration.delay;
+    created.on('close', ({ event }: { event?: { code?: number; reason?: string } }) => {
+      if (event?.reason !== 'storage-unavailable') return;
+      const ceiling = { initialMs: base, maxMs: Math.max(base, created.configuration.maxDelay || 30_000), factor: 2 };
+      created.configuration.delay = Math.max(base, backoffDelay(storageCloses++, ceiling));
+    });
+    resetStorageBackoff = () => {
+      storageCloses = 0;
+      created.configuration.delay = base;
+    };
+    socket = created;
     return socket;
   }
 
@@ -221,6 +242,9 @@ export function createClient(options: ClientOptions): StoryloomClient {
           whenSelf,
           onError,
           versions: documentVersions(api, parsed.projectId, parsed.documentId),
+          ...(options.timers ? { timers: options.timers } : {}),
+          ...(options.backoff ? { retryBackoff: { ...DEFAULT_BACKOFF, ...options.backoff } } : {}),
+          onSynced: () => resetStorageBackoff(),
           onClosed: () => {
             documents.delete(parsed.name);
             // No document left: close the shared socket rather than keep it pinging for nothing.

@@ -5,7 +5,9 @@
  */
 import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import * as Y from 'yjs';
-import { StoryloomError, asStoryloomError, errorFromClose } from './errors.js';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
+import { systemTimers, type TimerHandle, type Timers } from './clock.js';
+import { StoryloomError, asStoryloomError, errorFromClose, isRetryable } from './errors.js';
 import type { DocumentName } from './names.js';
 import {
   parseConflictMessage,
@@ -82,6 +84,12 @@ export interface SharedDocumentDeps {
   /** The last handle was released and the document closed. */
   onClosed(): void;
   versions: DocumentVersions;
+  /** Timers of the retry after a `service-unavailable` refusal (tests pass manual ones). */
+  timers?: Timers;
+  /** Backoff of that retry. Default 0.5 s doubling to 30 s, jittered. */
+  retryBackoff?: BackoffOptions;
+  /** Told on every completed sync (the client resets its storage-unavailable reconnect backoff). */
+  onSynced?(): void;
 }
 
 /** The live document behind the handles (one per name per client). */
@@ -103,6 +111,10 @@ export function createSharedDocument(deps: SharedDocumentDeps): SharedDocument {
   let closed = false;
   let retried = false;
   let lastTokenError: unknown = null;
+  const timers = deps.timers ?? systemTimers;
+  /** `service-unavailable` refusals in a row; reset by a sync. */
+  let unavailable = 0;
+  let retryTimer: TimerHandle | undefined;
   const presenceListeners = new Set<(writers: PresentWriter[]) => void>();
   const conflictListeners = new Set<(warning: ConflictWarning) => void>();
   const open = new Map<string, ConflictWarning>();
@@ -131,15 +143,43 @@ export function createSharedDocument(deps: SharedDocumentDeps): SharedDocument {
   });
   const awareness = provider.awareness!;
 
+  const withDocument = (error: StoryloomError) =>
+    new StoryloomError(error.code, error.message, { ...error.details, document: name.name }, error.status, { cause: error });
+
   function fail(error: StoryloomError): void {
-    const withDoc = new StoryloomError(error.code, error.message, { ...error.details, document: name.name }, error.status, { cause: error });
+    const withDoc = withDocument(error);
     rejectSynced(withDoc);
     // Stop sending to a document the server refused; the handle stays readable offline.
     provider.detach();
     deps.onError(withDoc);
   }
 
-  provider.on('synced', () => resolveSynced());
+  /**
+   * The server could not serve the document right now (its storage is down, say: the load
+   * failed): keep the handle and its unsent changes, report the first refusal of a streak, and
+   * authenticate again with backoff. Closes of the socket itself (4503 `storage-unavailable`
+   * after a change was not stored) need nothing here: the provider reconnects and re-sends.
+   */
+  function retryLater(error: StoryloomError): void {
+    if (unavailable === 0) deps.onError(withDocument(error));
+    const delay = backoffDelay(unavailable++, deps.retryBackoff ?? DEFAULT_BACKOFF);
+    retryTimer = timers.setTimeout(() => {
+      retryTimer = undefined;
+      if (closed) return;
+      provider.sendToken().then(
+        () => provider.startSync(),
+        (tokenError: unknown) => {
+          if (!closed) fail(asStoryloomError(tokenError, 'unauthorized'));
+        },
+      );
+    }, delay);
+  }
+
+  provider.on('synced', () => {
+    unavailable = 0;
+    deps.onSynced?.();
+    resolveSynced();
+  });
   provider.on('authenticated', () => {
     retried = false;
   });
@@ -148,6 +188,7 @@ export function createSharedDocument(deps: SharedDocumentDeps): SharedDocument {
     const tokenError = lastTokenError;
     lastTokenError = null;
     const error = tokenError !== null ? asStoryloomError(tokenError, 'unauthorized') : errorFromClose(undefined, reason, `The server refused ${name.name}: ${reason}`);
+    if (isRetryable(error)) return retryLater(error);
     if (error.code !== 'unauthorized' || retried) return fail(error);
     // One more getToken, then authenticate again on the same socket.
     retried = true;
@@ -183,6 +224,7 @@ export function createSharedDocument(deps: SharedDocumentDeps): SharedDocument {
   function close(): void {
     if (closed) return;
     closed = true;
+    if (retryTimer !== undefined) timers.clearTimeout(retryTimer);
     awareness.off('change', onAwarenessChange);
     presenceListeners.clear();
     conflictListeners.clear();

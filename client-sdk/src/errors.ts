@@ -5,6 +5,8 @@
  * and a test in client-sdk/tests keeps it equal to the server's.
  */
 
+import { COLLAB_CLOSE_REASONS, type CollabCloseReason } from './protocol.js';
+
 /**
  * Every error code the server can send, with its HTTP status and WebSocket close code. A code
  * never changes meaning once shipped; new codes may be added.
@@ -91,10 +93,25 @@ export function parseErrorBody(json: unknown, status?: number): StoryloomError {
 export function errorFromClose(code: number | undefined, reason: string | undefined, message?: string): StoryloomError {
   const text = message ?? `The server closed the connection (${code ?? 'no code'}${reason ? `: ${reason}` : ''})`;
   if (isErrorCode(reason)) return new StoryloomError(reason, text, { closeCode: code });
-  if (reason === 'access-revoked') return new StoryloomError('forbidden', text, { closeCode: code, reason });
+  // The server's own close reasons: retry ones (storage-unavailable, server-restarting) are a
+  // service briefly unavailable, access-revoked is final.
+  if (reason !== undefined && Object.prototype.hasOwnProperty.call(COLLAB_CLOSE_REASONS, reason)) {
+    const retry = COLLAB_CLOSE_REASONS[reason as CollabCloseReason].retry;
+    return new StoryloomError(retry ? 'service-unavailable' : 'forbidden', text, { closeCode: code, reason });
+  }
   // Reversed so a shared close code means the general code (validation-failed, service-unavailable).
   const byCode = (Object.keys(ERROR_CODES) as ErrorCode[]).reverse().find((c) => ERROR_CODES[c].ws === code);
   return new StoryloomError(byCode ?? 'service-unavailable', text, { closeCode: code, ...(reason ? { reason } : {}) });
+}
+
+/**
+ * Whether the same request may succeed later without anything changing on the client: the
+ * server could not serve or store it right now (`service-unavailable`: storage down, a restart,
+ * close 4503 `storage-unavailable`). The SDK retries those itself, with backoff; every other code
+ * (unauthorized, forbidden, not-found, validation-failed, ...) would only be refused again.
+ */
+export function isRetryable(error: StoryloomError): boolean {
+  return error.code === 'service-unavailable';
 }
 
 /** `error` itself when it is a StoryloomError, else an `internal-error` wrapping it as the cause. */

@@ -4,7 +4,7 @@
  *
  * TipTap helpers live in the `@storyloom/client/tiptap` subpath so this entry needs no TipTap.
  */
-export { ERROR_CODES, StoryloomError, asStoryloomError, errorFromClose, isErrorCode, parseErrorBody, type ErrorCode } from './errors.js';
+export { ERROR_CODES, StoryloomError, asStoryloomError, errorFromClose, isErrorCode, isRetryable, parseErrorBody, type ErrorCode } from './errors.js';
 export { createClient, type ClientOptions, type NotificationMessage, type StoryloomClient, type SubscribeOptions } from './client.js';
 export type { Awareness, StoryloomDocument } from './document.js';
 export type { DocumentVersions } from './versions.js';
@@ -37,6 +37,7 @@ export {
   type WebSocketLike,
 } from './channel-socket.js';
 export {
+  COLLAB_CLOSE_REASONS,
   CONFLICT_MESSAGE_FIELDS,
   CONFLICT_SEVERITIES,
   CONFLICT_STATUSES,
@@ -46,6 +47,7 @@ export {
   STATELESS_MESSAGE_TYPES,
   type ConflictMessage,
   type ConflictSeverity,
+  type CollabCloseReason,
   type ConflictStatus,
 } from './protocol.js';
 export { API_ROUTES, createApi, fillPath, type HttpMethod, type OperationName, type RouteSpec, type StoryloomApi, type ExportedFile, type ImportContentType } from './rest.js';

@@ -5,7 +5,7 @@ import { EVENT_CATEGORIES as SERVER_CATEGORIES, EVENT_TYPES as SERVER_TYPES } fr
 import { RESOURCE_ID_PATTERN as SERVER_ID } from '../../src/gateway/protocol.js';
 import * as SERVER_PROTOCOL from '../../src/protocol/index.js';
 import * as SDK_PROTOCOL from '../src/protocol.js';
-import { EVENT_CATEGORIES, EVENT_TYPES, RESOURCE_ID_PATTERN, ROLES, backoffDelay, errorFromClose } from '../src/index.js';
+import { EVENT_CATEGORIES, EVENT_TYPES, RESOURCE_ID_PATTERN, ROLES, backoffDelay, errorFromClose, isRetryable } from '../src/index.js';
 
 describe('tables mirrored from the server', () => {
   it('event types and categories', () => {
@@ -45,6 +45,14 @@ describe('errorFromClose', () => {
     expect(errorFromClose(4400, '').code).toBe('validation-failed');
     expect(errorFromClose(4503, '').code).toBe('service-unavailable');
     expect(errorFromClose(1006, '').code).toBe('service-unavailable');
+  });
+  it('reads the server close reasons: storage-unavailable and server-restarting are retryable, access-revoked is not', () => {
+    const storage = errorFromClose(4503, 'storage-unavailable');
+    expect(storage).toMatchObject({ code: 'service-unavailable', details: { closeCode: 4503, reason: 'storage-unavailable' } });
+    expect(isRetryable(storage)).toBe(true);
+    expect(isRetryable(errorFromClose(1012, 'server-restarting'))).toBe(true);
+    expect(isRetryable(errorFromClose(4403, 'access-revoked'))).toBe(false);
+    expect(isRetryable(errorFromClose(undefined, 'unauthorized'))).toBe(false);
   });
 });
 

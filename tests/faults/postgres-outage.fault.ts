@@ -57,16 +57,19 @@ describe('Postgres stopped for 30 s under 4 writers', () => {
     await pg.stop();
     const stoppedAt = Date.now();
     const readySeen = new Set<string>();
+    /** What /readyz said about storing edits during the outage: `failing/<last error class>`. */
+    const persistenceSeen = new Set<string>();
     // Does an edit typed during the outage reach another writer? Sampled every second: the
     // neighbour's view of writer 0's paragraph against what writer 0 had typed a second before.
     let deliveredSamples = 0;
     let samples = 0;
     let previousTyped = writers[0]!.typed();
     while (Date.now() - stoppedAt < OUTAGE_MS) {
-      const ready = readiness(server.httpUrl).catch(() => ({ http: 0, status: 'unreachable' }));
+      const ready = readiness(server.httpUrl).catch(() => ({ http: 0, status: 'unreachable', persistence: undefined }));
       await delay(1_000);
       const r = await ready;
       readySeen.add(`${r.http}:${r.status}`);
+      if (r.persistence) persistenceSeen.add(r.persistence.status === 'ok' ? 'ok' : `failing/${r.persistence.lastError ?? '?'}`);
       samples++;
       if ((paragraphs(writers[1]!.ydoc)[0] ?? '').length >= previousTyped) deliveredSamples++;
       previousTyped = writers[0]!.typed();
@@ -74,6 +77,7 @@ describe('Postgres stopped for 30 s under 4 writers', () => {
     const ackedDuringOutage = writers.reduce((n, w, i) => n + Math.max(0, w.acked() - ackedAtStop[i]!), 0);
     const closesDuringOutage = writers.reduce((n, w) => n + w.closes.length, 0) - closesBefore;
     const reasons = [...new Set(writers.flatMap((w) => w.closes.slice(0).map((c) => `${c.code}:${c.reason || '-'}`)))];
+    const outageCloses = writers.flatMap((w) => w.closes);
     const typedAtReturn = writers.reduce((n, w) => n + w.typed(), 0);
     const ackedAtReturn = writers.reduce((n, w) => n + w.acked(), 0);
 
@@ -132,6 +136,7 @@ describe('Postgres stopped for 30 s under 4 writers', () => {
       deliveredToNeighbourSamples: `${deliveredSamples}/${samples}`,
       appendFailuresLogged: logErrors,
       readyzDuringOutage: [...readySeen].join(','),
+      persistenceDuringOutage: [...persistenceSeen].join(','),
       readyAfterMs,
       allAckedAfterMs: ackedAgainAfterMs,
       convergedAfterMs,
@@ -141,5 +146,11 @@ describe('Postgres stopped for 30 s under 4 writers', () => {
     report('postgres-outage/log', Object.fromEntries([...said].map(([msg, n]) => [JSON.stringify(msg), n])));
     expect(lost).toBe(0);
     expect([...readySeen].every((s) => s !== '200:ok')).toBe(true);
+    // A writer whose change could not be stored is told so: 4503 storage-unavailable (it was
+    // 4205 "Reset Connection" after the document had been closed silently), and readiness
+    // names the storage failure by class, never by its text.
+    expect(outageCloses).toContainEqual({ code: 4503, reason: 'storage-unavailable' });
+    expect(outageCloses.filter((c) => c.code === 4205)).toEqual([]);
+    expect([...persistenceSeen].some((s) => s.startsWith('failing/'))).toBe(true);
   });
 });

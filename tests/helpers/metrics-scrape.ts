@@ -26,9 +26,20 @@ export async function scrapeMetrics(httpUrl: string): Promise<Scrape> {
   };
 }
 
-/** /readyz as the test sees it: HTTP status and the body's status. */
-export async function readiness(httpUrl: string): Promise<{ http: number; status: string; checks: Record<string, { status: string }> }> {
+/** What /readyz says about storing edits (src/api/routes/health.ts). */
+export interface PersistenceReadiness {
+  status: 'ok' | 'failing';
+  since?: string;
+  lastError?: string;
+  undurableDocuments: number;
+  pendingAppends: number;
+}
+
+/** /readyz as the test sees it: HTTP status, the body's status, each check, and persistence. */
+export async function readiness(
+  httpUrl: string,
+): Promise<{ http: number; status: string; checks: Record<string, string>; persistence?: PersistenceReadiness }> {
   const res = await fetch(`${httpUrl}/readyz`);
-  const body = (await res.json()) as { status: string; checks: Record<string, { status: string }> };
-  return { http: res.status, status: body.status, checks: body.checks };
+  const body = (await res.json()) as { status: string; checks: Record<string, string>; persistence?: PersistenceReadiness };
+  return { http: res.status, status: body.status, checks: body.checks, ...(body.persistence ? { persistence: body.persistence } : {}) };
 }
