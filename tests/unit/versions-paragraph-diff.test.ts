@@ -1,7 +1,8 @@
 /** Paragraph-level diff and words changed (services/versions/paragraph-diff.ts). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffBlocks, wordsChanged, type Block } from '../../src/services/versions/paragraph-diff.js';
+import { blocksWords } from '../../src/services/versions/content.js';
+import { diffBlocks, wordsChanged, wordsDelta, type Block } from '../../src/services/versions/paragraph-diff.js';
 
 const p = (text: string, type = 'paragraph'): Block => ({ type, text });
 
@@ -34,6 +35,8 @@ describe('paragraph diff', () => {
         const added = new Set(changes.flatMap((c) => (c.type === 'removed' ? [] : [c.newIndex])));
         expect(after.filter((_, i) => !added.has(i))).toEqual(kept);
         for (const c of changes) if (c.type !== 'removed') expect(after[c.newIndex]).toEqual(c.after);
+        // The count moves by exactly the changed blocks' words (versions count only those).
+        expect(blocksWords(before) + wordsDelta(changes)).toBe(blocksWords(after));
       }),
     );
   });

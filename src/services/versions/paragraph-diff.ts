@@ -97,6 +97,21 @@ export function wordsChanged(changes: readonly BlockChange[]): number {
   return total;
 }
 
+/**
+ * How the word count moves from `before` to `after` (words of the after-blocks minus words of the
+ * before-blocks the changes touch): the count of a text is the sum of its blocks' counts, so
+ * `words(before) + wordsDelta(changes) === words(after)` (property-tested). Lets a new version
+ * count only the blocks that changed.
+ */
+export function wordsDelta(changes: readonly BlockChange[]): number {
+  let delta = 0;
+  for (const change of changes) {
+    if (change.type !== 'removed') delta += countWords(change.after.text);
+    if (change.type !== 'added') delta -= countWords(change.before.text);
+  }
+  return delta;
+}
+
 function changedWords(x: readonly string[], y: readonly string[]): number {
   let head = 0;
   while (head < x.length && head < y.length && x[head] === y[head]) head++;

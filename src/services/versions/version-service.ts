@@ -5,7 +5,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { EDITOR_FRAGMENT, type DocumentRef, type LiveDocuments } from '../documents/ports.js';
 import { blocksWords, decodeState, documentBlocks, documentHTML, documentJSON, type ProseMirrorJSON } from './content.js';
-import { diffBlocks, wordsChanged, type Block, type BlockChange } from './paragraph-diff.js';
+import { diffBlocks, wordsChanged, wordsDelta, type Block, type BlockChange } from './paragraph-diff.js';
 import type { StoredVersion, VersionKind, VersionMeta, VersionStore } from './ports.js';
 import { DEFAULT_RETENTION, versionsToDrop, type RetentionPolicy } from './retention.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -78,13 +78,14 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
   });
   const keyOf = (ref: DocumentRef) => `${ref.projectId}/${ref.documentId}`;
 
-  async function previousBlocks(ref: DocumentRef): Promise<Block[] | null> {
+  /** The newest version's blocks and word count, or null when the document has none. */
+  async function previousOf(ref: DocumentRef): Promise<{ blocks: Block[]; words: number } | null> {
     const [latest] = await store.list(ref, { limit: 1 });
     if (!latest) return null;
     const cached = newest.get(keyOf(ref));
-    if (cached?.versionId === latest.id) return cached.blocks;
+    if (cached?.versionId === latest.id) return { blocks: cached.blocks, words: latest.words };
     const stored = await store.get(ref, latest.id);
-    return stored ? documentBlocks(decodeState(stored.state)) : null;
+    return stored ? { blocks: documentBlocks(decodeState(stored.state)), words: latest.words } : null;
   }
 
   async function find(ref: DocumentRef, versionId: string): Promise<StoredVersion> {
@@ -95,8 +96,10 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
 
   /** Stores a state (with its blocks) as a version; words changed are against the newest stored version. */
   async function storeVersion(input: CreateVersionInput, state: Uint8Array, blocks: Block[]): Promise<VersionMeta> {
-    const previous = await previousBlocks(input.ref);
-    const changed = previous ? wordsChanged(diffBlocks(previous, blocks)) : 0;
+    const previous = await previousOf(input.ref);
+    const changes = previous ? diffBlocks(previous.blocks, blocks) : [];
+    // Only the changed blocks are counted: a novel's full recount is the slowest step otherwise.
+    const words = previous ? previous.words + wordsDelta(changes) : blocksWords(blocks);
     const version: StoredVersion = {
       id: newId(),
       projectId: input.ref.projectId,
@@ -105,8 +108,8 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
       kind: input.kind,
       createdBy: input.createdBy,
       createdAt: clock.now(),
-      words: blocksWords(blocks),
-      wordsChanged: changed,
+      words,
+      wordsChanged: wordsChanged(changes),
       size: state.byteLength,
       state,
     };
