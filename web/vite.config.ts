@@ -20,6 +20,8 @@ export default defineConfig({
     alias: [
       ...(existsSync(sdk('tiptap.ts')) ? [{ find: /^@storyloom\/client\/tiptap$/, replacement: sdk('tiptap.ts') }] : []),
       { find: /^@storyloom\/client$/, replacement: sdk('index.ts') },
+      // The one editor schema (extensions + fragment name), shared with the server: docs/export.md.
+      { find: /^@storyloom\/schema$/, replacement: here('../src/manuscript/schema.ts') },
     ],
   },
   build: {

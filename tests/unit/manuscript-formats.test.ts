@@ -9,6 +9,9 @@ import { toMarkdown } from '../../src/manuscript/markdown.js';
 import { MANUSCRIPT_FRAGMENT, type ManuscriptJSON } from '../../src/manuscript/schema.js';
 import { blocksToXhtml, escapeXml } from '../../src/manuscript/xhtml.js';
 import { AppError } from '../../src/lib/errors.js';
+import { readFileSync } from 'node:fs';
+import { WRITING_ROOTS } from '../../src/collab/document-tap.js';
+import { EDITOR_FRAGMENT } from '../../src/services/documents/ports.js';
 
 const t = (text: string, marks?: string[]): ManuscriptJSON => ({ type: 'text', text, ...(marks ? { marks: marks.map((type) => ({ type })) } : {}) });
 const p = (...content: ManuscriptJSON[]): ManuscriptJSON => ({ type: 'paragraph', content });
@@ -40,6 +43,19 @@ function shape(node: ManuscriptJSON): unknown {
 }
 
 describe('manuscript conversions', () => {
+  it('is the one schema: the editor, the word counter and the SDK bind the same fragment', () => {
+    expect(WRITING_ROOTS.fragment).toBe(MANUSCRIPT_FRAGMENT);
+    expect(EDITOR_FRAGMENT).toBe(MANUSCRIPT_FRAGMENT);
+    // The SDK may not import the server; its Collaboration field must still be this one.
+    expect(readFileSync(new URL('../../client-sdk/src/tiptap.ts', import.meta.url), 'utf8')).toContain(`field: '${MANUSCRIPT_FRAGMENT}'`);
+    // web/ and the SDK example take their extensions from this module (through the @storyloom/schema alias).
+    for (const file of ['../../web/src/demo/main.ts', '../../client-sdk/examples/embed-tiptap.ts']) {
+      const source = readFileSync(new URL(file, import.meta.url), 'utf8');
+      expect(source, file).toContain("from '@storyloom/schema'");
+      expect(source, file).not.toContain('@tiptap/starter-kit');
+    }
+  });
+
   it('writes ProseMirror JSON into the editor fragment of a Y.Doc and reads the same back', () => {
     const ydoc = new Y.Doc();
     expect(isEmptyDoc(ydoc)).toBe(true);

@@ -1,7 +1,7 @@
 import { createClient } from '@storyloom/client';
 import { collaborationExtensions } from '@storyloom/client/tiptap';
 import { Editor } from '@tiptap/core';
-import StarterKit from '@tiptap/starter-kit';
+import { manuscriptExtensions } from '@storyloom/schema';
 import { byTestId } from '../lib/dom.js';
 import { devLogin, devLoginWithRetry, pickWriter, type DevSession } from '../lib/session.js';
 import { mountConflictBanner } from './conflict-banner.js';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const editor = new Editor({
     element: byTestId('editor'),
     extensions: [
-      StarterKit.configure({ undoRedo: false }),
+      ...manuscriptExtensions(),
       ...collaborationExtensions(doc, { user: { name: me.name, color: me.color }, activity: { idleAfterMs: IDLE_AFTER_MS } }),
     ],
     editorProps: { attributes: { class: 'prose', spellcheck: 'true', 'aria-label': 'Chapter text' } },
