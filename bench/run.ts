@@ -20,6 +20,7 @@ import { queries } from './scenarios/queries.js';
 import { stepUp } from './scenarios/step-up.js';
 import { tracker } from './scenarios/tracker.js';
 import { versionsBench } from './scenarios/versions.js';
+import { workflowsBench } from './scenarios/workflows.js';
 import { MODE } from './lib/report.js';
 
 const scenarios: Record<string, () => Promise<string>> = {
@@ -36,6 +37,7 @@ const scenarios: Record<string, () => Promise<string>> = {
   dashboard,
   export: exportBench,
   versions: versionsBench,
+  workflows: workflowsBench,
   // Model quality, not speed (minutes of simulation): only when named.
   'conflict-eval': () => conflictEval(process.argv.slice(3)),
 };

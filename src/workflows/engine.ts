@@ -56,7 +56,7 @@ export interface EngineOptions {
 
 export function transition(previous: RunState, event: RunEvent, now: number, options: EngineOptions = {}): Transition {
   if (isFinished(previous.status)) return { run: previous, effects: [] };
-  const run = structuredClone(previous);
+  const run = copyForWrite(previous);
   const effects: Effect[] = [];
   const ctx: Ctx = { run, effects, now, random: options.random ?? Math.random };
   apply(ctx, event);
@@ -307,6 +307,19 @@ function finish(ctx: Ctx): void {
     type: 'notice',
     notice: { kind: 'workflow_failed', status: run.status, error: run.error, ...(halt.stepId ? { stepId: halt.stepId } : {}), durationMs },
   });
+}
+
+/**
+ * A copy the transition may change. The definition, trigger, input, step inputs and outputs are
+ * never changed in place, so they are shared; only the parts the engine writes are copied (a
+ * deep clone of the whole run was the engine's largest cost in the workflows benchmark).
+ */
+function copyForWrite(run: RunState): RunState {
+  return {
+    ...run,
+    ...(run.halt ? { halt: { ...run.halt } } : {}),
+    steps: run.steps.map((s) => (s.compensation ? { ...s, compensation: { ...s.compensation } } : { ...s })),
+  };
 }
 
 /** What templates can read: `trigger`, `input`, `run`, and `steps.<id>.output` / `.status`. */

@@ -7,6 +7,12 @@ import { workflowCronTicks, workflowRuns as r, workflows as w } from '../schema/
 
 const UNFINISHED = ['pending', 'running'];
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Rows of a raw `execute`: postgres-js answers an array, PGlite an object holding `rows`. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+}
 
 const toWorkflow = (row: typeof w.$inferSelect): WorkflowRecord => ({
   ...row,
@@ -97,6 +103,26 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
           .returning({ state: r.state, cancelRequested: r.cancelRequested });
         return rows.map((row) => ({ run: row.state as RunState, cancelRequested: row.cancelRequested }));
       });
+    },
+
+    async saveRuns(batch) {
+      if (batch.length === 0) return [];
+      // One UPDATE ... FROM (VALUES ...) for the whole batch: one round trip and one commit.
+      const values = sql.join(
+        batch.map(({ run, wakeAt, owner, leaseUntil }) => {
+          const finished = isFinished(run.status);
+          return sql`(${run.id}, ${run.status}, ${JSON.stringify(run)}::jsonb, ${finished ? null : iso(wakeAt)}::timestamptz, ${finished || leaseUntil === null ? null : owner}::text, ${finished ? null : iso(leaseUntil)}::timestamptz, ${iso(run.finishedAt ?? null)}::timestamptz, ${owner}::text)`;
+        }),
+        sql`, `,
+      );
+      const result = await db.execute(sql`
+        update ${r} set status = v.status, state = v.state, next_wake_at = v.wake, lease_owner = v.next_owner,
+          lease_until = v.lease_until, finished_at = v.finished_at
+        from (values ${values}) as v(id, status, state, wake, next_owner, lease_until, finished_at, owner)
+        where ${r.id} = v.id and ${r.leaseOwner} = v.owner
+        returning ${r.id} as id`);
+      const saved = new Set(rowsOf<{ id: string }>(result).map((row) => row.id));
+      return batch.map((entry) => saved.has(entry.run.id));
     },
 
     async saveRun(run, wakeAt, owner, leaseUntil) {

@@ -26,6 +26,13 @@ export interface RunRecord {
   finishedAt: number | null;
 }
 
+export interface Checkpoint {
+  run: RunState;
+  wakeAt: number | null;
+  owner: string;
+  leaseUntil: number | null;
+}
+
 export interface ClaimedRun {
   run: RunState;
   cancelRequested: boolean;
@@ -53,6 +60,8 @@ export interface WorkflowStore {
   claimRuns(owner: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRun[]>;
   /** The checkpoint after a transition; false when `owner` no longer holds the lease. */
   saveRun(run: RunState, wakeAt: number | null, owner: string, leaseUntil: number | null): Promise<boolean>;
+  /** Many checkpoints in one statement (group commit); one answer per entry, as saveRun's. */
+  saveRuns(batch: readonly Checkpoint[]): Promise<boolean[]>;
   /** Extends the leases `owner` still holds; returns those it still holds. */
   renewLeases(owner: string, runIds: readonly string[], leaseUntil: number): Promise<ClaimedRun[]>;
   /** Marks an unfinished run for cancelling (its holder, or the next claimer, applies it); false if none. */

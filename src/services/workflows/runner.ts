@@ -5,7 +5,10 @@ import type { Json } from '../../workflows/definition.js';
 import { resume, transition, type Effect, type Notice, type RunEvent } from '../../workflows/engine.js';
 import { isFinished, type RunState } from '../../workflows/run-state.js';
 import { ActionError, type ActionHandler } from './action-handlers.js';
-import type { WorkflowStore } from './ports.js';
+import type { Checkpoint, WorkflowStore } from './ports.js';
+
+/** Checkpoints per statement: bounded so one statement's parameters stay far below Postgres's limit. */
+const MAX_CHECKPOINT_BATCH = 200;
 
 /**
  * Executes runs: the IO half of the engine. Each instance claims due runs under a lease,
@@ -73,7 +76,7 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
   let again = false;
 
   /** Runs held at most: enough to keep every slot busy while some runs wait on timers. */
-  const maxHeld = Math.max(4, deps.concurrency * 4);
+  const maxHeld = Math.max(16, deps.concurrency * 8);
 
   function poll(): Promise<void> {
     if (polling) {
@@ -116,7 +119,7 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
         h.run = next.run;
         const wake = wakeAt(h.run, clock.now());
         const release = !isFinished(h.run.status) && wake !== null && wake - clock.now() > deps.leaseMs / 2;
-        const saved = await store.saveRun(h.run, wake, deps.instanceId, release ? null : clock.now() + deps.leaseMs);
+        const saved = await checkpoint({ run: h.run, wakeAt: wake, owner: deps.instanceId, leaseUntil: release ? null : clock.now() + deps.leaseMs });
         if (!saved) return forget(h, 'lease lost: another instance holds the run');
         perform(h, next.effects);
         // Finished, or only a far timer left: the poller claims it again when it is due.
@@ -236,6 +239,37 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
     h.gone = true;
     for (const timer of h.timers.values()) clearTimeout(timer);
     held.delete(h.run.id);
+    // Room for another run: look for due ones now rather than at the next poll.
+    if (!stopping) void poll();
+  }
+
+  /**
+   * Group commit of checkpoints: every save asked for while one batch is being written goes into
+   * the next batch, one statement for all (the store's saveRuns). Each caller still gets its own
+   * answer, and its effects run only after its checkpoint is stored.
+   */
+  let pending: Array<{ entry: Checkpoint; resolve: (saved: boolean) => void; reject: (error: unknown) => void }> = [];
+  let writing = false;
+  function checkpoint(entry: Checkpoint): Promise<boolean> {
+    const done = new Promise<boolean>((resolve, reject) => pending.push({ entry, resolve, reject }));
+    if (!writing) void writeBatches();
+    return done;
+  }
+  async function writeBatches(): Promise<void> {
+    writing = true;
+    // One macrotask first, so transitions fed in the same tick share the batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (pending.length > 0) {
+      const batch = pending.slice(0, MAX_CHECKPOINT_BATCH);
+      pending = pending.slice(batch.length);
+      try {
+        const saved = await store.saveRuns(batch.map((b) => b.entry));
+        batch.forEach((b, i) => b.resolve(saved[i] ?? false));
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    writing = false;
   }
 
   async function renew(): Promise<void> {
