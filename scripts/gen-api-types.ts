@@ -46,6 +46,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     writingSessions: { service: {} as NonNullable<ApiDeps['writingSessions']>['service'] },
     collaboration: { presence: {} as NonNullable<ApiDeps['collaboration']>['presence'] },
     versions: { versions: {} as ApiDeps['versions']['versions'] },
+    workflows: { workflows: {} as NonNullable<ApiDeps['workflows']>['workflows'] },
     version: 'generated', // openapi-typescript does not emit info, so the version never shows
     publishing: { publishing: {} as ApiDeps['publishing']['publishing'], maxImportBytes: 8 * 1024 * 1024 },
     maxBodyBytes: 1024 * 1024,

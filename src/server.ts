@@ -32,6 +32,7 @@ import { createOriginPolicy } from './gateway/origin.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './metrics/registry.js';
+import { composeWorkflows } from './compose/workflows.js';
 import { createDocumentTapExtension } from './collab/extensions/document-tap.js';
 import { createPresenceExtension } from './collab/extensions/presence.js';
 import { writingConsumer } from './collab/edit-consumers.js';
@@ -266,6 +267,11 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   });
   collabSockets = sockets;
 
+  // Workflows (docs/workflows.md): runner, triggers and actions; their routes answer 503 when off.
+  const workflows = config.features.workflowAutomation
+    ? composeWorkflows({ db, bus, clock, logger, registry: metrics.registry })
+    : undefined;
+
   let accepting = true;
   // Goal and preference writes also clear the writing service's caches (opt-out applies at once).
   const writingStore = writing ? invalidatingWritingStore(db.writing, writing) : db.writing;
@@ -300,6 +306,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       isMember: async (projectId: string, userId: string) => (await db.notifications.roleOf(projectId, userId)) !== null,
       unsubscribeSecret: secret,
     },
+    ...(workflows ? { workflows: { workflows: workflows.service } } : {}),
     versions: { versions: createVersionService({ store: db.versions, live: liveDocuments, clock, logger: logger.child({ module: 'versions' }) }) },
     publishing: {
       publishing: createPublishingService({
@@ -351,6 +358,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       logger.error({ err: error }, 'some documents kept their changes only in the update log');
     }
     await groupCommit.close();
+    // Running steps finish briefly, then every run is handed back for the next start.
+    await workflows?.stop().catch((error: unknown) => logger.warn({ err: error }, 'workflows did not stop cleanly'));
     // Client ids first seen since the last batch, before the database closes.
     await presence?.close();
     // Pending words, buckets and live session state, before the bus and the database close.
