@@ -10,6 +10,7 @@ import { mountInbox } from './inbox.js';
 import { mountPresenceList } from './presence-list.js';
 import { mountWritingPanel } from './writing-panel.js';
 import { mountVersionPanel } from './version-panel.js';
+import { mountExportMenu } from './export-menu.js';
 import '../styles/common.css';
 import '../styles/demo.css';
 
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   mountWritingPanel(byTestId('writing-panel'), { client, projectId: session.projectId, me: me.id });
   mountInbox(byTestId('inbox'), client, me.id, session.projectId);
   mountVersionPanel(byTestId('version-panel'), doc);
+  mountExportMenu(byTestId('export-menu'), client, session.projectId, session.document.slice(session.projectId.length + 1));
 
   // For tests and the console: the editor and document of this tab.
   Object.assign(window, { storyloom: { editor, doc, session, client } });
