@@ -96,6 +96,12 @@ const schema = z.object({
   VAPID_SUBJECT: optionalText.refine((v) => v === undefined || /^(mailto:|https:\/\/)/.test(v), {
     message: 'must be a mailto: address or an https:// URL',
   }),
+  // Workflow actions (src/services/workflows/actions/, docs/workflows.md "Actions").
+  WORKFLOW_HTTP_ALLOW: optionalText,
+  WORKFLOW_UPLOAD_URL: url(['http', 'https']),
+  AI_BASE_URL: url(['http', 'https']),
+  AI_API_KEY: optionalText,
+  AI_MODEL: optionalText,
 });
 
 type Env = z.output<typeof schema>;
@@ -134,6 +140,12 @@ export interface Config {
   readonly abuse: AbuseConfig;
   /** Notification delivery channels: email (SMTP or Brevo), SMS (Brevo), web push (VAPID). */
   readonly delivery: DeliveryConfig;
+  /** What the workflow actions may reach: http's host allowlist, the upload endpoint, the AI API (unset: the extractive fallback). */
+  readonly workflowActions: {
+    readonly httpAllow: string | undefined;
+    readonly uploadUrl: string | undefined;
+    readonly ai: { readonly baseUrl: string | undefined; readonly apiKey: string | undefined; readonly model: string | undefined };
+  };
 }
 
 /** What the channels in src/delivery/ need; an unset transport leaves its channel "not configured". */
@@ -216,6 +228,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       { variable: env.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', message: 'must be set together with the other VAPID key' },
     ]);
   }
+  if ((env.AI_BASE_URL === undefined) !== (env.AI_MODEL === undefined)) {
+    throw new ConfigError([{ variable: env.AI_BASE_URL ? 'AI_MODEL' : 'AI_BASE_URL', message: 'must be set together with the other (AI_BASE_URL and AI_MODEL, or neither)' }]);
+  }
   if (production && env.DEV_TOKENS === true) {
     throw new ConfigError([{ variable: 'DEV_TOKENS', message: 'must not be true when NODE_ENV=production (anyone could mint a token)' }]);
   }
@@ -262,6 +277,11 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       mailFrom: env.MAIL_FROM,
       brevo: { apiKey: env.BREVO_API_KEY, baseUrl: env.BREVO_BASE_URL, smsSender: env.BREVO_SMS_SENDER },
       vapid: { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject: env.VAPID_SUBJECT },
+    },
+    workflowActions: {
+      httpAllow: env.WORKFLOW_HTTP_ALLOW,
+      uploadUrl: env.WORKFLOW_UPLOAD_URL,
+      ai: { baseUrl: env.AI_BASE_URL, apiKey: env.AI_API_KEY, model: env.AI_MODEL },
     },
   });
 }
