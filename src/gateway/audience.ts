@@ -1,6 +1,6 @@
 import { isWriterEvent } from '../events/schema.js';
 import { roleIn, type Identity } from '../lib/identity.js';
-import { canSeeAllWriterNumbers, canSeeWriterNumbers } from '../lib/visibility.js';
+import { canSeeAllWriterNumbers, canSeeWorkflows, canSeeWriterNumbers } from '../lib/visibility.js';
 
 /**
  * Marks a gateway message as carrying one writer's numbers (live writing metrics, writing
@@ -13,6 +13,8 @@ export interface WriterAudience {
   projectId: string;
   writerId?: string;
   writerActor?: string;
+  /** Workflow runs (`automation.*`): the project's owners and editors only (canSeeWorkflows). */
+  workflows?: true;
 }
 
 /** Decides per subscriber; filtering happens at fan-out on every instance (remote messages too). */
@@ -28,6 +30,7 @@ export function createAudienceFilter(actorOf?: (userId: string) => string): Audi
     return actor;
   };
   return (identity, audience) => {
+    if (audience.workflows) return canSeeWorkflows(identity, audience.projectId);
     if (audience.writerId !== undefined) return canSeeWriterNumbers(identity, audience.projectId, audience.writerId);
     if (canSeeAllWriterNumbers(identity, audience.projectId)) return true;
     if (audience.writerActor === undefined || !actorOf || roleIn(identity, audience.projectId) === undefined) return false;
@@ -35,8 +38,12 @@ export function createAudienceFilter(actorOf?: (userId: string) => string): Audi
   };
 }
 
-/** Event types whose payload is one writer's numbers (the actor's): writing.* and goal outcomes. */
+/**
+ * Who a bridged event reaches beyond the channel ACL: writing.* and goal outcomes are the actor's
+ * numbers; automation.* events report workflow runs, which owners and editors see.
+ */
 export function writerAudienceOfEvent(event: { category: string; type: string; actor: string; projectId?: string | undefined }): WriterAudience | undefined {
+  if (event.projectId && event.category === 'automation') return { projectId: event.projectId, workflows: true };
   if (!event.projectId || event.actor === 'system') return undefined;
   return isWriterEvent(event.type) ? { projectId: event.projectId, writerActor: event.actor } : undefined;
 }

@@ -44,7 +44,7 @@ export function bridgeEventsToGateway(deps: {
     async handle(event) {
       if (!event.projectId) return;
       const path = gatewayPathFor(event);
-      // A writer's numbers reach only who may see them (src/lib/visibility.ts).
+      // A writer's numbers, and workflow runs, reach only who may see them (src/lib/visibility.ts).
       const audience = writerAudienceOfEvent(event);
       const channels = [`project:${event.projectId}`];
       if (event.documentId && !LIVE_ON_DOCUMENT_CHANNEL.has(event.type)) channels.push(`document:${event.projectId}/${event.documentId}`);

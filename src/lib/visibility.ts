@@ -25,3 +25,13 @@ export function canSeeWriterNumbers(identity: Identity, projectId: string, write
 export function canSeeAllWriterNumbers(identity: Identity, projectId: string): boolean {
   return identity.admin || roleIn(identity, projectId) === 'owner';
 }
+
+/**
+ * Workflows and their runs (and the `automation.*` events that report them): the project's owners
+ * and editors, who manage and run them, and admins. Reviewers and readers see nothing of them.
+ */
+export function canSeeWorkflows(identity: Identity, projectId: string): boolean {
+  if (identity.admin) return true;
+  const role = roleIn(identity, projectId);
+  return role === 'owner' || role === 'editor';
+}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectGateway } from '../helpers/gateway-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /**
@@ -76,6 +77,25 @@ describe('workflows REST API', () => {
     await sub.stop();
   });
 
+  it('pushes run events live to owners and editors, never to readers', async () => {
+    const socket = (who: string) => connectGateway(`ws://127.0.0.1:${t.port}/ws/analytics?token=${encodeURIComponent(tokens[who]!)}`);
+    const [editor, reader] = await Promise.all([socket('editor'), socket('reader')]);
+    try {
+      expect((await editor.subscribe('project:novel')).type).toBe('subscribed');
+      expect((await reader.subscribe('project:novel')).type).toBe('subscribed');
+      const { body } = await call('POST', '/api/workflows/register', 'owner', { ...definition, name: 'Live' });
+      const { runId } = (await call('POST', `/api/workflows/${body.id}/execute`, 'editor', { input: { chapter: 1 } })).body;
+      const isDone = (m: { type: string }) => m.type === 'event' && JSON.stringify(m).includes('automation.workflow_completed') && JSON.stringify(m).includes(runId as string);
+      await editor.next(isDone);
+      // The reader's socket carried other project messages meanwhile, but no automation event.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(reader.messages.filter((m) => JSON.stringify(m).includes('"automation.'))).toEqual([]);
+    } finally {
+      editor.close();
+      reader.close();
+    }
+  });
+
   it('refuses a bad definition with every problem and its path', async () => {
     const res = await call('POST', '/api/workflows/register', 'owner', {
       name: 'Broken',
@@ -105,6 +125,8 @@ describe('workflows REST API', () => {
     expect((await call('POST', `/api/workflows/${id}/disable`, 'owner')).body.enabled).toBe(false);
     expect((await call('POST', `/api/workflows/${id}/execute`, 'editor', {})).status).toBe(409);
     expect((await call('GET', '/api/workflows/nope/executions', 'owner')).status).toBe(404);
+    expect((await call('GET', '/api/realtime/events/automation?projectId=novel', 'reader')).status).toBe(403);
+    expect((await call('GET', '/api/realtime/events/automation?projectId=novel', 'editor')).status).toBe(200);
     const list = await call('GET', '/api/workflows?projectId=novel', 'editor');
     expect(list.body.workflows.map((w: { name: string }) => w.name)).toEqual(expect.arrayContaining(['Nightly check', 'Access']));
   });

@@ -1,13 +1,14 @@
 import { EVENT_TYPES, isWriterEvent, type EventType } from '../../events/schema.js';
 import { AppError } from '../../lib/errors.js';
 import { roleIn, type Identity } from '../../lib/identity.js';
-import { canSeeAllWriterNumbers } from '../../lib/visibility.js';
+import { canSeeAllWriterNumbers, canSeeWorkflows } from '../../lib/visibility.js';
 import type { EventArchive, EventPage, EventQuery } from './ports.js';
 
 /**
  * Event types that carry one writer's numbers (events/schema.ts isWriterEvent) and link to the
  * writer through `sessionId`: a caller who may not see every writer's numbers in the project
- * gets only their own of these. Everything else (presence, conflicts, publishing, automation) is
+ * gets only their own of these. Automation events (workflow runs) are listed to owners and
+ * editors only (canSeeWorkflows). Everything else (presence, conflicts, publishing) is
  * project-level and listed to every member.
  */
 export const WRITER_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter(isWriterEvent);
@@ -24,6 +25,9 @@ export function createArchiveQueryService(deps: { archive: Pick<EventArchive, 'l
       if (!identity.admin) {
         if (!query.projectId) throw new AppError('validation-failed', 'projectId is required unless the token is an admin token', { field: 'projectId' });
         if (!roleIn(identity, query.projectId)) throw new AppError('forbidden', `No role in project ${query.projectId}`, { projectId: query.projectId });
+        if (query.category === 'automation' && !canSeeWorkflows(identity, query.projectId)) {
+          throw new AppError('forbidden', `Workflow runs are visible to the owners and editors of project ${query.projectId}`, { projectId: query.projectId });
+        }
       }
       const everyone = identity.admin || (query.projectId !== undefined && canSeeAllWriterNumbers(identity, query.projectId));
       return deps.archive.list(everyone ? query : { ...query, onlyOwn: { actor: deps.actorOf(identity.userId), types: WRITER_EVENT_TYPES } });
