@@ -47,6 +47,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     collaboration: { presence: {} as NonNullable<ApiDeps['collaboration']>['presence'] },
     versions: { versions: {} as ApiDeps['versions']['versions'] },
     workflows: { workflows: {} as NonNullable<ApiDeps['workflows']>['workflows'] },
+    notifications: { service: {} as NonNullable<ApiDeps['notifications']>['service'], isMember: async () => inert() },
     version: 'generated', // openapi-typescript does not emit info, so the version never shows
     publishing: { publishing: {} as ApiDeps['publishing']['publishing'], maxImportBytes: 8 * 1024 * 1024 },
     maxBodyBytes: 1024 * 1024,

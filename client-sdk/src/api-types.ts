@@ -76,3 +76,15 @@ export type VersionRestored = Schemas['VersionRestored'];
 export type VersionPage = ResponseOf<'/api/documents/{projectId}/{documentId}/versions', 'get'>;
 /** `limit` 1-200 (default 50), `cursor` the previous page's `nextCursor`. */
 export type VersionListQuery = QueryOf<'/api/documents/{projectId}/{documentId}/versions', 'get'>;
+
+/** One notification in the inbox (`routing` says why it went where it went). */
+export type Notification = Schemas['Notification'];
+export type NotificationPage = Schemas['NotificationPage'];
+/** `unread`, `category`, `projectId`, `cursor` (the previous page's `nextCursor`), `limit` 1-100. */
+export type NotificationListQuery = QueryOf<'/api/realtime/notifications', 'get'>;
+export type NotificationDelivery = Schemas['NotificationDelivery'];
+export type NotificationSendInput = Schemas['NotificationSend'];
+/** Effective preferences: defaults filled in, plus whether each channel is configured on the server. */
+export type NotificationPreferences = Schemas['NotificationPreferences'];
+export type NotificationPreferencesUpdate = Schemas['NotificationPreferencesUpdate'];
+export type PushSubscription = Schemas['PushSubscription'];

@@ -98,3 +98,28 @@ export function parseConflictMessage(payload: unknown): ConflictMessage | null {
     at: typeof json.at === 'number' ? json.at : 0,
   };
 }
+
+/**
+ * The in-app notification push: the `data` of an `event` frame on `user:<userId>` of
+ * /ws/notifications (server: src/protocol/notifications.ts).
+ */
+export const NOTIFICATION_PUSH_TYPE = 'notification' as const;
+export type NotificationCategoryName = 'writing' | 'collaboration' | 'publishing' | 'analytics' | 'automation' | 'system';
+export type NotificationPriorityName = 'critical' | 'high' | 'medium' | 'low';
+export interface NotificationPayload {
+  id: string;
+  projectId: string;
+  category: NotificationCategoryName;
+  priority: NotificationPriorityName;
+  title: string;
+  body: string;
+  /** ISO 8601. */
+  createdAt: string;
+  data: unknown;
+}
+export interface NotificationPush {
+  type: typeof NOTIFICATION_PUSH_TYPE;
+  notification: NotificationPayload;
+  /** Arrived during quiet hours: show it, make no sound. */
+  silent: boolean;
+}

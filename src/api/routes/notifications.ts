@@ -86,8 +86,9 @@ const send = createRoute({
   path: `${BASE}/send`,
   tags,
   summary: "Send a notification: admin tokens to anyone; a project's owner to that project's members",
-  description: 'Routed like every notification (preferences, quiet hours, digests, flow). 403 for a recipient not seen with a role in the project.',
-  ...access('authenticated'),
+  description:
+    'Routed like every notification (preferences, quiet hours, digests, flow). The level is about the body\'s projectId (checked here): its owners, or admin tokens. 403 for a recipient not seen with a role in the project.',
+  ...access('project:owner'),
   security,
   request: { body: { required: true, content: { 'application/json': { schema: SendBody } } } },
   responses: {
