@@ -1,6 +1,7 @@
 import type { Hocuspocus } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { DocumentStore } from '../db/document-store.js';
+import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { DocumentRef, LiveDocuments, LiveEditActor } from '../services/documents/ports.js';
 import type { CollabContext } from './context.js';
@@ -55,7 +56,11 @@ export function createLiveDocuments(deps: LiveDocumentsDeps): LiveDocuments {
     async transact(ref: DocumentRef, actor: LiveEditActor, fn: (doc: Y.Doc) => void) {
       const name = nameOf(ref);
       const context: CollabContext = { projectId: ref.projectId, documentId: ref.documentId, liveEdit: { userId: actor.userId, reason: actor.reason } };
-      const connection = await hocuspocus.openDirectConnection(name, context);
+      const connection = await hocuspocus.openDirectConnection(name, context).catch((error: unknown) => {
+        // A failed load rejects with a Hocuspocus refusal ({code, reason}), not an Error.
+        if (error instanceof Error) throw error;
+        throw new AppError('service-unavailable', `The document ${name} could not be opened; try again`, { document: name }, { cause: error });
+      });
       try {
         await connection.transact((doc) => fn(doc));
         await deps.settled(name);
