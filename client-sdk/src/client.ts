@@ -14,9 +14,9 @@ import { asEvent, asWritingMetrics, isWritingEvent, type StoryloomEvent, type Wr
 import { checkProjectId, parseDocumentName, serverUrls, type GatewayPath } from './names.js';
 import { createApi, type StoryloomApi } from './rest.js';
 import { documentVersions } from './versions.js';
+import { workflowsClient, type WorkflowsClient } from './workflows.js';
 import { createTokenSource, type TokenIdentity, type TokenProvider } from './token.js';
 import type * as T from './api-types.js';
-import { NOTIFICATION_PUSH_TYPE, type NotificationPush } from './protocol.js';
 
 interface CommonOptions {
   /** The server's http(s) base URL, e.g. `http://localhost:8080`; ws(s) URLs are derived from it. */
@@ -48,14 +48,10 @@ interface CommonOptions {
 /** Either a fixed token (it is never refreshed; expired means `unauthorized`) or a getToken function. */
 export type ClientOptions = CommonOptions & ({ token: string; getToken?: never } | { getToken: TokenProvider; token?: never });
 
-/**
- * A message on the token's `user:<id>` channel of /ws/notifications: `notification` is the typed
- * in-app push (null for anything else on the channel, e.g. an admin's broadcast in `data`).
- */
+/** What a notification carries today: the `user:<id>` channel's raw data (the inbox will type it). */
 export interface NotificationMessage {
   channel: string;
   data: unknown;
-  notification: NotificationPush | null;
 }
 
 export interface SubscribeOptions {
@@ -76,16 +72,6 @@ export interface StoryloomClient {
   notifications: {
     /** Live notifications of the token's user (`user:<sub>` on /ws/notifications). */
     subscribe(listener: (message: NotificationMessage) => void, options?: SubscribeOptions): Subscription;
-    /** The inbox, newest first (filters: unread, category, projectId; paged by `cursor`). */
-    list(query?: T.NotificationListQuery): Promise<T.NotificationPage>;
-    unreadCount(): Promise<number>;
-    markRead(id: string): Promise<void>;
-    markAllRead(): Promise<number>;
-    archive(id: string): Promise<void>;
-    preferences: {
-      get(): Promise<T.NotificationPreferences>;
-      update(update: T.NotificationPreferencesUpdate): Promise<T.NotificationPreferences>;
-    };
   };
   writing: {
     /** Live `writing.*` events of a project (`project:<id>` on /ws/analytics). */
@@ -103,6 +89,8 @@ export interface StoryloomClient {
     keystrokes(sessionId: string, events: T.Keystroke[]): Promise<{ accepted: number; session: T.WritingSession }>;
     active(projectId?: string): Promise<T.WritingSession[]>;
   };
+  /** A project's workflows and their runs (REST; live run events: `asAutomationEvent` on `project:<id>`). */
+  workflows: WorkflowsClient;
   /** Any gateway channel: every event envelope (or raw data) pushed on it. */
   channels: {
     subscribe(path: GatewayPath, channel: string, listener: (data: unknown, event: StoryloomEvent<string> | null) => void, options?: SubscribeOptions): Subscription;
@@ -111,13 +99,6 @@ export interface StoryloomClient {
   api: StoryloomApi;
   /** Closes every document, socket and timer. */
   destroy(): void;
-}
-
-/** The typed in-app push, or null for other data on the channel. */
-function asNotificationPush(data: unknown): NotificationPush | null {
-  if (!data || typeof data !== 'object') return null;
-  const push = data as Partial<NotificationPush>;
-  return push.type === NOTIFICATION_PUSH_TYPE && push.notification && typeof push.notification.id === 'string' ? (push as NotificationPush) : null;
 }
 
 export function createClient(options: ClientOptions): StoryloomClient {
@@ -288,18 +269,9 @@ export function createClient(options: ClientOptions): StoryloomClient {
             await tokens.current();
             return `user:${tokens.identity()!.userId}`;
           },
-          (data) => listener({ channel: `user:${tokens.identity()?.userId ?? ''}`, data, notification: asNotificationPush(data) }),
+          (data) => listener({ channel: `user:${tokens.identity()?.userId ?? ''}`, data }),
           opts,
         ),
-      list: (query = {}) => api.listNotifications(query),
-      unreadCount: async () => (await api.listNotifications({ limit: 1 })).unreadCount,
-      markRead: async (id) => void (await api.markNotificationRead(id)),
-      markAllRead: async () => (await api.markAllNotificationsRead()).updated,
-      archive: async (id) => void (await api.archiveNotification(id)),
-      preferences: {
-        get: () => api.getNotificationPreferences(),
-        update: (update) => api.setNotificationPreferences(update),
-      },
     },
     writing: {
       subscribe: (projectId, listener, opts) =>
@@ -315,6 +287,7 @@ export function createClient(options: ClientOptions): StoryloomClient {
       keystrokes: (id, events) => api.recordKeystrokes(id, events),
       active: async (projectId) => (await api.activeWritingSessions(projectId ? { projectId } : {})).sessions,
     },
+    workflows: workflowsClient(api),
     channels: {
       subscribe: (path, channel, listener, opts) => subscribe(path, async () => channel, (data) => listener(data, asEvent(data)), opts),
     },

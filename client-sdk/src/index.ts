@@ -6,9 +6,22 @@
  */
 export { ERROR_CODES, StoryloomError, asStoryloomError, errorFromClose, isErrorCode, isRetryable, parseErrorBody, type ErrorCode } from './errors.js';
 export { createClient, type ClientOptions, type NotificationMessage, type StoryloomClient, type SubscribeOptions } from './client.js';
-export { NOTIFICATION_PUSH_TYPE, type NotificationCategoryName, type NotificationPayload, type NotificationPriorityName, type NotificationPush } from './protocol.js';
 export type { Awareness, StoryloomDocument } from './document.js';
 export type { DocumentVersions } from './versions.js';
+export {
+  WORKFLOW_ROUTES,
+  asAutomationEvent,
+  type AutomationEvent,
+  type Workflow,
+  type WorkflowDefinition,
+  type WorkflowRegistered,
+  type WorkflowRun,
+  type WorkflowRunStarted,
+  type WorkflowRunStep,
+  type WorkflowStats,
+  type WorkflowsApi,
+  type WorkflowsClient,
+} from './workflows.js';
 export {
   blockOfPosition,
   parseConflictMessage,

@@ -1,8 +1,10 @@
-import { asWritingMetrics, createClient, defaultColor as colorOf } from '@storyloom/client';
+import { asAutomationEvent, asWritingMetrics, createClient, defaultColor as colorOf } from '@storyloom/client';
 import { byTestId, debounce, h } from '../lib/dom.js';
 import { devLoginWithRetry, type DevSession } from '../lib/session.js';
 import { groupedBars, horizontalBars, timeline, type Lane } from './charts.js';
 import { loadDashboard, type DashboardData, type SessionView } from './data.js';
+import { setupTabs } from './tabs.js';
+import { workflowsView, type WorkflowsView } from './workflows.js';
 import '../styles/common.css';
 import '../styles/dashboard.css';
 
@@ -130,6 +132,11 @@ function legend(items: { id: string; color: string; text: string; words: number 
 
 async function main(): Promise<void> {
   const status = byTestId('connection-status');
+  // The tabs work before sign-in; the Workflows tab reads its list once the view exists.
+  const tabs: { workflows?: WorkflowsView } = {};
+  setupTabs((tab) => {
+    if (tab === 'workflows') void tabs.workflows?.load();
+  });
   let session: DevSession;
   try {
     session = await devLoginWithRetry({ id: 'dashboard', name: 'Dashboard' }, () => {
@@ -142,6 +149,9 @@ async function main(): Promise<void> {
     return;
   }
   const client = createClient({ url: location.origin, getToken: async () => session.token });
+  await client.ready;
+  const view = workflowsView(client, PROJECT);
+  tabs.workflows = view;
 
   let loading = false;
   let again = false;
@@ -172,7 +182,9 @@ async function main(): Promise<void> {
   const soon = debounce(() => void refresh(), REFRESH_DEBOUNCE_MS);
   // Every push on the project channel (events of any category and live `writing.metrics`) means
   // new figures: one channel subscription rather than writing.subscribe plus writing.onMetrics.
-  client.channels.subscribe('analytics', `project:${PROJECT}`, (data) => {
+  const subscription = client.channels.subscribe('analytics', `project:${PROJECT}`, (data) => {
+    // Workflow runs change the Workflows tab only (the run named by the event).
+    if (asAutomationEvent(data)) return view.onPush(data);
     // Live metrics carry the session: keep it for the timeline even after it ends.
     const m = asWritingMetrics(data);
     const prev = m ? seenSessions.get(m.sessionId) : undefined;
@@ -180,6 +192,8 @@ async function main(): Promise<void> {
     soon();
   });
   setInterval(() => void refresh(), POLL_MS);
+  // The list once the channel is up, so no run event falls between the read and the subscription.
+  void subscription.ready.catch(() => undefined).then(() => view.load());
   await refresh();
 }
 
