@@ -17,6 +17,7 @@ import { documentVersions } from './versions.js';
 import { workflowsClient, type WorkflowsClient } from './workflows.js';
 import { createTokenSource, type TokenIdentity, type TokenProvider } from './token.js';
 import type * as T from './api-types.js';
+import { NOTIFICATION_PUSH_TYPE, type NotificationPush } from './protocol.js';
 
 interface CommonOptions {
   /** The server's http(s) base URL, e.g. `http://localhost:8080`; ws(s) URLs are derived from it. */
@@ -48,10 +49,14 @@ interface CommonOptions {
 /** Either a fixed token (it is never refreshed; expired means `unauthorized`) or a getToken function. */
 export type ClientOptions = CommonOptions & ({ token: string; getToken?: never } | { getToken: TokenProvider; token?: never });
 
-/** What a notification carries today: the `user:<id>` channel's raw data (the inbox will type it). */
+/**
+ * A message on the token's `user:<id>` channel of /ws/notifications: `notification` is the typed
+ * in-app push (null for anything else on the channel, e.g. an admin's broadcast in `data`).
+ */
 export interface NotificationMessage {
   channel: string;
   data: unknown;
+  notification: NotificationPush | null;
 }
 
 export interface SubscribeOptions {
@@ -72,6 +77,16 @@ export interface StoryloomClient {
   notifications: {
     /** Live notifications of the token's user (`user:<sub>` on /ws/notifications). */
     subscribe(listener: (message: NotificationMessage) => void, options?: SubscribeOptions): Subscription;
+    /** The inbox, newest first (filters: unread, category, projectId; paged by `cursor`). */
+    list(query?: T.NotificationListQuery): Promise<T.NotificationPage>;
+    unreadCount(): Promise<number>;
+    markRead(id: string): Promise<void>;
+    markAllRead(): Promise<number>;
+    archive(id: string): Promise<void>;
+    preferences: {
+      get(): Promise<T.NotificationPreferences>;
+      update(update: T.NotificationPreferencesUpdate): Promise<T.NotificationPreferences>;
+    };
   };
   writing: {
     /** Live `writing.*` events of a project (`project:<id>` on /ws/analytics). */
@@ -99,6 +114,13 @@ export interface StoryloomClient {
   api: StoryloomApi;
   /** Closes every document, socket and timer. */
   destroy(): void;
+}
+
+/** The typed in-app push, or null for other data on the channel. */
+function asNotificationPush(data: unknown): NotificationPush | null {
+  if (!data || typeof data !== 'object') return null;
+  const push = data as Partial<NotificationPush>;
+  return push.type === NOTIFICATION_PUSH_TYPE && push.notification && typeof push.notification.id === 'string' ? (push as NotificationPush) : null;
 }
 
 export function createClient(options: ClientOptions): StoryloomClient {
@@ -269,9 +291,18 @@ export function createClient(options: ClientOptions): StoryloomClient {
             await tokens.current();
             return `user:${tokens.identity()!.userId}`;
           },
-          (data) => listener({ channel: `user:${tokens.identity()?.userId ?? ''}`, data }),
+          (data) => listener({ channel: `user:${tokens.identity()?.userId ?? ''}`, data, notification: asNotificationPush(data) }),
           opts,
         ),
+      list: (query = {}) => api.listNotifications(query),
+      unreadCount: async () => (await api.listNotifications({ limit: 1 })).unreadCount,
+      markRead: async (id) => void (await api.markNotificationRead(id)),
+      markAllRead: async () => (await api.markAllNotificationsRead()).updated,
+      archive: async (id) => void (await api.archiveNotification(id)),
+      preferences: {
+        get: () => api.getNotificationPreferences(),
+        update: (update) => api.setNotificationPreferences(update),
+      },
     },
     writing: {
       subscribe: (projectId, listener, opts) =>

@@ -6,6 +6,7 @@
  */
 export { ERROR_CODES, StoryloomError, asStoryloomError, errorFromClose, isErrorCode, isRetryable, parseErrorBody, type ErrorCode } from './errors.js';
 export { createClient, type ClientOptions, type NotificationMessage, type StoryloomClient, type SubscribeOptions } from './client.js';
+export { NOTIFICATION_PUSH_TYPE, type NotificationCategoryName, type NotificationPayload, type NotificationPriorityName, type NotificationPush } from './protocol.js';
 export type { Awareness, StoryloomDocument } from './document.js';
 export type { DocumentVersions } from './versions.js';
 export {

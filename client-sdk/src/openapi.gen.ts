@@ -1779,6 +1779,795 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/realtime/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your inbox, newest first, paged by cursor, with the unread count */
+        get: {
+            parameters: {
+                query?: {
+                    category?: components["schemas"]["NotificationCategory"];
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    projectId?: string;
+                    /** @description only unread notifications */
+                    unread?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a page of the inbox */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationPage"];
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive one of your notifications (it leaves the inbox list) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description archived */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark one of your notifications read */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description marked read */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Delivery status of one of your notifications on each channel */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description its deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: components["schemas"]["NotificationDelivery"][];
+                            notification: components["schemas"]["Notification"];
+                        };
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/digest/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The digests that will go out next and what they carry so far */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description pending digests */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            digests: {
+                                channel: string;
+                                dueAt: string;
+                                folded: number;
+                                notifications: components["schemas"]["Notification"][];
+                                status: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your effective notification preferences (defaults filled in) and which channels this server has configured */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description effective preferences */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationPreferences"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Change your notification preferences: every field optional, merged into what you set before
+         * @description quietHours null turns quiet hours off; mute values are ISO instants (a past one unmutes).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesUpdate"];
+                };
+            };
+            responses: {
+                /** @description effective preferences after the change */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationPreferences"];
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the request body is over the limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register this browser's web push subscription (PushSubscription.toJSON()) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionCreate"];
+                };
+            };
+            responses: {
+                /** @description stored (an endpoint already known is replaced) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PushSubscription"];
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the request body is over the limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/push-subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one of your push subscriptions */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description removed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark all your notifications read (optionally of one category or project) */
+        post: {
+            parameters: {
+                query?: {
+                    category?: components["schemas"]["NotificationCategory"];
+                    projectId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description how many were marked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            updated: number;
+                        };
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a notification: admin tokens to anyone; a project's owner to that project's members
+         * @description Routed like every notification (preferences, quiet hours, digests, flow). The level is about the body's projectId (checked here): its owners, or admin tokens. 403 for a recipient not seen with a role in the project.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NotificationSend"];
+                };
+            };
+            responses: {
+                /** @description stored and routed */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: components["schemas"]["NotificationDelivery"][];
+                            notification: components["schemas"]["Notification"];
+                        };
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no token, or an invalid or expired one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the token has no (or too low a) role for this, or is not an admin token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the request body is over the limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/notifications/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The email footer's unsubscribe link: a page whose button POSTs the one-click unsubscribe (a GET changes nothing: link scanners follow links) */
+        get: {
+            parameters: {
+                query: {
+                    token: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a confirmation page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * One-click unsubscribe from an email's List-Unsubscribe header (RFC 8058): the signed token is the credential
+         * @description Takes the channel off every priority of the category the token names (`*`: every category).
+         */
+        post: {
+            parameters: {
+                query: {
+                    token: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description unsubscribed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            category: string;
+                            channel: string;
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+                /** @description invalid request (validation-failed, with the issues in details) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the request body is over the limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/realtime/websocket/broadcast": {
         parameters: {
             query?: never;
@@ -3830,6 +4619,163 @@ export interface components {
             /** @description The document's words after the import (the writing tracker's word rule) */
             words: number;
         };
+        Notification: {
+            archivedAt: string | null;
+            body: string;
+            category: components["schemas"]["NotificationCategory"];
+            createdAt: string;
+            data?: unknown;
+            fingerprint: string;
+            /** @description auto-muted repeat: counted into the next digest instead of sent */
+            folded: boolean;
+            id: string;
+            priority: components["schemas"]["NotificationPriority"];
+            projectId: string;
+            readAt: string | null;
+            /** @description why it was routed as it was, in order */
+            routing: string[];
+            title: string;
+            userId: string;
+        };
+        /** @enum {string} */
+        NotificationCategory: "writing" | "collaboration" | "publishing" | "analytics" | "automation" | "system";
+        /** @enum {string} */
+        NotificationChannel: "in_app" | "email" | "sms" | "push";
+        NotificationDelivery: {
+            attempts: number;
+            channel: components["schemas"]["NotificationChannel"];
+            dueAt: string;
+            /** @enum {string|null} */
+            holdReason: "quiet_hours" | "flow" | null;
+            id: string;
+            /** @enum {string} */
+            kind: "single" | "digest";
+            lastError: string | null;
+            /** @description notifications this delivery carries (more than one for a digest) */
+            notifications: number;
+            sentAt: string | null;
+            /** @enum {string} */
+            status: "pending" | "held" | "sent" | "failed" | "dead";
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            nextCursor: string | null;
+            unreadCount: number;
+        };
+        NotificationPreferences: {
+            channels: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["NotificationChannel"][];
+                };
+            };
+            /** @description whether each channel is configured on this server (never a silent success) */
+            channelStatus: {
+                [key: string]: {
+                    configured: boolean;
+                    detail: string;
+                };
+            };
+            digest: {
+                [key: string]: "hourly" | "daily" | "weekly" | "off";
+            };
+            email: string | null;
+            mute: {
+                [key: string]: string;
+            };
+            muteProjects: {
+                [key: string]: string;
+            };
+            phone: string | null;
+            quietHours: components["schemas"]["QuietHours"];
+        };
+        NotificationPreferencesUpdate: {
+            channels?: {
+                analytics?: {
+                    critical?: components["schemas"]["NotificationChannel"][];
+                    high?: components["schemas"]["NotificationChannel"][];
+                    low?: components["schemas"]["NotificationChannel"][];
+                    medium?: components["schemas"]["NotificationChannel"][];
+                };
+                automation?: {
+                    critical?: components["schemas"]["NotificationChannel"][];
+                    high?: components["schemas"]["NotificationChannel"][];
+                    low?: components["schemas"]["NotificationChannel"][];
+                    medium?: components["schemas"]["NotificationChannel"][];
+                };
+                collaboration?: {
+                    critical?: components["schemas"]["NotificationChannel"][];
+                    high?: components["schemas"]["NotificationChannel"][];
+                    low?: components["schemas"]["NotificationChannel"][];
+                    medium?: components["schemas"]["NotificationChannel"][];
+                };
+                publishing?: {
+                    critical?: components["schemas"]["NotificationChannel"][];
+                    high?: components["schemas"]["NotificationChannel"][];
+                    low?: components["schemas"]["NotificationChannel"][];
+                    medium?: components["schemas"]["NotificationChannel"][];
+                };
+                system?: {
+                    critical?: components["schemas"]["NotificationChannel"][];
+                    high?: components["schemas"]["NotificationChannel"][];
+                    low?: components["schemas"]["NotificationChannel"][];
+                    medium?: components["schemas"]["NotificationChannel"][];
+                };
+                writing?: {
+                    critical?: components["schemas"]["NotificationChannel"][];
+                    high?: components["schemas"]["NotificationChannel"][];
+                    low?: components["schemas"]["NotificationChannel"][];
+                    medium?: components["schemas"]["NotificationChannel"][];
+                };
+            };
+            digest?: {
+                /** @enum {string} */
+                analytics?: "hourly" | "daily" | "weekly" | "off";
+                /** @enum {string} */
+                automation?: "hourly" | "daily" | "weekly" | "off";
+                /** @enum {string} */
+                collaboration?: "hourly" | "daily" | "weekly" | "off";
+                /** @enum {string} */
+                publishing?: "hourly" | "daily" | "weekly" | "off";
+                /** @enum {string} */
+                system?: "hourly" | "daily" | "weekly" | "off";
+                /** @enum {string} */
+                writing?: "hourly" | "daily" | "weekly" | "off";
+            };
+            /** Format: email */
+            email?: string | null;
+            mute?: {
+                /** Format: date-time */
+                analytics?: string;
+                /** Format: date-time */
+                automation?: string;
+                /** Format: date-time */
+                collaboration?: string;
+                /** Format: date-time */
+                publishing?: string;
+                /** Format: date-time */
+                system?: string;
+                /** Format: date-time */
+                writing?: string;
+            };
+            muteProjects?: {
+                [key: string]: string;
+            };
+            phone?: string | null;
+            quietHours?: components["schemas"]["QuietHours"];
+        };
+        /** @enum {string} */
+        NotificationPriority: "critical" | "high" | "medium" | "low";
+        NotificationSend: {
+            body: string;
+            category: components["schemas"]["NotificationCategory"];
+            data?: {
+                [key: string]: unknown;
+            };
+            priority: components["schemas"]["NotificationPriority"];
+            projectId: string;
+            title: string;
+            userId: string;
+        };
         /** @description Which notification channels are configured; deliveries on the others fail with this reason */
         NotificationsReadiness: {
             channels: {
@@ -3864,6 +4810,27 @@ export interface components {
             to: string;
             writers: components["schemas"]["WriterReport"][];
         };
+        PushSubscription: {
+            createdAt: string;
+            endpoint: string;
+            id: string;
+        };
+        PushSubscriptionCreate: {
+            /** Format: uri */
+            endpoint: string;
+            keys: {
+                auth: string;
+                p256dh: string;
+            };
+        };
+        QuietHours: {
+            /** @example 22:00 */
+            end: string;
+            /** @example 22:00 */
+            start: string;
+            /** @example Europe/Berlin */
+            timeZone: string;
+        } | null;
         Readiness: {
             checks: {
                 [key: string]: "ok" | "down";

@@ -22,6 +22,7 @@ export interface RouteSpec {
 const SESSIONS = '/api/realtime/writing/sessions';
 const COLLAB = '/api/realtime/collaboration';
 const VERSIONS = '/api/documents/{projectId}/{documentId}/versions';
+const NOTIFICATIONS = '/api/realtime/notifications';
 
 /** Every REST operation of the server, by SDK method name. */
 export const API_ROUTES = {
@@ -58,6 +59,19 @@ export const API_ROUTES = {
   getVersion: { method: 'GET', path: `${VERSIONS}/{versionId}`, auth: true },
   versionDiff: { method: 'GET', path: `${VERSIONS}/{versionId}/diff`, auth: true },
   restoreVersion: { method: 'POST', path: `${VERSIONS}/{versionId}/restore`, auth: true },
+  listNotifications: { method: 'GET', path: NOTIFICATIONS, auth: true },
+  markNotificationRead: { method: 'POST', path: `${NOTIFICATIONS}/{id}/read`, auth: true },
+  markAllNotificationsRead: { method: 'POST', path: `${NOTIFICATIONS}/read-all`, auth: true },
+  archiveNotification: { method: 'POST', path: `${NOTIFICATIONS}/{id}/archive`, auth: true },
+  sendNotification: { method: 'POST', path: `${NOTIFICATIONS}/send`, auth: true },
+  notificationDeliveries: { method: 'GET', path: `${NOTIFICATIONS}/deliveries/{id}`, auth: true },
+  digestPreview: { method: 'GET', path: `${NOTIFICATIONS}/digest/preview`, auth: true },
+  getNotificationPreferences: { method: 'GET', path: `${NOTIFICATIONS}/preferences`, auth: true },
+  setNotificationPreferences: { method: 'PUT', path: `${NOTIFICATIONS}/preferences`, auth: true },
+  addPushSubscription: { method: 'POST', path: `${NOTIFICATIONS}/push-subscriptions`, auth: true },
+  removePushSubscription: { method: 'DELETE', path: `${NOTIFICATIONS}/push-subscriptions/{id}`, auth: true },
+  unsubscribe: { method: 'POST', path: `${NOTIFICATIONS}/unsubscribe`, auth: false },
+  unsubscribePage: { method: 'GET', path: `${NOTIFICATIONS}/unsubscribe`, auth: false },
   exportDocument: { method: 'GET', path: '/api/documents/{projectId}/{documentId}/export', auth: true },
   exportBook: { method: 'POST', path: '/api/projects/{projectId}/export', auth: true },
   importDocument: { method: 'POST', path: '/api/documents/{projectId}/{documentId}/import', auth: true },
@@ -117,6 +131,25 @@ export interface StoryloomApi extends WorkflowsApi {
   versionDiff(projectId: string, documentId: string, versionId: string): Promise<T.DocumentVersionDiff>;
   /** One new live edit that makes the text the version's (owner or editor). */
   restoreVersion(projectId: string, documentId: string, versionId: string): Promise<T.VersionRestored>;
+  /** Your inbox, newest first, with the unread count; also `client.notifications.list`. */
+  listNotifications(query?: T.NotificationListQuery): Promise<T.NotificationPage>;
+  markNotificationRead(id: string): Promise<{ ok: true }>;
+  markAllNotificationsRead(query?: T.QueryOf<`${typeof NOTIFICATIONS}/read-all`, 'post'>): Promise<{ updated: number }>;
+  archiveNotification(id: string): Promise<{ ok: true }>;
+  /** Admin tokens to anyone; a project's owner to its members. */
+  sendNotification(input: T.NotificationSendInput): Promise<T.ResponseOf<`${typeof NOTIFICATIONS}/send`, 'post', 201>>;
+  /** Status of each channel's delivery of one of your notifications. */
+  notificationDeliveries(id: string): Promise<T.ResponseOf<`${typeof NOTIFICATIONS}/deliveries/{id}`, 'get'>>;
+  digestPreview(): Promise<T.ResponseOf<`${typeof NOTIFICATIONS}/digest/preview`, 'get'>>;
+  getNotificationPreferences(): Promise<T.NotificationPreferences>;
+  /** Every field optional, merged into what was set before. */
+  setNotificationPreferences(update: T.NotificationPreferencesUpdate): Promise<T.NotificationPreferences>;
+  addPushSubscription(subscription: T.RequestBody<`${typeof NOTIFICATIONS}/push-subscriptions`, 'post'>): Promise<T.PushSubscription>;
+  removePushSubscription(id: string): Promise<{ ok: true }>;
+  /** An email's one-click unsubscribe (the signed token from its List-Unsubscribe URL). */
+  unsubscribe(token: string): Promise<T.ResponseOf<`${typeof NOTIFICATIONS}/unsubscribe`, 'post'>>;
+  /** The HTML confirmation page the email footer links to. */
+  unsubscribePage(token: string): Promise<string>;
   /** The document as EPUB, DOCX, HTML or Markdown (any role in the project). */
   exportDocument(projectId: string, documentId: string, query: T.QueryOf<'/api/documents/{projectId}/{documentId}/export', 'get'>): Promise<ExportedFile>;
   /** Several documents of the project as one book, in the order given. */
@@ -264,6 +297,30 @@ export function createApi(deps: RestDeps): StoryloomApi {
     getVersion: (projectId, documentId, versionId) => request('getVersion', { params: { projectId, documentId, versionId } }),
     versionDiff: (projectId, documentId, versionId) => request('versionDiff', { params: { projectId, documentId, versionId } }),
     restoreVersion: (projectId, documentId, versionId) => request('restoreVersion', { params: { projectId, documentId, versionId } }),
+    listNotifications: (query = {}) => request('listNotifications', { query: { ...query } }),
+    markNotificationRead: (id) => request('markNotificationRead', { params: { id } }),
+    markAllNotificationsRead: (query = {}) => request('markAllNotificationsRead', { query: { ...query } }),
+    archiveNotification: (id) => request('archiveNotification', { params: { id } }),
+    sendNotification: (input) => request('sendNotification', { body: input }),
+    notificationDeliveries: (id) => request('notificationDeliveries', { params: { id } }),
+    digestPreview: () => request('digestPreview'),
+    getNotificationPreferences: () => request('getNotificationPreferences'),
+    setNotificationPreferences: (update) => request('setNotificationPreferences', { body: update }),
+    addPushSubscription: (subscription) => request('addPushSubscription', { body: subscription }),
+    removePushSubscription: (id) => request('removePushSubscription', { params: { id } }),
+    unsubscribe: (token) => request('unsubscribe', { query: { token } }),
+    async unsubscribePage(token) {
+      // HTML, not JSON: read it here rather than through the JSON requester.
+      const url = `${deps.baseUrl}${API_ROUTES.unsubscribePage.path}?token=${encodeURIComponent(token)}`;
+      let response: Response;
+      try {
+        response = await (deps.fetch ?? globalThis.fetch)(url);
+      } catch (error) {
+        throw new StoryloomError('service-unavailable', `Could not reach the Storyloom server at ${deps.baseUrl}`, { url }, undefined, { cause: error });
+      }
+      if (!response.ok) throw parseErrorBody(await response.json().catch(() => null), response.status);
+      return response.text();
+    },
     exportDocument: (projectId, documentId, query) => request('exportDocument', { params: { projectId, documentId }, query: { ...query }, expect: 'file' }),
     exportBook: (projectId, input) => request('exportBook', { params: { projectId }, body: input, expect: 'file' }),
     importDocument: (projectId, documentId, file, contentType) => request('importDocument', { params: { projectId, documentId }, raw: { body: file, contentType } }),
