@@ -18,6 +18,7 @@ describe('workflows REST API', () => {
       headers: { authorization: `Bearer ${tokens[who]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of many shapes, checked by the assertions
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const definition = {
@@ -54,7 +55,7 @@ describe('workflows REST API', () => {
     expect(started.status).toBe(202);
     const runId = started.body.runId as string;
 
-    let runs: any[] = [];
+    let runs: Array<{ status?: string }> = [];
     for (let i = 0; i < 200; i++) {
       runs = (await call('GET', `/api/workflows/${id}/executions`, 'editor')).body.runs;
       if (runs[0]?.status === 'completed') break;
