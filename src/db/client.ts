@@ -22,6 +22,7 @@ import { createWorkflowRepository } from './repositories/workflows.js';
 import { documentUpdates } from './schema/index.js';
 import { createFileLoggedStore, type FileLoggedStore } from './update-log/file-document-store.js';
 import { openFileUpdateLog } from './update-log/file-log.js';
+import { fsyncChangedTree } from './update-log/fsync-tree.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent, embedded PGlite is used. */
@@ -60,6 +61,7 @@ async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', logger:
   const dir = resolve(join(dataDir, 'pglite'));
   await mkdir(dir, { recursive: true });
   const started = performance.now();
+  const openedAt = Date.now();
   const client = await openPgliteWorker({ dir, logger });
   const db = drizzlePglite(client as unknown as PGlite);
   try {
@@ -77,7 +79,7 @@ async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', logger:
   if (updateLog === 'pglite') return assemble('pglite', db, () => client.close(), logger);
   let store: FileLoggedStore;
   try {
-    store = await openFileLog(join(dataDir, 'update-log'), db, client, logger);
+    store = await openFileLog(join(dataDir, 'update-log'), dir, openedAt, db, client, logger);
   } catch (error) {
     await client.close();
     throw error;
@@ -96,6 +98,8 @@ async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', logger:
 const SEGMENT_BYTES = 16 * 1024 * 1024;
 /** How often folds are made durable (after a PGlite CHECKPOINT) and dead segments deleted. */
 const RECLAIM_INTERVAL_MS = 10_000;
+/** mtime granularity and clock steps: files changed this long before the last sync are synced again. */
+const MTIME_SLACK_MS = 2_000;
 
 /**
  * Opens the file update log and takes over the rows an older data directory kept in
@@ -103,7 +107,19 @@ const RECLAIM_INTERVAL_MS = 10_000;
  * then deleted from PGlite. A crash in between only means they are taken over again next time
  * (same seqs, skipped).
  */
-async function openFileLog(dir: string, db: DrizzleDatabase, client: PgliteWorkerClient, logger: Logger): Promise<FileLoggedStore> {
+async function openFileLog(
+  dir: string,
+  pgliteDir: string,
+  openedAt: number,
+  db: DrizzleDatabase,
+  client: PgliteWorkerClient,
+  logger: Logger,
+): Promise<FileLoggedStore> {
+  /**
+   * Files changed before this (less the slack) need no fsync: an earlier checkpoint synced them,
+   * or they predate this process (a fold made now relies only on snapshot pages written now).
+   */
+  let syncedUpTo = openedAt;
   const legacy = await db
     .select({ seq: documentUpdates.seq, documentName: documentUpdates.documentName, update: documentUpdates.update, userId: documentUpdates.userId, receivedAt: documentUpdates.receivedAt })
     .from(documentUpdates)
@@ -121,7 +137,14 @@ async function openFileLog(dir: string, db: DrizzleDatabase, client: PgliteWorke
   return createFileLoggedStore({
     snapshots: createDocumentRepository(db),
     log,
-    checkpoint: async () => void (await client.query('CHECKPOINT')),
+    // CHECKPOINT writes PGlite's dirty pages (a full disk fails here); PGlite runs with fsync
+    // off, so the files it changed are fsynced here before any fold may become durable.
+    checkpoint: async () => {
+      const started = Date.now();
+      await client.query('CHECKPOINT');
+      await fsyncChangedTree(pgliteDir, syncedUpTo - MTIME_SLACK_MS);
+      syncedUpTo = started;
+    },
     reclaimIntervalMs: RECLAIM_INTERVAL_MS,
     onReclaimError: (error) => logger.warn({ err: errorMessage(error) }, 'update log reclaim failed; retried at the next interval'),
   });

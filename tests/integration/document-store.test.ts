@@ -80,5 +80,6 @@ describe('PGlite data directory from before the file update log', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+    // Four PGlite opens, on a 2-core machine shared with other work.
+  }, 180_000);
 });
