@@ -124,11 +124,12 @@ describe.skipIf(!chromiumAvailable())('dashboard Workflows tab in Chromium', () 
     const otherId = started.body.runId!;
     const other = page.locator(`[data-testid="workflow-runs"] tr[data-run-id="${otherId}"]`);
     await eventually(async () => expect(await other.getAttribute('data-status', { timeout: 1_000 })).toBe('completed'));
-    // Exactly the reads of that run (debounced: its burst of events is one or a few reads, no list polling).
+    // Only reads of that run, never of the list or another run (no polling), and at most one per
+    // event of the run (triggered, three step_completed, completed); the debounce usually folds them.
     const reads = requests.slice(before);
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.every((r) => r === `GET /api/workflows/runs/${otherId}`)).toBe(true);
-    expect(reads.length).toBeLessThanOrEqual(3);
+    expect(reads.length).toBeLessThanOrEqual(5);
     console.log(`[e2e] a run started over REST: ${reads.length} read(s) of it by the page, driven by automation.* events`);
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-workflows-completed.png') });
     expect(errors.take()).toEqual([]);
