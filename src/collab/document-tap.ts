@@ -8,7 +8,7 @@ import { isTransactionOrigin } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { DocumentEdit, DocumentEditConsumer, EditOrigin, TouchedBlock } from '../tracking/document-edit.js';
+import { DOCUMENT_EDIT, JOURNAL_WORDS, type DocumentEdit, type DocumentEditConsumer, type EditOrigin, type TouchedBlock } from '../tracking/document-edit.js';
 import { touchOf } from '../tracking/collab/edit-blocks.js';
 import { createParagraphWordIndex, type ParagraphWordIndex, type TransactionWords } from '../tracking/writing/word-count.js';
 import type { CollabContext } from './context.js';
@@ -120,7 +120,9 @@ export function tapDocument(
         words,
         netWords: words?.netWords ?? 0,
         documentWords,
+        ...(tr.meta.get(JOURNAL_WORDS) === true ? { wordsJournaled: true } : {}),
       };
+      tr.meta.set(DOCUMENT_EDIT, edit);
       for (const consume of consumers) {
         try {
           consume(edit);

@@ -46,7 +46,22 @@ export interface DocumentEdit {
   netWords: number;
   /** Words in the document after the transaction. */
   documentWords: number;
+  /**
+   * The transaction applied a client update whose log record carries these words (the
+   * persistence extension asked for it with JOURNAL_WORDS): storage credits them to the writer
+   * from that record, so the writing service must not add them to its buckets a second time.
+   */
+  wordsJournaled?: boolean;
 }
+
+/**
+ * Keys in a Yjs transaction's `meta` map. The persistence extension sets JOURNAL_WORDS before it
+ * applies a client's update; the document tap then leaves the transaction's DocumentEdit under
+ * DOCUMENT_EDIT, so the extension can write the writer's words into the update's log record,
+ * durable in the same batch as the update (docs/architecture.md, "Words as durable as edits").
+ */
+export const JOURNAL_WORDS = 'storyloom:journal-words';
+export const DOCUMENT_EDIT = 'storyloom:document-edit';
 
 /** Something that wants every document edit. Called synchronously inside Yjs's cleanup: queue, never block or throw. */
 export type DocumentEditConsumer = (edit: DocumentEdit) => void;

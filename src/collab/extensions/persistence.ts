@@ -8,11 +8,12 @@ import type {
 } from '@hocuspocus/server';
 import { isTransactionOrigin } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import type { DocumentStore, UpdateRecord } from '../../db/document-store.js';
+import type { DocumentStore, RecordWords, UpdateRecord } from '../../db/document-store.js';
 import type { Clock } from '../../lib/clock.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { DOCUMENT_EDIT, JOURNAL_WORDS, type DocumentEdit } from '../../tracking/document-edit.js';
 import { refuseForStorage, toRefusal } from '../close-codes.js';
 import { createPersistenceHealth, type PersistenceHealth, type PersistenceHealthState } from '../persistence-health.js';
 import { safeHook } from '../safe-hook.js';
@@ -45,6 +46,11 @@ interface DocState {
   pending: PendingUpdate[];
   /** Server-side (local) updates whose append failed; retried, and they pin the document. */
   unlogged: Uint8Array[];
+  /**
+   * Writers' words of client updates whose append failed (the update is applied, and a snapshot
+   * will store it): journaled later on an empty update, so the writer is still credited.
+   */
+  unjournaled: { userId: string; words: RecordWords; receivedAt: number }[];
   inflight: Set<Promise<unknown>>;
   retryTimer: NodeJS.Timeout | undefined;
   retryAttempt: number;
@@ -127,7 +133,7 @@ export function createPersistenceExtension(deps: {
   const stateOf = (name: string): DocState => {
     let state = docs.get(name);
     if (!state) {
-      state = { pending: [], unlogged: [], inflight: new Set(), retryTimer: undefined, retryAttempt: 0, undurable: false, failures: 0 };
+      state = { pending: [], unlogged: [], unjournaled: [], inflight: new Set(), retryTimer: undefined, retryAttempt: 0, undurable: false, failures: 0 };
       docs.set(name, state);
     }
     return state;
@@ -139,11 +145,11 @@ export function createPersistenceExtension(deps: {
     return promise;
   };
 
-  async function append(name: string, update: Uint8Array, userId: string | null): Promise<void> {
+  async function append(name: string, update: Uint8Array, userId: string | null, words?: RecordWords, receivedAt = clock.now()): Promise<void> {
     const state = stateOf(name);
     let seq: number;
     try {
-      seq = await track(state, appender.append({ documentName: name, update, userId, receivedAt: clock.now() }));
+      seq = await track(state, appender.append({ documentName: name, update, userId, receivedAt, ...(words ? { words } : {}) }));
     } catch (error) {
       health.recordFailure('append', error);
       throw error;
@@ -182,6 +188,9 @@ export function createPersistenceExtension(deps: {
     // While the log refuses appends, a stored document stays pinned and retried all the same: an
     // empty update (a no-op to apply, folded like any row) tells when the log takes writes again,
     // so readiness returns without waiting for someone's edit.
+    // Words of client updates whose append failed come after the snapshot (they must not hold it
+    // up) and, like the probe, keep the document pinned and retried until the log takes them.
+    await journalLeftovers(name, state);
     if (health.failing('append')) await append(name, EMPTY_UPDATE, null);
   }
 
@@ -189,6 +198,15 @@ export function createPersistenceExtension(deps: {
     while (state.unlogged.length > 0) {
       await append(name, state.unlogged[0]!, null);
       state.unlogged.shift();
+    }
+  }
+
+  /** Journals the words of failed client appends, each on an empty update. Throws while the log refuses. */
+  async function journalLeftovers(name: string, state: DocState): Promise<void> {
+    while (state.unjournaled.length > 0) {
+      const { userId, words, receivedAt } = state.unjournaled[0]!;
+      await append(name, EMPTY_UPDATE, userId, words, receivedAt);
+      state.unjournaled.shift();
     }
   }
 
@@ -264,19 +282,23 @@ export function createPersistenceExtension(deps: {
       } catch {
         throw toRefusal(new AppError('invalid-message', 'The update is not a valid Yjs update'));
       }
-      const logged = append(documentName, payload, context.user?.userId ?? null);
+      const userId = context.user?.userId ?? null;
+      const receivedAt = clock.now();
       // Delivered now, acknowledged once durable. Applying here (with the origin Hocuspocus
       // would use) broadcasts the edit to the other writers without waiting for the commit;
       // Hocuspocus applies it again after this hook, a no-op, and only then sends the ack. A
       // crash before the commit loses nothing acknowledged: the sender re-sends its unacked
-      // change, and everyone who received it holds it too.
+      // change, and everyone who received it holds it too. Applied before it is queued so that
+      // its log record carries the writer's words (the word journal), durable with the update.
+      let words: RecordWords | undefined;
       if (deps.durableAck) {
         try {
-          Y.applyUpdate(document, payload, { source: 'connection', connection });
+          words = applyJournaled(document, payload, { source: 'connection', connection });
         } catch {
           throw toRefusal(new AppError('invalid-message', 'The update could not be applied'));
         }
       }
+      const logged = append(documentName, payload, userId, words, receivedAt);
       if (!deps.durableAck) {
         logged.catch((error) => logger.error({ err: error, document: documentName }, 'update log append failed'));
         return;
@@ -290,6 +312,7 @@ export function createPersistenceExtension(deps: {
         const state = stateOf(documentName);
         state.undurable = true;
         state.failures++;
+        if (words && userId !== null) state.unjournaled.push({ userId, words, receivedAt });
         // No ack: the provider keeps the change and re-sends it after reconnecting.
         // The socket is closed 4503 `storage-unavailable` (close-codes.ts says why not the document alone).
         throw refuseForStorage(context, 'The update could not be stored; reconnect to retry');
@@ -310,7 +333,7 @@ export function createPersistenceExtension(deps: {
 
     async onStoreDocument({ document, documentName, clientsCount, instance }: onStoreDocumentPayload<CollabContext>) {
       const state = stateOf(documentName);
-      const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates || state.unlogged.length > 0 || state.undurable;
+      const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates || state.unlogged.length > 0 || state.unjournaled.length > 0 || state.undurable;
       if (!due) return;
       try {
         await compact(document, documentName);
@@ -325,7 +348,7 @@ export function createPersistenceExtension(deps: {
       const state = docs.get(documentName);
       if (!state) return;
       await Promise.allSettled([...state.inflight]);
-      if (state.unlogged.length > 0 || state.retryTimer || state.undurable) {
+      if (state.unlogged.length > 0 || state.unjournaled.length > 0 || state.retryTimer || state.undurable) {
         // Throwing keeps the document in memory: its changes are not all stored yet.
         throw new Error(`document ${documentName} has unstored changes`);
       }
@@ -392,4 +415,22 @@ export function createPersistenceExtension(deps: {
       if (failures.length > 0) throw new AggregateError(failures, `${failures.length} documents were not compacted`);
     },
   };
+}
+
+/**
+ * Applies a client's update in one transaction marked JOURNAL_WORDS and returns the words the
+ * document tap counted for its writer (undefined when the tap is off, the update changed no
+ * counted text, or it has no writer). The tap marks that transaction's DocumentEdit
+ * `wordsJournaled`, so the writing service leaves these words to the journal.
+ */
+function applyJournaled(document: Y.Doc, update: Uint8Array, origin: unknown): RecordWords | undefined {
+  let transaction: Y.Transaction | undefined;
+  document.transact((tr) => {
+    transaction = tr;
+    tr.meta.set(JOURNAL_WORDS, true);
+    Y.applyUpdate(document, update, origin);
+  }, origin);
+  const edit = transaction?.meta.get(DOCUMENT_EDIT) as DocumentEdit | undefined;
+  if (edit?.wordsJournaled !== true || edit.origin !== 'connection' || edit.userId === null || edit.words === null) return undefined;
+  return { added: edit.words.wordsAdded, removed: edit.words.wordsRemoved, net: edit.words.netWords };
 }

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { AppError, errorMessage } from '../../lib/errors.js';
 import type { DocumentStore, LoggedUpdate, StoredDocument, UpdateRecord } from '../document-store.js';
 import { documents, documentUpdates } from '../schema/index.js';
+import { hasWords, insertJournal, journalRows, pruneCounted, type WordJournalWriter } from './word-journal.js';
 
 import type { DrizzleDatabase } from '../drizzle-database.js';
 
@@ -23,7 +24,7 @@ const MAX_SEQS_PER_DELETE = 10_000;
  * Error whose `cause` is the driver's error (Postgres `code` etc.) but whose message carries no
  * query parameters: those are document contents and must not reach logs.
  */
-export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
+export function createDocumentRepository(db: DrizzleDatabase): DocumentStore & WordJournalWriter {
   /**
    * Documents whose `documents` row this process has seen exist. For them an append is one
    * INSERT statement (atomic on its own) instead of a transaction with an upsert: four round
@@ -80,7 +81,9 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
 
   async function appendUpdates(records: UpdateRecord[]): Promise<number[]> {
     if (records.length === 0) return [];
-    if (records.length === 1 && known.has(records[0]!.documentName)) {
+    // Words go to the journal in the log rows' own transaction: credited exactly when logged.
+    const journaled = hasWords(records);
+    if (records.length === 1 && !journaled && known.has(records[0]!.documentName)) {
       const r = records[0]!;
       const [row] = await appendOne.execute({ documentName: r.documentName, update: r.update, userId: r.userId, receivedAt: new Date(r.receivedAt) });
       if (row === undefined) throw new Error('appendUpdates inserted no row');
@@ -90,11 +93,12 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
     // locks in the same order and cannot deadlock each other.
     const names = [...new Set(records.map((r) => r.documentName))].sort();
     const documentRows = names.map((name) => ({ name, ...splitDocumentName(name) }));
-    if (records.length <= MAX_ROWS_PER_INSERT && names.every((n) => known.has(n))) {
+    const allKnown = names.every((n) => known.has(n));
+    if (records.length <= MAX_ROWS_PER_INSERT && allKnown && !journaled) {
       return insertLogRows(db, records);
     }
     const seqs = await db.transaction(async (tx) => {
-      await tx.insert(documents).values(documentRows).onConflictDoNothing({ target: documents.name });
+      if (!allKnown) await tx.insert(documents).values(documentRows).onConflictDoNothing({ target: documents.name });
       const seqs: number[] = [];
       for (let start = 0; start < records.length; start += MAX_ROWS_PER_INSERT) {
         seqs.push(...(await insertLogRows(tx, records.slice(start, start + MAX_ROWS_PER_INSERT))));
@@ -102,6 +106,7 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
       if (seqs.length !== records.length) {
         throw new Error(`appendUpdates inserted ${seqs.length} rows for ${records.length} records`);
       }
+      if (journaled) await insertJournal(tx, journalRows(records.map((r, i) => ({ ...r, seq: seqs[i]! })), false));
       return seqs;
     });
     for (const name of names) known.add(name);
@@ -156,6 +161,8 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore {
   return {
     load: (name) => withoutQueryText('load', () => load(name)),
     appendUpdates: (records) => withoutQueryText('appendUpdates', () => appendUpdates(records)),
+    recordWords: (entries) => withoutQueryText('recordWords', () => insertJournal(db, journalRows(entries, true))),
+    pruneCountedWords: (belowSeq) => withoutQueryText('pruneCountedWords', () => pruneCounted(db, belowSeq)),
     storeSnapshot: (name, snapshot, folded) =>
       withoutQueryText('storeSnapshot', () => storeSnapshot(name, snapshot, folded)),
     countUpdates: (name) => withoutQueryText('countUpdates', () => countUpdates(name)),

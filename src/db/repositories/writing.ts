@@ -7,6 +7,7 @@ import { writingBuckets, writingDocumentTotals, writingGoals, writingPreferences
 import { requireTimeZone } from '../../lib/time-zones.js';
 import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
 import { projectWritingReport } from './writing-project-report.js';
+import { foldAll } from './word-journal.js';
 
 /**
  * The WritingStore contract (src/services/writing/ports.ts) over drizzle, for PGlite and
@@ -17,6 +18,8 @@ import { projectWritingReport } from './writing-project-report.js';
  */
 export function createWritingRepository(db: DrizzleDatabase, now: () => number = Date.now): WritingStore {
   const store: WritingStore = {
+    foldWordJournal: () => foldAll(db),
+
     async addBuckets(deltas) {
       if (deltas.length === 0) return;
       if (deltas.length <= MAX_DELTAS_PER_STATEMENT) return addDeltas(db, deltas);

@@ -17,6 +17,9 @@ const FRAME_BYTES = 8;
 const KIND_UPDATE = 1;
 const KIND_FOLD = 2;
 const BATCH_END = 1;
+/** Flag of an update record followed (after the user id) by the writer's words: 3 x i32 added, removed, net. */
+const HAS_WORDS = 2;
+const WORDS_BYTES = 12;
 const NULL_USER = 0xffff_ffff;
 
 /** One logged update, as written and as replayed. `seq` is unique across the whole log. */
@@ -27,6 +30,8 @@ export interface UpdateEntry {
   update: Uint8Array;
   userId: string | null;
   receivedAt: number;
+  /** The writer's words in this update (the word journal, src/db/repositories/word-journal.ts); absent in older records. */
+  words?: { added: number; removed: number; net: number };
 }
 
 /** These seqs are folded into a stored snapshot (or deleted with their document): dead from here on. */
@@ -58,7 +63,7 @@ export function encodeBatch(entries: readonly LogEntry[]): Buffer {
   const parts: Buffer[] = [];
   entries.forEach((entry, i) => {
     const payload = entry.kind === 'update' ? encodeUpdate(entry) : encodeFold(entry);
-    payload.writeUInt8(i === entries.length - 1 ? BATCH_END : 0, 1);
+    payload.writeUInt8((i === entries.length - 1 ? BATCH_END : 0) | (entry.kind === 'update' && entry.words ? HAS_WORDS : 0), 1);
     const frame = Buffer.allocUnsafe(FRAME_BYTES);
     frame.writeUInt32LE(payload.byteLength, 0);
     frame.writeUInt32LE(crc32(payload), 4);
@@ -71,7 +76,7 @@ function encodeUpdate(entry: UpdateEntry): Buffer {
   const name = Buffer.from(entry.documentName, 'utf8');
   const user = entry.userId === null ? undefined : Buffer.from(entry.userId, 'utf8');
   if (name.byteLength > 0xffff) throw new RangeError('document name longer than 65,535 bytes');
-  const fixed = 2 + 8 + 8 + 2 + name.byteLength + 4 + (user?.byteLength ?? 0);
+  const fixed = 2 + 8 + 8 + 2 + name.byteLength + 4 + (user?.byteLength ?? 0) + (entry.words ? WORDS_BYTES : 0);
   const payload = Buffer.allocUnsafe(fixed + entry.update.byteLength);
   let at = payload.writeUInt8(KIND_UPDATE, 0);
   at = payload.writeUInt8(0, at);
@@ -81,6 +86,11 @@ function encodeUpdate(entry: UpdateEntry): Buffer {
   at += name.copy(payload, at);
   at = payload.writeUInt32LE(user === undefined ? NULL_USER : user.byteLength, at);
   if (user) at += user.copy(payload, at);
+  if (entry.words) {
+    at = payload.writeInt32LE(entry.words.added, at);
+    at = payload.writeInt32LE(entry.words.removed, at);
+    at = payload.writeInt32LE(entry.words.net, at);
+  }
   payload.set(entry.update, at);
   return payload;
 }
@@ -172,10 +182,16 @@ function decodePayload(payload: Buffer): LogEntry | undefined {
       userId = payload.toString('utf8', at, at + userLength);
       at += userLength;
     }
+    let words: UpdateEntry['words'];
+    if ((payload.readUInt8(1) & HAS_WORDS) !== 0) {
+      if (at + WORDS_BYTES > payload.byteLength) return undefined;
+      words = { added: payload.readInt32LE(at), removed: payload.readInt32LE(at + 4), net: payload.readInt32LE(at + 8) };
+      at += WORDS_BYTES;
+    }
     if (at > payload.byteLength || !Number.isSafeInteger(seq)) return undefined;
     // A copy: the file buffer is dropped after replay, and an update may be kept for long.
     const update = new Uint8Array(payload.subarray(at));
-    return { kind: 'update', seq, documentName, update, userId, receivedAt };
+    return words ? { kind: 'update', seq, documentName, update, userId, receivedAt, words } : { kind: 'update', seq, documentName, update, userId, receivedAt };
   } catch {
     return undefined;
   }

@@ -1,10 +1,14 @@
 import type { DocumentStore, UpdateRecord } from '../document-store.js';
 import { splitDocumentName } from '../repositories/documents.js';
 import type { FileUpdateLog } from './file-log.js';
+import type { JournalEntry, WordJournalWriter } from '../repositories/word-journal.js';
 
 export interface FileLoggedStoreOptions {
-  /** The SQL store: snapshots live there (its own log table stays empty in this mode). */
-  snapshots: DocumentStore;
+  /**
+   * The SQL store: snapshots live there (its own log table stays empty in this mode), and the
+   * word journal when it can keep one (the drizzle repository can).
+   */
+  snapshots: DocumentStore & Partial<WordJournalWriter>;
   log: FileUpdateLog;
   /** Resolves once everything PGlite committed so far is on disk (a CHECKPOINT). */
   checkpoint(): Promise<void>;
@@ -33,7 +37,28 @@ export interface FileLoggedStore extends DocumentStore {
  */
 export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLoggedStore {
   const { snapshots, log, checkpoint } = options;
-  const reclaim = (): Promise<void> => log.reclaim(checkpoint);
+  /**
+   * Logged words not yet known to be in the word journal: the records' words are durable in the
+   * segment files (fdatasync before the ack), their journal rows in PGlite are written right
+   * after, and, until that is known to have happened, again (idempotently, under the seq) before
+   * any fold of theirs can become durable. After a restart every live record is offered again.
+   */
+  const unjournaled = new Map<number, JournalEntry>();
+  for (const e of log.wordEntries()) unjournaled.set(e.seq, e);
+  async function journalPending(): Promise<void> {
+    if (snapshots.recordWords === undefined || unjournaled.size === 0) return;
+    const entries = [...unjournaled.values()];
+    await snapshots.recordWords(entries);
+    for (const e of entries) unjournaled.delete(e.seq);
+  }
+  const reclaim = async (): Promise<void> => {
+    // A fold may only become durable once its words are journaled: replay could not offer them again.
+    await journalPending();
+    await log.reclaim(checkpoint);
+    // Counted rows whose records are durably gone are not needed to recognise a replay any more.
+    await snapshots.pruneCountedWords?.(log.wordEntries()[0]?.seq ?? Number.MAX_SAFE_INTEGER);
+  };
+  journalPending().catch(options.onReclaimError);
   let periodic: Promise<void> | undefined;
   const timer = setInterval(() => {
     // Never queue a second periodic pass behind a slow checkpoint.
@@ -56,7 +81,17 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
         // The SQL store refuses these too (text cannot hold NUL): one contract for every mode.
         if (r.userId?.includes('\u0000')) throw new Error('appendUpdates failed: invalid byte sequence for encoding "UTF8": 0x00 in userId');
       }
-      return log.append(records);
+      const seqs = await log.append(records);
+      let words = false;
+      records.forEach((r, i) => {
+        if (r.words === undefined || r.userId === null) return;
+        unjournaled.set(seqs[i]!, { ...r, seq: seqs[i]! });
+        words = true;
+      });
+      // The update is durable (and may be acknowledged) whatever happens here: a failed journal
+      // write is retried by the next append or reclaim, and after a restart from the log.
+      if (words) await journalPending().catch(options.onReclaimError);
+      return seqs;
     },
     async storeSnapshot(documentName, snapshot, foldedSeqs) {
       await snapshots.storeSnapshot(documentName, snapshot, []);

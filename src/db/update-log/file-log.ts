@@ -24,6 +24,8 @@ export interface FileUpdateLog {
   /** The document's live updates in seq order (a fresh array; the bytes are shared). */
   updates(documentName: string): LoggedUpdate[];
   count(documentName: string): number;
+  /** Updates not durably folded that carry a writer's words, in seq order (the word journal's replay). */
+  wordEntries(): (LoggedUpdate & { documentName: string })[];
   /**
    * Hides the named seqs of this document at once (they are in a stored snapshot). The fold is
    * written to disk, and the segments it frees deleted, only by the next `reclaim`, after the
@@ -261,7 +263,7 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   }
 
   function allocate(records: readonly UpdateRecord[]): UpdateEntry[] {
-    return records.map((r) => ({ kind: 'update', seq: nextSeq++, documentName: r.documentName, update: r.update, userId: r.userId, receivedAt: r.receivedAt }));
+    return records.map((r) => ({ kind: 'update', seq: nextSeq++, documentName: r.documentName, update: r.update, userId: r.userId, receivedAt: r.receivedAt, ...(r.words ? { words: r.words } : {}) }));
   }
 
   async function deleteSealed(): Promise<void> {
@@ -320,6 +322,11 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
       return [...doc.values()].sort((a, b) => a.seq - b.seq).map((e) => ({ seq: e.seq, update: e.update, userId: e.userId, receivedAt: e.receivedAt }));
     },
     count: (documentName) => byDocument.get(documentName)?.size ?? 0,
+    wordEntries() {
+      const out: (LoggedUpdate & { documentName: string })[] = [];
+      for (const e of bySeq.values()) if (e.words) out.push({ seq: e.seq, documentName: e.documentName, update: e.update, userId: e.userId, receivedAt: e.receivedAt, words: e.words });
+      return out.sort((a, b) => a.seq - b.seq);
+    },
     fold(documentName, seqs) {
       const doc = byDocument.get(documentName);
       if (!doc) return;
@@ -356,5 +363,5 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
 }
 
 function toEntry(e: Located): UpdateEntry {
-  return { kind: 'update', seq: e.seq, documentName: e.documentName, update: e.update, userId: e.userId, receivedAt: e.receivedAt };
+  return { kind: 'update', seq: e.seq, documentName: e.documentName, update: e.update, userId: e.userId, receivedAt: e.receivedAt, ...(e.words ? { words: e.words } : {}) };
 }

@@ -50,7 +50,7 @@ export interface BucketKey {
  * summed in ms and sent as whole seconds (the column is an integer): each flush sends the
  * seconds completed since the last one, so a minute's seconds add up without rounding drift.
  */
-export function createBucketAggregator(deps: { store: Pick<WritingStore, 'addBuckets'>; logger: Logger }): BucketAggregator {
+export function createBucketAggregator(deps: { store: Pick<WritingStore, 'addBuckets' | 'foldWordJournal'>; logger: Logger }): BucketAggregator {
   const buckets = new Map<string, Bucket>();
   let latestMinute = 0;
   let running: Promise<void> | null = null;
@@ -112,6 +112,21 @@ export function createBucketAggregator(deps: { store: Pick<WritingStore, 'addBuc
     }
   }
 
+  /**
+   * Journaled words (written with their updates' log rows) join the buckets with every flush: the
+   * buckets are a cache of the journal for them, complete again after any crash at the first
+   * flush of any instance.
+   */
+  async function foldJournal(): Promise<void> {
+    if (deps.store.foldWordJournal === undefined) return;
+    try {
+      await deps.store.foldWordJournal();
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'word journal not folded; retrying with the next flush');
+      throw error;
+    }
+  }
+
   return {
     addWords(key, at, words) {
       const b = bucketOf(key, Math.floor(at / MINUTE) * MINUTE);
@@ -131,7 +146,7 @@ export function createBucketAggregator(deps: { store: Pick<WritingStore, 'addBuc
     },
     async flush() {
       while (running !== null) await running.catch(() => {});
-      running = flushOnce();
+      running = flushOnce().then(foldJournal);
       try {
         await running;
       } finally {

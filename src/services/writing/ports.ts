@@ -117,6 +117,13 @@ export interface WritingStore {
   wordsBetween(userId: string, projectId: string, from: number, to: number): Promise<number>;
   /** Words and active minutes per writer of the document over all its buckets, by user id; writers without buckets are absent. */
   documentContributions(projectId: string, documentId: string): Promise<DocumentContribution[]>;
+  /**
+   * Moves the word journal (words written durably with their updates' log rows, by any instance,
+   * before or after a crash) into the buckets; resolves with the rows moved. Safe to call from
+   * every instance at once. Absent on stores without a journal: their words come only from
+   * `addBuckets`.
+   */
+  foldWordJournal?(): Promise<number>;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface TrackedEdit {
   words: TransactionWords;
   /** Words in the document after the transaction. */
   documentWords?: number;
+  /** Storage credits these words from the update's log record (the word journal): not added to the buckets here. */
+  journaled?: boolean;
 }
 
 /** One event of a REST keystroke batch (editors that are not on Yjs). */

@@ -12,6 +12,8 @@ import type { SessionView } from './session-view.js';
 export interface RunnerEdit extends EditInput {
   /** Words in the document after the edit, when known (session_started's wordCount). */
   readonly documentWords?: number;
+  /** Its words are credited from the word journal (TrackedEdit.journaled): not added to the buckets. */
+  readonly journaled?: boolean;
 }
 
 const isWriting = (state: string) => (WRITING_TIME_STATES as readonly string[]).includes(state);

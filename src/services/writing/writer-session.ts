@@ -277,7 +277,8 @@ export class WriterSession {
     if (edit !== null && !t.ignored) {
       const at = t.state.clock ?? edit.at;
       await this.ctx.goals.onEdit(this.goal, at, edit.netWords).catch((error: unknown) => logger.warn({ err: error }, 'daily goal not updated'));
-      buckets.addWords(bucketKey(edit.documentId), at, { added: edit.wordsAdded, removed: edit.wordsRemoved, net: edit.netWords });
+      // Journaled words are already durable with the update's log row; storage folds them into the buckets.
+      if (edit.journaled !== true) buckets.addWords(bucketKey(edit.documentId), at, { added: edit.wordsAdded, removed: edit.wordsRemoved, net: edit.netWords });
       rec.currentDocument = edit.documentId;
       const net = (rec.documentNet[edit.documentId] ?? 0) + edit.netWords;
       rec.documentNet[edit.documentId] = net;

@@ -162,6 +162,7 @@ export function createWritingService(deps: WritingServiceDeps): WritingService {
         const input: RunnerEdit = {
           ...editFromWords(w, edit.documentId, edit.at),
           ...(edit.documentWords === undefined ? {} : { documentWords: edit.documentWords }),
+          ...(edit.journaled === true ? { journaled: true } : {}),
         };
         session.background('edit', async () => {
           if (!(await optedOut(session))) await session.applyEdit(input);
