@@ -70,37 +70,68 @@ function longestRun(text: string, char: string): number {
   return best;
 }
 
-/** Inline content: text runs with their marks; a hard break is a backslash at the end of the line. */
+/**
+ * Inline content. Neighbouring runs that share a mark share one pair of delimiters (`*a **b***`,
+ * not `*a****b***`, which CommonMark reads differently), and spaces at a group's edges go outside
+ * its delimiters, which must touch the text. A hard break is a backslash at the end of the line.
+ */
 function inline(nodes: readonly ManuscriptJSON[]): string {
+  return runs(nodes.map((node) => ({ node, marks: (node.marks ?? []).map((m) => markKey(m)).filter((k): k is string => k !== null) })));
+}
+
+interface Run {
+  node: ManuscriptJSON;
+  /** The node's marks as keys (`bold`, `link:<href>` …) still to be written around it. */
+  marks: string[];
+}
+
+/** Outer marks first: a link around emphasis, emphasis around underline and strike. */
+const MARK_ORDER = ['link', MARK.bold, MARK.italic, MARK.strike, MARK.underline];
+
+function markKey(mark: { type: string; attrs?: Record<string, unknown> }): string | null {
+  if (mark.type === MARK.link) {
+    const href = String(mark.attrs?.href ?? '');
+    return href ? `link:${href}` : null;
+  }
+  return MARK_ORDER.includes(mark.type) ? mark.type : null;
+}
+
+function runs(list: readonly Run[]): string {
   let out = '';
-  for (const node of nodes) {
-    if (node.type === NODE.hardBreak) out += '\\\n';
-    else if (node.type === NODE.text) out += markText(node);
+  for (let i = 0; i < list.length; ) {
+    const { node, marks } = list[i]!;
+    const outer = [...marks].sort((a, b) => MARK_ORDER.indexOf(a.split(':')[0]!) - MARK_ORDER.indexOf(b.split(':')[0]!))[0];
+    if (node.type === NODE.hardBreak || outer === undefined) {
+      out += node.type === NODE.hardBreak ? '\\\n' : leafText(node);
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < list.length && list[j]!.node.type === NODE.text && list[j]!.marks.includes(outer)) j++;
+    const inner = runs(list.slice(i, j).map((r) => ({ node: r.node, marks: r.marks.filter((m) => m !== outer) })));
+    out += wrap(inner, outer);
+    i = j;
   }
   return out;
 }
 
-function markText(node: ManuscriptJSON): string {
-  const marks = node.marks ?? [];
-  const isCode = marks.some((m) => m.type === MARK.code);
+function wrap(inner: string, mark: string): string {
+  const [, lead, core, trail] = /^(\s*)([\s\S]*?)(\s*)$/.exec(inner)!;
+  if (!core) return inner;
+  if (mark === MARK.italic) return `${lead}*${core}*${trail}`;
+  if (mark === MARK.bold) return `${lead}**${core}**${trail}`;
+  if (mark === MARK.strike) return `${lead}~~${core}~~${trail}`;
+  if (mark === MARK.underline) return `${lead}<u>${core}</u>${trail}`;
+  const href = mark.slice('link:'.length);
+  return `${lead}[${core}](<${href.replace(/[<>\s]/g, encodeURIComponent)}>)${trail}`;
+}
+
+/** A text node's own text: a code span for code, escaped otherwise. */
+function leafText(node: ManuscriptJSON): string {
   const raw = node.text ?? '';
-  // Emphasis delimiters must touch the text, so surrounding spaces go outside them.
-  const lead = /^\s*/.exec(raw)![0];
-  const trail = raw.length > lead.length ? /\s*$/.exec(raw)![0] : '';
-  const core = raw.slice(lead.length, raw.length - trail.length);
-  if (core === '') return raw;
-  let text = isCode ? codeSpan(core) : escapeInline(core);
-  for (const mark of marks) {
-    if (mark.type === MARK.italic) text = `*${text}*`;
-    else if (mark.type === MARK.bold) text = `**${text}**`;
-    else if (mark.type === MARK.strike) text = `~~${text}~~`;
-    else if (mark.type === MARK.underline) text = `<u>${text}</u>`;
-    else if (mark.type === MARK.link) {
-      const href = String((mark.attrs as { href?: unknown } | undefined)?.href ?? '');
-      if (href) text = `[${text}](<${href.replace(/[<>\s]/g, encodeURIComponent)}>)`;
-    }
-  }
-  return lead + text + trail;
+  if (!(node.marks ?? []).some((m) => m.type === MARK.code)) return escapeInline(raw);
+  const [, lead, core, trail] = /^(\s*)([\s\S]*?)(\s*)$/.exec(raw)!;
+  return core ? lead + codeSpan(core) + trail : raw;
 }
 
 function codeSpan(text: string): string {

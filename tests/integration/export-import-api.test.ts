@@ -26,7 +26,7 @@ describe('export and import over REST', () => {
     reviewer = await server.token('remy', { novel: 'reviewer' });
     outsider = await server.token('otto', { other: 'owner' });
     server.server.bus.subscribe({ group: 'export-test', categories: ['publishing'], handle: async (e) => void seen.push(e) });
-  });
+  }, 120_000);
   afterAll(async () => {
     await server?.cleanup();
     await small?.cleanup();

@@ -77,6 +77,16 @@ describe('manuscript conversions', () => {
     expect(shape(markdownToJSON(md))).toEqual(shape(RICH));
   });
 
+  it('Markdown keeps nested and neighbouring marks (one delimiter pair per shared mark, spaces outside)', () => {
+    const nested = doc(
+      p(t('She was '), t('very ', ['italic']), t('very', ['italic', 'bold']), t(' tired', ['italic']), t('. Use '), t('x < y', ['code']), t(' now.')),
+      p({ type: 'text', text: 'the site', marks: [{ type: 'link', attrs: { href: 'https://example.com/a b' } }, { type: 'italic' }] }, t(' and '), t('gone', ['strike', 'underline'])),
+    );
+    const md = toMarkdown(nested);
+    expect(md).toContain('She was *very **very** tired*. Use `x < y` now.');
+    expect(shape(markdownToJSON(md))).toEqual(shape(nested));
+  });
+
   it('XHTML escapes text and drops characters XML forbids', () => {
     expect(escapeXml('a < b & "c"\u0001')).toBe('a &lt; b &amp; &quot;c&quot;');
     expect(blocksToXhtml([p(t('x'), { type: 'hardBreak' }, t('y', ['italic'])), hr])).toBe('<p>x<br/><em>y</em></p>\n<hr class="scene-break"/>');
