@@ -54,7 +54,7 @@ describe('Pride and Prejudice as a book', { timeout: 300_000 }, () => {
       documentWords += ((await res.json()) as { words: number }).words;
     }
     ids = chapters.map((c) => c.id);
-  });
+  }, 240_000);
   afterAll(async () => {
     await server?.cleanup();
     if (dir) await rm(dir, { recursive: true, force: true });
