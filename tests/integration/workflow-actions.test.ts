@@ -241,6 +241,11 @@ describe('file', () => {
     await invoke(file, { op: 'write', path: 'real.txt', content: 'inside' });
     await symlink(join(root, 'real.txt'), join(root, 'inner-link.txt'));
     expect(await invoke(file, { op: 'read', path: 'inner-link.txt' })).toMatchObject({ content: 'inside' });
+    // Deleting a link removes the link, not its target.
+    expect(await invoke(file, { op: 'delete', path: 'inner-link.txt' })).toMatchObject({ deleted: true });
+    expect(await readFile(join(root, 'real.txt'), 'utf8')).toBe('inside');
+    // A link that leads outside is not deleted either (nothing outside is touched, not even the link's name).
+    expect((await failure(invoke(file, { op: 'delete', path: 'link-to-secret.txt' }))).permanent).toBe(true);
   });
 
   it('bounds the size of what it reads and writes', async () => {

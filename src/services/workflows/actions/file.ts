@@ -1,4 +1,4 @@
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Json } from '../../../workflows/definition.js';
 import { ActionError, type ActionHandler } from '../action-handlers.js';
@@ -58,13 +58,14 @@ export function createFileAction(deps: { sandbox: Sandbox; maxBytes?: number }):
         });
         return { op: 'write', path: args.path, bytes: bytes.byteLength };
       }
-      const file = await deps.sandbox.resolve(ctx.projectId, args.path);
-      const info = await stat(file).catch(() => null);
+      // A symlink (one that stays inside) is removed itself, not the file it points to.
+      const file = await deps.sandbox.resolve(ctx.projectId, args.path, { link: true });
+      const info = await lstat(file).catch(() => null);
       if (info === null) {
         if (args.missingOk) return { op: 'delete', path: args.path, deleted: false };
         throw new ActionError(`file ${args.path} does not exist`, { permanent: true });
       }
-      if (!info.isFile()) throw new ActionError(`${args.path} is not a file`, { permanent: true });
+      if (!info.isFile() && !info.isSymbolicLink()) throw new ActionError(`${args.path} is not a file`, { permanent: true });
       await rm(file);
       return { op: 'delete', path: args.path, deleted: true };
     },

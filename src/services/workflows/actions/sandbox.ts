@@ -1,5 +1,5 @@
 import { lstat, mkdir, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ActionError } from '../action-handlers.js';
 
 /**
@@ -12,7 +12,11 @@ export interface Sandbox {
   /** The project's directory (created on first use). */
   root(projectId: string): Promise<string>;
   /** The absolute real path of `path` inside the project's directory; throws a permanent ActionError otherwise. */
-  resolve(projectId: string, path: string, options?: { create?: boolean }): Promise<string>;
+  /**
+   * `create`: make the missing parent directories. `link`: the path of a symlink itself (its
+   * directory resolved), not of what it points to — for deleting a link, not its target.
+   */
+  resolve(projectId: string, path: string, options?: { create?: boolean; link?: boolean }): Promise<string>;
   /** The path relative to the project's directory, with `/` separators (what outputs show). */
   relative(projectId: string, absolute: string): Promise<string>;
 }
@@ -62,7 +66,12 @@ export function createSandbox(filesDir: string): Sandbox {
         throw error;
       });
       if (!inside(rootDir, real)) throw refuse('a symbolic link leads outside the project files directory');
-      const resolved = join(real, relative(existing, target));
+      let resolved = join(real, relative(existing, target));
+      if (options.link && existing === target) {
+        const parent = await realpath(dirname(target));
+        if (!inside(rootDir, parent)) throw refuse('a symbolic link leads outside the project files directory');
+        resolved = join(parent, basename(target));
+      }
       if (options.create) await mkdir(dirname(resolved), { recursive: true });
       return resolved;
     },
