@@ -230,7 +230,7 @@ function start(ctx: Ctx, state: StepState): void {
   state.startedAt ??= now;
   let input: Json;
   try {
-    input = renderTemplate(step.input ?? {}, scopeOf(run));
+    input = renderTemplate(step.input ?? {}, scopeOf(run), renderOptions(step));
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     fail(ctx, state, error.message, true);
@@ -260,7 +260,7 @@ function runStepEffect(run: RunState, step: StepDefinition, attempt: number, ren
   let input = rendered;
   if (input === undefined) {
     try {
-      input = renderTemplate(step.input ?? {}, scopeOf(run));
+      input = renderTemplate(step.input ?? {}, scopeOf(run), renderOptions(step));
     } catch {
       input = step.input ?? {};
     }
@@ -320,6 +320,13 @@ function copyForWrite(run: RunState): RunState {
     ...(run.halt ? { halt: { ...run.halt } } : {}),
     steps: run.steps.map((s) => (s.compensation ? { ...s, compensation: { ...s.compensation } } : { ...s })),
   };
+}
+
+/** A loop renders `{{item}}` and `{{index}}` itself, once per item. */
+export const LOOP_VARIABLES: ReadonlySet<string> = new Set(['item', 'index']);
+
+function renderOptions(step: StepDefinition) {
+  return step.action === 'loop' ? { leave: LOOP_VARIABLES } : {};
 }
 
 /** What templates can read: `trigger`, `input`, `run`, and `steps.<id>.output` / `.status`. */

@@ -52,13 +52,19 @@ export function lookup(scope: unknown, path: string): unknown {
   return current;
 }
 
+/** Paths the caller renders later (a loop's `{{item}}` and `{{index}}`): left as text here. */
+export interface RenderOptions {
+  leave?: ReadonlySet<string>;
+}
+
 /** Substitutes every template in `value` from `scope`; throws TemplateError on a missing path. */
-export function renderTemplate<T extends Json | undefined>(value: T, scope: unknown): T {
+export function renderTemplate<T extends Json | undefined>(value: T, scope: unknown, options: RenderOptions = {}): T {
+  const left = (path: string) => options.leave?.has(path.split('.')[0]!) === true;
   const render = (v: Json | undefined): Json | undefined => {
     if (typeof v === 'string') {
       const whole = WHOLE.exec(v);
-      if (whole) return toJson(lookup(scope, whole[1]!));
-      return v.replace(TEMPLATE, (_, path: string) => textOf(lookup(scope, path)));
+      if (whole) return left(whole[1]!) ? v : toJson(lookup(scope, whole[1]!));
+      return v.replace(TEMPLATE, (text, path: string) => (left(path) ? text : textOf(lookup(scope, path))));
     }
     if (Array.isArray(v)) return v.map((item) => render(item) as Json);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, render(item) as Json]));

@@ -116,6 +116,8 @@ function checkTemplates(definition: WorkflowDefinition, index: number, add: (pat
   for (const [where, value] of [['input', step.input], ['compensate.input', step.compensate?.input]] as const) {
     for (const path of templatePaths(value)) {
       const [root, name] = path.split('.');
+      // A loop's own variables, rendered by the loop per item.
+      if (step.action === 'loop' && where === 'input' && (root === 'item' || root === 'index')) continue;
       if (!SCOPE_ROOTS.has(root!)) add(`steps[${index}].${where}`, `{{${path}}}: a template starts with trigger, input, steps or run`);
       else if (root === 'steps' && (name === undefined || !ancestors.has(name))) {
         add(`steps[${index}].${where}`, `{{${path}}}: step "${name ?? ''}" is not among the steps "${step.id}" depends on`);

@@ -75,6 +75,21 @@ describe('workflow definitions: registration checks', () => {
     expect(!result.ok && result.problems.map((p) => p.path)).toEqual(['steps[0].input.method']);
   });
 
+  it('lets a loop keep {{item}} and {{index}} for itself, but only in a loop', () => {
+    const loops = createActionCatalog([
+      { name: 'loop', description: 'loop', input: z.strictObject({ items: z.array(z.unknown()), action: z.string(), input: z.record(z.string(), z.unknown()) }) },
+      { name: 'notify', description: 'notify', input: z.strictObject({ to: z.array(z.string()).min(1), title: z.string().max(100) }) },
+    ]);
+    const steps = [
+      { id: 'list', action: 'noop-ish', input: {} },
+      { id: 'each', action: 'loop', dependsOn: ['list'], input: { items: '{{steps.list.output.users}}', action: 'notify', input: { to: ['{{item.id}}'], title: 'No. {{index}}' } } },
+    ];
+    const ok = validateDefinition({ name: 'Loop', projectId: 'p', trigger: { type: 'manual' }, steps: [{ ...steps[0]!, action: 'notify', input: { to: ['x'], title: 't' } }, steps[1]!] }, loops);
+    expect(ok.ok).toBe(true);
+    const outside = validateDefinition({ name: 'Loop', projectId: 'p', trigger: { type: 'manual' }, steps: [{ id: 'n', action: 'notify', input: { to: ['{{item.id}}'], title: 't' } }] }, loops);
+    expect(!outside.ok && outside.problems[0]!.message).toContain('a template starts with trigger, input, steps or run');
+  });
+
   it('refuses a shape that is not a definition, with zod paths', () => {
     const result = validateDefinition({ name: '', projectId: 'bad id!', trigger: { type: 'sometimes' }, steps: [] }, catalog);
     expect(!result.ok && result.problems.map((p) => p.path).sort()).toEqual(['name', 'projectId', 'steps', 'trigger.type'].sort());

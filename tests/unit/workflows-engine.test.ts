@@ -211,6 +211,12 @@ describe('workflow engine (cases)', () => {
     expect(effects.find((e) => e.type === 'run_step')).toMatchObject({ stepId: 'b', input: { text: 'a said hi', n: 3 } });
   });
 
+  it('a loop step gets its items rendered and its per-item templates left for the loop', () => {
+    let t = transition(run0([{ id: 'list', action: 'work' }, { id: 'each', action: 'loop', dependsOn: ['list'], input: { items: '{{steps.list.output.users}}', action: 'work', input: { who: '{{item.id}}', n: '{{index}}' } } }]), { type: 'start' }, T0);
+    t = transition(t.run, { type: 'step_succeeded', stepId: 'list', attempt: 1, output: { users: [{ id: 'ann' }, { id: 'bea' }] } }, T0 + 1);
+    expect(t.effects.find((e) => e.type === 'run_step')).toMatchObject({ stepId: 'each', input: { items: [{ id: 'ann' }, { id: 'bea' }], action: 'work', input: { who: '{{item.id}}', n: '{{index}}' } } });
+  });
+
   it('a template that does not resolve fails the step without running it, and says which path', () => {
     const { run, effects } = transition(run0([{ id: 'a', action: 'work', input: { x: '{{input.missing}}' } }], {}), { type: 'start' }, T0);
     expect(effects.some((e) => e.type === 'run_step')).toBe(false);
