@@ -21,6 +21,7 @@ import { stepUp } from './scenarios/step-up.js';
 import { tracker } from './scenarios/tracker.js';
 import { versionsBench } from './scenarios/versions.js';
 import { workflowsBench } from './scenarios/workflows.js';
+import { notificationsBench } from './scenarios/notifications.js';
 import { MODE } from './lib/report.js';
 
 const scenarios: Record<string, () => Promise<string>> = {
@@ -38,6 +39,7 @@ const scenarios: Record<string, () => Promise<string>> = {
   export: exportBench,
   versions: versionsBench,
   workflows: workflowsBench,
+  notifications: notificationsBench,
   // Model quality, not speed (minutes of simulation): only when named.
   'conflict-eval': () => conflictEval(process.argv.slice(3)),
 };

@@ -52,8 +52,8 @@ export interface LocalTime {
 
 const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
-/** The wall clock in `timeZone` at instant `at`. Throws a RangeError for an unknown zone. */
-export function localTime(at: number, timeZone: string): LocalTime {
+/** The wall clock in `timeZone` at instant `at` straight from Intl (the slow path). */
+function intlLocalTime(at: number, timeZone: string): LocalTime {
   const p: Record<string, string> = {};
   for (const part of formatterOf(timeZone).formatToParts(at)) if (part.type !== 'literal') p[part.type] = part.value;
   return {
@@ -67,15 +67,55 @@ export function localTime(at: number, timeZone: string): LocalTime {
   };
 }
 
+/**
+ * Offset of each zone per UTC day, when it is the same at the day's first and last millisecond
+ * (NaN: a DST switch falls inside that day). Routing asks for the wall clock of one or two
+ * instants per notification and Intl's formatToParts is most of its cost; a zone's offset
+ * changes on two days a year, so the other days answer from here. Bounded: cleared when large.
+ */
+const dayOffsets = new Map<string, number>();
+
+function cachedOffset(at: number, timeZone: string): number {
+  const day = Math.floor(at / DAY);
+  const key = `${timeZone}|${day}`;
+  let offset = dayOffsets.get(key);
+  if (offset === undefined) {
+    const start = intlOffsetAt(day * DAY, timeZone);
+    const end = intlOffsetAt(day * DAY + DAY - 1000, timeZone);
+    offset = start === end ? start : Number.NaN;
+    if (dayOffsets.size > 100_000) dayOffsets.clear();
+    dayOffsets.set(key, offset);
+  }
+  return Number.isNaN(offset) ? intlOffsetAt(at, timeZone) : offset;
+}
+
+/** The wall clock in `timeZone` at instant `at`. Throws a RangeError for an unknown zone. */
+export function localTime(at: number, timeZone: string): LocalTime {
+  const wall = new Date(at + cachedOffset(at, timeZone));
+  return {
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
+    weekday: wall.getUTCDay(),
+  };
+}
+
 /** Minutes after local midnight at `at`. */
 export function minuteOfDay(at: number, timeZone: string): number {
   const t = localTime(at, timeZone);
   return t.hour * 60 + t.minute;
 }
 
-function offsetAt(at: number, timeZone: string): number {
-  const t = localTime(at, timeZone);
+function intlOffsetAt(at: number, timeZone: string): number {
+  const t = intlLocalTime(at, timeZone);
   return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - Math.floor(at / 1000) * 1000;
+}
+
+function offsetAt(at: number, timeZone: string): number {
+  return cachedOffset(at, timeZone);
 }
 
 /**

@@ -100,7 +100,7 @@ describe('one day of a writer (fake clock, real store, real SMTP)', () => {
       for (const e of day.filter((d) => d.at === now)) await e.run();
       while ((await worker.runOnce()) > 0);
     }
-    await email.close?.();
+    await email.close();
 
     const why = async (s: Sent) => {
       if (s.kind === 'digest') return `${s.channel} digest of ${s.titles.length}`;

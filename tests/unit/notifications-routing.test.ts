@@ -202,6 +202,25 @@ describe('notification routing (pure, property-tested)', () => {
     });
   });
 
+  it('the wall clock (cached per UTC day) agrees with Intl for any instant, DST switch days included', () => {
+    const intl = (at: number, zone: string) => {
+      const p = Object.fromEntries(
+        new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+          .formatToParts(at)
+          .map((x) => [x.type, x.value]),
+      );
+      return { year: Number(p.year), month: Number(p.month), day: Number(p.day), hour: Number(p.hour), minute: Number(p.minute) };
+    };
+    const switches = [Date.UTC(2026, 2, 29, 1), Date.UTC(2026, 9, 25, 1), Date.UTC(2026, 2, 8, 7), Date.UTC(2026, 10, 1, 6), Date.UTC(2026, 3, 5, 15)];
+    const near = fc.tuple(fc.constantFrom(...switches), fc.integer({ min: -3 * HOUR, max: 3 * HOUR })).map(([s, d]) => s + d);
+    fc.assert(
+      fc.property(fc.oneof(instant, near), fc.constantFrom(...ZONES), (at, zone) => {
+        expect(localTime(at, zone)).toMatchObject(intl(at, zone));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('digest times: hourly at the local top of the hour, daily at 09:00, weekly on Monday 09:00', () => {
     fc.assert(
       fc.property(instant, fc.constantFrom(...ZONES), (at, zone) => {
