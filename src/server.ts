@@ -32,6 +32,8 @@ import { createOriginPolicy } from './gateway/origin.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './metrics/registry.js';
+import { composeManuscripts } from './compose/manuscripts.js';
+import { composeNotifications } from './compose/notifications.js';
 import { composeWorkflows } from './compose/workflows.js';
 import { createDocumentTapExtension } from './collab/extensions/document-tap.js';
 import { createPresenceExtension } from './collab/extensions/presence.js';
@@ -44,15 +46,8 @@ import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
 import { createRedisLiveSessionStore } from './db/redis-live-session-store.js';
 import { createWritingService, type WritingService } from './services/writing/writing-service.js';
-import { createPublishingService } from './services/publishing/publishing-service.js';
-import { closeDeliveryChannels, createDeliveryChannels } from './delivery/index.js';
-import type { ChannelName, DeliveryChannel } from './services/notifications/channels/channel.js';
-import { createEventRules } from './services/notifications/event-rules.js';
-import { createInAppChannel } from './services/notifications/in-app-channel.js';
-import { createNotificationService, type NotificationService } from './services/notifications/notification-service.js';
-import { createOutboxWorker } from './services/notifications/outbox-worker.js';
+import type { NotificationService } from './services/notifications/notification-service.js';
 import type { Identity } from './lib/identity.js';
-import { createVersionService } from './services/versions/version-service.js';
 
 export const VERSION = '0.1.0';
 export const COLLAB_PATHS = ['/collaboration', '/ws/collaboration'] as const;
@@ -134,39 +129,20 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     maxConnectionsPerUser: config.abuse.maxConnectionsPerUser,
     messageRate: config.abuse.gatewayMessages,
   });
-  // Notifications (docs/notifications.md): in-app here, email/SMS/push from src/delivery/.
-  const deliveryChannels = await createDeliveryChannels(config, logger.child({ module: 'delivery' }), { unsubscribeSecret: secret });
-  const notificationChannels = new Map<ChannelName, DeliveryChannel>([
-    ['in_app', createInAppChannel({ push: (message) => gateway.publish(message) })],
-    ...deliveryChannels.map((c) => [c.name, c] as const),
-  ]);
-  const writers = {
-    // Read when routing and when the outbox checks flow holds, after `writing` exists.
-    inFlow: async (userId: string) => (await writing?.activeSessions({ userId }))?.some((s) => s.state === 'flow') ?? false,
-    timeZone: async (userId: string) => (await db.writing.getPreferences(userId))?.timeZone ?? 'UTC',
-  };
-  const notifications = createNotificationService({
-    store: db.notifications,
-    writers,
-    channels: notificationChannels,
+  // Notifications (docs/notifications.md): in-app on the gateway, email/SMS/push from src/delivery/.
+  const notifications = await composeNotifications({
+    config,
+    db,
+    gateway,
     actorOf,
+    unsubscribeSecret: secret,
+    writing: () => writing,
     clock,
-    logger: logger.child({ module: 'notifications' }),
-    wake: () => outbox.wake(),
+    logger,
   });
-  const outbox = createOutboxWorker({
-    store: db.notifications,
-    channels: notificationChannels,
-    writers,
-    preferencesOf: (userId) => notifications.preferencesOf(userId),
-    clock,
-    logger: logger.child({ module: 'outbox' }),
-  });
-  const notificationRules = createEventRules({ service: notifications, store: db.notifications, logger: logger.child({ module: 'notification-rules' }) });
-  onIdentity = (identity) => notifications.sighted(identity);
-  outbox.start();
+  onIdentity = (identity) => notifications.service.sighted(identity);
   const consumers = [
-    bus.subscribe(notificationRules.consumer),
+    bus.subscribe(notifications.consumer),
     startAuditArchive({ bus, archive: db.events, logger: logger.child({ module: 'audit' }) }),
     bridgeEventsToGateway({ bus, gateway, logger: logger.child({ module: 'bridge' }) }),
   ];
@@ -180,7 +156,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
         // A writer's live numbers reach only the writer, owners and admins (lib/visibility.ts).
         push: (message) => {
           // The break suggestion also becomes a low notification (notify/rules.ts).
-          notificationRules.onWritingPush(message);
+          notifications.rules.onWritingPush(message);
           return gateway.publish(withWriterAudience(message));
         },
         actorOf,
@@ -267,14 +243,15 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   });
   collabSockets = sockets;
 
-  // Workflows (docs/workflows.md): runner, triggers and actions; their routes answer 503 when off.
-  const workflows = config.features.workflowAutomation
-    ? composeWorkflows({ db, bus, clock, logger, registry: metrics.registry })
-    : undefined;
-
   let accepting = true;
   // Goal and preference writes also clear the writing service's caches (opt-out applies at once).
   const writingStore = writing ? invalidatingWritingStore(db.writing, writing) : db.writing;
+  const reports = createWritingReports({ store: writingStore, clock });
+  const manuscripts = composeManuscripts({ config, db, live: liveDocuments, bus, actorOf, clock, logger });
+  // Workflows (docs/workflows.md): runner, triggers and actions; their routes answer 503 when off.
+  const workflows = config.features.workflowAutomation
+    ? composeWorkflows({ config, db, bus, clock, logger, registry: metrics.registry, live: liveDocuments, ...manuscripts, notifications: notifications.service, reports })
+    : undefined;
   const api = createApi({
     verifier,
     logger: logger.child({ module: 'api' }),
@@ -286,7 +263,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
       // Edits failing to store (disk full, database refusing writes) take the instance out: 503.
       persistence: () => persistence.report(),
       logger: logger.child({ module: 'readiness' }),
-      notificationChannels: () => notifications.channelStatus(),
+      notificationChannels: () => notifications.service.channelStatus(),
     },
     admin: {
       disconnectUser: (userId) =>
@@ -295,30 +272,20 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     },
     events: { bus, archive: createArchiveQueryService({ archive: db.events, actorOf }), actorOf },
     websocket: { stats: () => ({ ...gateway.stats() }), broadcast: (message) => gateway.publish(message) },
-    writingAnalytics: { store: writingStore, clock, reports: createWritingReports({ store: writingStore, clock }) },
+    writingAnalytics: { store: writingStore, clock, reports },
     metrics,
     features: config.features,
     ...(writing ? { writingSessions: { service: writing } } : {}),
     ...(presence ? { collaboration: { presence, contributions: (p: string, d: string) => db.writing.documentContributions(p, d) } } : {}),
     version: VERSION,
     notifications: {
-      service: notifications,
+      service: notifications.service,
       isMember: async (projectId: string, userId: string) => (await db.notifications.roleOf(projectId, userId)) !== null,
       unsubscribeSecret: secret,
     },
     ...(workflows ? { workflows: { workflows: workflows.service } } : {}),
-    versions: { versions: createVersionService({ store: db.versions, live: liveDocuments, clock, logger: logger.child({ module: 'versions' }) }) },
-    publishing: {
-      publishing: createPublishingService({
-        documents: liveDocuments,
-        publish: (event) => bus.publish(event),
-        actorOf,
-        clock,
-        logger: logger.child({ module: 'publishing' }),
-        maxImportBytes: config.limits.maxImportBytes,
-      }),
-      maxImportBytes: config.limits.maxImportBytes,
-    },
+    versions: { versions: manuscripts.versions },
+    publishing: { publishing: manuscripts.publishing, maxImportBytes: config.limits.maxImportBytes },
     maxBodyBytes: config.limits.maxBodyBytes,
     rateLimit: createRestRateLimit(config.abuse.restRequests),
     web: { distDir: WEB_DIST },
@@ -368,8 +335,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     await bus.flush().catch((error: unknown) => logger.warn({ err: error }, 'event bus flush failed'));
     await Promise.allSettled(consumers.map((c) => c.stop()));
     // A send in progress finishes; whatever is still pending stays in the outbox for the next start.
-    await outbox.stop();
-    await closeDeliveryChannels(deliveryChannels).catch((error: unknown) => logger.warn({ err: error }, 'delivery channels did not close'));
+    await notifications.stop();
     await gateway.close();
     await bus.close();
     // Lets the Redis extension release its locks and its pub/sub connections.
@@ -396,7 +362,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     gateway,
     actorOf,
     writing,
-    notifications,
+    notifications: notifications.service,
     liveDocuments,
     authSecret: secret,
     authSecretSource: source,

@@ -6,7 +6,14 @@ import { EVENT_CATEGORIES, EVENT_TYPES } from '../events/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { randomUUID } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
-import { noopAction, type ActionHandler } from '../services/workflows/action-handlers.js';
+import type { Config } from '../config.js';
+import type { LiveDocuments } from '../services/documents/ports.js';
+import type { NotificationService } from '../services/notifications/notification-service.js';
+import type { PublishingService } from '../services/publishing/publishing-service.js';
+import type { WritingReports } from '../services/reports/writing-reports.js';
+import type { VersionService } from '../services/versions/version-service.js';
+import { noopAction } from '../services/workflows/action-handlers.js';
+import { createLiveManuscripts, createWorkflowActions } from '../services/workflows/actions/index.js';
 import { eventOfNotice } from '../services/workflows/run-events.js';
 import { createWorkflowRunner, type WorkflowRunner } from '../services/workflows/runner.js';
 import { createWorkflowService, type WorkflowService } from '../services/workflows/workflow-service.js';
@@ -31,15 +38,42 @@ export interface Workflows {
  * and the cron check. Off when WORKFLOW_AUTOMATION_ENABLED is false (its routes answer 503).
  */
 export function composeWorkflows(deps: {
+  config: Config;
   db: Database;
   bus: EventBus;
   clock: Clock;
   logger: Logger;
   registry: Registry;
-  actions?: readonly ActionHandler[];
+  live: LiveDocuments;
+  versions: VersionService;
+  publishing: PublishingService;
+  notifications: NotificationService;
+  reports: WritingReports;
 }): Workflows {
-  const { db, bus, clock, logger } = deps;
-  const handlers = [noopAction, ...(deps.actions ?? [])];
+  const { config, db, bus, clock, logger } = deps;
+  const actions = createWorkflowActions({
+    dataDir: config.dataDir,
+    clock,
+    httpAllow: config.workflowActions.httpAllow,
+    uploadUrl: config.workflowActions.uploadUrl,
+    ai: config.workflowActions.ai,
+    publish: (event) => bus.publish(event),
+    versions: deps.versions,
+    publishing: deps.publishing,
+    manuscripts: createLiveManuscripts({ live: deps.live, documentIds: (projectId) => db.projectDocuments(projectId) }),
+    writing: {
+      projectWriting: (query) => db.writing.projectWriting(query),
+      wordsBetween: (userId, projectId, from, to) => db.writing.wordsBetween(userId, projectId, from, to),
+      listGoals: (projectId) => db.writing.listGoals(projectId),
+      goalProgress: (userId, projectId) => deps.reports.goalProgress(userId, projectId),
+    },
+    notify: {
+      notify: (request) => deps.notifications.notify(request),
+      owners: (projectId) => db.notifications.owners(projectId),
+      roleOf: (projectId, userId) => db.notifications.roleOf(projectId, userId),
+    },
+  });
+  const handlers = [noopAction, ...actions];
   const catalog = createActionCatalog(handlers.map((h) => h.spec));
   const stepSeconds = new Histogram({
     name: 'storyloom_workflow_step_duration_seconds',

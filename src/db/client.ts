@@ -19,6 +19,7 @@ import { createNotificationRepository } from './repositories/notifications.js';
 import { createWritingRepository } from './repositories/writing.js';
 import { createVersionRepository } from './repositories/versions.js';
 import { createWorkflowRepository } from './repositories/workflows.js';
+import { createProjectDocumentsQuery } from './repositories/project-documents.js';
 import { documentUpdates } from './schema/index.js';
 import { createFileLoggedStore, type FileLoggedStore } from './update-log/file-document-store.js';
 import { openFileUpdateLog } from './update-log/file-log.js';
@@ -178,6 +179,7 @@ function assemble(
     notifications: createNotificationRepository(db),
     versions: createVersionRepository(db),
     workflows: createWorkflowRepository(db),
+    projectDocuments: createProjectDocumentsQuery(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

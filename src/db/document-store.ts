@@ -107,6 +107,8 @@ export interface Database {
   readonly notifications: NotificationStore;
   /** Workflow definitions, runs (checkpoints and leases) and fired cron ticks. */
   readonly workflows: WorkflowStore;
+  /** A project's stored document ids in natural order (a book's default reading order). */
+  projectDocuments(projectId: string): Promise<string[]>;
   /** Resolves when a trivial query succeeds; rejects otherwise. For /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
