@@ -19,6 +19,8 @@ describe('REST basics', () => {
       status: 'ok',
       checks: { database: 'ok', persistence: 'ok' },
       persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0 },
+      // Informational (docs/notifications.md): no SMTP_URL here, so email is not configured.
+      notifications: { channels: expect.objectContaining({ in_app: { configured: true, detail: expect.any(String) }, email: expect.objectContaining({ configured: false }) }) },
     });
   });
 
