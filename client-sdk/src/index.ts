@@ -20,6 +20,8 @@ export {
   type WorkflowRunStarted,
   type WorkflowRunStep,
   type WorkflowStats,
+  type WorkflowTemplate,
+  type WorkflowTemplateInstantiated,
   type WorkflowsApi,
   type WorkflowsClient,
 } from './workflows.js';

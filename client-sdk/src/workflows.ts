@@ -23,12 +23,18 @@ export type WorkflowRunStep = Schemas['WorkflowRunStep'];
 export type WorkflowStats = Json<'/api/workflows/stats', 'get'>;
 export type WorkflowRegistered = Json<'/api/workflows/register', 'post', 201>;
 export type WorkflowRunStarted = Json<'/api/workflows/{id}/execute', 'post', 202>;
+/** One of the six templates (auto-save, publication-pipeline, ...): `params` is a JSON Schema. */
+export type WorkflowTemplate = Schemas['WorkflowTemplate'];
+/** `{id, version}` of the workflow a template registered in the project. */
+export type WorkflowTemplateInstantiated = Json<'/api/workflows/templates/{templateId}/instantiate', 'post', 201>;
 
 const W = '/api/workflows';
 
 /** The workflow operations of the REST table (rest.ts spreads them into API_ROUTES). */
 export const WORKFLOW_ROUTES = {
   registerWorkflow: { method: 'POST', path: `${W}/register`, auth: true },
+  listWorkflowTemplates: { method: 'GET', path: `${W}/templates`, auth: true },
+  instantiateWorkflowTemplate: { method: 'POST', path: `${W}/templates/{templateId}/instantiate`, auth: true },
   listWorkflows: { method: 'GET', path: W, auth: true },
   workflowStats: { method: 'GET', path: `${W}/stats`, auth: true },
   getWorkflow: { method: 'GET', path: `${W}/{id}`, auth: true },
@@ -44,6 +50,9 @@ export const WORKFLOW_ROUTES = {
 export interface WorkflowsApi {
   /** Owner of the definition's project; a new version when the name exists. */
   registerWorkflow(definition: WorkflowDefinition): Promise<WorkflowRegistered>;
+  listWorkflowTemplates(): Promise<{ templates: WorkflowTemplate[] }>;
+  /** Owner of the project; a 400 lists every parameter problem in `details.problems`, an unknown template is 404. */
+  instantiateWorkflowTemplate(templateId: string, projectId: string, params?: Record<string, unknown>): Promise<WorkflowTemplateInstantiated>;
   listWorkflows(projectId: string): Promise<{ workflows: Workflow[] }>;
   workflowStats(projectId: string): Promise<WorkflowStats>;
   getWorkflow(id: string): Promise<Workflow>;
@@ -62,6 +71,8 @@ type Requester = <R>(operation: keyof typeof WORKFLOW_ROUTES, input?: RequestInp
 export function workflowOperations(request: Requester): WorkflowsApi {
   return {
     registerWorkflow: (definition) => request('registerWorkflow', { body: definition }),
+    listWorkflowTemplates: () => request('listWorkflowTemplates'),
+    instantiateWorkflowTemplate: (templateId, projectId, params) => request('instantiateWorkflowTemplate', { params: { templateId }, body: { projectId, params: params ?? {} } }),
     listWorkflows: (projectId) => request('listWorkflows', { query: { projectId } }),
     workflowStats: (projectId) => request('workflowStats', { query: { projectId } }),
     getWorkflow: (id) => request('getWorkflow', { params: { id } }),
@@ -92,6 +103,10 @@ export interface WorkflowsClient {
   list(projectId: string): Promise<Workflow[]>;
   get(id: string): Promise<Workflow>;
   register(definition: WorkflowDefinition): Promise<WorkflowRegistered>;
+  /** The workflow templates with their parameters (JSON Schema). */
+  templates(): Promise<WorkflowTemplate[]>;
+  /** Registers a template's workflow in the project; resolves with the workflow id. */
+  instantiate(templateId: string, projectId: string, params?: Record<string, unknown>): Promise<string>;
   execute(id: string, input?: unknown): Promise<string>;
   executions(id: string, limit?: number): Promise<WorkflowRun[]>;
   run(runId: string): Promise<WorkflowRun>;
@@ -104,6 +119,8 @@ export function workflowsClient(api: WorkflowsApi): WorkflowsClient {
     list: async (projectId) => (await api.listWorkflows(projectId)).workflows,
     get: (id) => api.getWorkflow(id),
     register: (definition) => api.registerWorkflow(definition),
+    templates: async () => (await api.listWorkflowTemplates()).templates,
+    instantiate: async (templateId, projectId, params) => (await api.instantiateWorkflowTemplate(templateId, projectId, params)).id,
     execute: async (id, input) => (await api.executeWorkflow(id, input)).runId,
     executions: async (id, limit) => (await api.workflowExecutions(id, limit)).runs,
     run: (runId) => api.getWorkflowRun(runId),

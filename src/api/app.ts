@@ -12,6 +12,7 @@ import { collaborationRoutes, type CollaborationRoutesDeps } from './routes/coll
 import { devRoutes, type DevRoutesDeps } from './routes/dev.js';
 import { documentExportRoutes, type DocumentExportRoutesDeps } from './routes/document-export.js';
 import { IMPORT_PATH, documentImportRoutes, type DocumentImportRoutesDeps } from './routes/document-import.js';
+import { workflowTemplateRoutes } from './routes/workflow-templates.js';
 import { workflowRunRoutes } from './routes/workflow-runs.js';
 import { workflowRoutes, type WorkflowRoutesDeps } from './routes/workflows.js';
 import { documentVersionRoutes, type DocumentVersionRoutesDeps } from './routes/document-versions.js';
@@ -114,6 +115,7 @@ export function createApi(deps: ApiDeps): ApiApp {
     documentImportRoutes({ verifier, ...deps.publishing }),
     documentVersionRoutes({ verifier, ...deps.versions }),
     // Runs before definitions: `/api/workflows/runs/...` is not a workflow id.
+    ...(deps.workflows ? [workflowTemplateRoutes({ verifier, ...deps.workflows })] : []),
     ...(deps.workflows ? [workflowRunRoutes({ verifier, ...deps.workflows }), workflowRoutes({ verifier, ...deps.workflows })] : []),
   ];
   // Per address before authentication (it also bounds token guessing), per user right after

@@ -14,8 +14,8 @@ describe('generated SDK API types', { timeout: 120_000 }, () => {
 
   it('list every path, each operation with an x-access level', async () => {
     const doc = (await openApiDocument()) as { paths: Record<string, Record<string, { 'x-access'?: string }>> };
-    // 11 of them notifications (inbox, read, read-all, archive, send, deliveries, digest preview, preferences, push subscriptions x2, unsubscribe)
-    expect(Object.keys(doc.paths)).toHaveLength(54);
+    // 11 of them notifications (inbox, read, read-all, archive, send, deliveries, digest preview, preferences, push subscriptions x2, unsubscribe); 2 workflow templates (list, instantiate)
+    expect(Object.keys(doc.paths)).toHaveLength(56);
     const missing = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops)
         .filter(([, op]) => typeof op === 'object' && op !== null && !op['x-access'])

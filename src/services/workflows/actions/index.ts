@@ -12,12 +12,13 @@ import { createFileAction } from './file.js';
 import { createHttpAction } from './http.js';
 import { createLoopAction } from './loop.js';
 import { createNotifyActions } from './notify.js';
-import type { EventPublisher, ExportPort, ManuscriptPort, NotifySender, VersionPort, WritingReadPort } from './ports.js';
+import type { EventPublisher, ExportPort, ManuscriptPort, NotifySender, SalesReadPort, VersionPort, WritingReadPort } from './ports.js';
 import { createSandbox } from './sandbox.js';
 import { createUploadActions } from './upload.js';
 
 export { createLiveManuscripts } from './manuscripts.js';
-export type { EventPublisher, ExportPort, ManuscriptPort, NotifySender, VersionPort, WritingReadPort } from './ports.js';
+export { createArchiveSales } from './sales.js';
+export type { EventPublisher, ExportPort, ManuscriptPort, NotifySender, SalesReadPort, VersionPort, WritingReadPort } from './ports.js';
 
 export interface WorkflowActionsDeps {
   /** DATA_DIR: files live in DATA_DIR/files/<projectId>/, uploads without WORKFLOW_UPLOAD_URL in DATA_DIR/uploads/. */
@@ -34,6 +35,8 @@ export interface WorkflowActionsDeps {
   manuscripts: ManuscriptPort;
   writing: WritingReadPort;
   notify: NotifySender;
+  /** Sales from the audit archive for `database` sales.daily: createArchiveSales(db.events). */
+  sales?: SalesReadPort;
   /** Path of the epubcheck executable or jar (default /usr/bin/epubcheck, the Debian package). */
   epubcheck?: string;
   /** For tests: the fetch the http, ai and upload actions use. */
@@ -49,7 +52,7 @@ export function createWorkflowActions(deps: WorkflowActionsDeps): ActionHandler[
     createHttpAction({ allow: deps.httpAllow, ...withFetch }),
     createFileAction({ sandbox }),
     createEventEmitAction({ publish: deps.publish, clock: deps.clock }),
-    createDatabaseAction({ writing: deps.writing, manuscripts: deps.manuscripts }),
+    createDatabaseAction({ writing: deps.writing, manuscripts: deps.manuscripts, clock: deps.clock, ...(deps.sales ? { sales: deps.sales } : {}) }),
     createAiAction({ ...deps.ai, ...withFetch }),
     createDocumentVersionAction({ versions: deps.versions }),
     createDocumentExportAction({ publishing: deps.publishing, manuscripts: deps.manuscripts, sandbox }),

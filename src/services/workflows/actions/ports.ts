@@ -59,4 +59,20 @@ export interface NotifySender {
   owners(projectId: string): Promise<string[]>;
   /** The user's role in the project as last seen, or null (such a user is not notified). */
   roleOf(projectId: string, userId: string): Promise<string | null>;
+  /** User ids behind actor pseudonyms (events carry those); NotificationStore.usersByActor. Without it `actors` fails the step. */
+  usersByActor?(actors: readonly string[]): Promise<string[]>;
+}
+
+/** One archived `publishing.sales_recorded` event, as the `sales.daily` operation counts it. */
+export interface SaleRecord {
+  eventId: string;
+  /** ms since the epoch. */
+  occurredAt: number;
+  units: number;
+}
+
+/** Sales of a project from the audit archive (the `database` action's `sales.daily`); createArchiveSales. */
+export interface SalesReadPort {
+  /** Every `publishing.sales_recorded` of the project with occurredAt in [from, to). */
+  salesBetween(projectId: string, from: number, to: number): Promise<SaleRecord[]>;
 }
