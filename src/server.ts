@@ -7,45 +7,34 @@ import { createApi } from './api/app.js';
 import { createRestRateLimit } from './api/middleware/rate-limit.js';
 import { DEMO_DOCUMENT } from './api/routes/dev.js';
 import { seedDemoDocument } from './collab/demo-seed.js';
-import { createLiveDocuments } from './collab/live-documents.js';
 import type { LiveDocuments } from './services/documents/ports.js';
 import { startAuditArchive } from './audit/archive-consumer.js';
 import { resolveAuthSecret } from './auth/secret.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/tokens.js';
 import { REVOKED_CLOSE, SHUTDOWN_CLOSE } from './collab/close-codes.js';
-import { createConnectionRegistry } from './collab/connection-registry.js';
-import { createCollaboration, type Collaboration } from './collab/hocuspocus.js';
+import type { Collaboration } from './collab/hocuspocus.js';
 import { createUpgradeRouter } from './collab/upgrade-router.js';
-import { createCollabSocketServer } from './collab/websocket.js';
 import type { Config } from './config.js';
 import { createDatabase } from './db/client.js';
 import type { Database } from './db/document-store.js';
-import { createGroupCommit } from './db/group-commit.js';
 import { createActorHasher } from './events/actor.js';
 import type { EventBus } from './events/bus.js';
 import { createMemoryBus } from './events/memory-bus.js';
 import { createRedisStreamsBus } from './events/redis-streams-bus.js';
 import { bridgeEventsToGateway } from './gateway/event-bridge.js';
 import { GATEWAY_PATHS, createGateway, type Gateway } from './gateway/gateway.js';
-import { withWriterAudience } from './gateway/audience.js';
 import { createOriginPolicy } from './gateway/origin.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './metrics/registry.js';
+import { composeCollaboration, type CollaborationParts } from './compose/collaboration.js';
 import { composeManuscripts } from './compose/manuscripts.js';
 import { composeNotifications } from './compose/notifications.js';
 import { composeWorkflows } from './compose/workflows.js';
-import { createDocumentTapExtension } from './collab/extensions/document-tap.js';
-import { createPresenceExtension } from './collab/extensions/presence.js';
-import { writingConsumer } from './collab/edit-consumers.js';
-import { documentNameOf } from './collab/document-name.js';
 import { createArchiveQueryService } from './services/archive/archive-service.js';
 import { createWritingReports } from './services/reports/writing-reports.js';
-import { createPresenceService } from './services/presence/presence-service.js';
-import { createMemoryLiveSessionStore } from './services/writing/live-store.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
-import { createRedisLiveSessionStore } from './db/redis-live-session-store.js';
-import { createWritingService, type WritingService } from './services/writing/writing-service.js';
+import type { WritingService } from './services/writing/writing-service.js';
 import type { NotificationService } from './services/notifications/notification-service.js';
 import type { Identity } from './lib/identity.js';
 
@@ -103,17 +92,17 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
 
-  let collaboration: Collaboration | undefined;
-  let collabSockets: ReturnType<typeof createCollabSocketServer> | undefined;
+  // Read at scrape time, once the edit path below exists.
+  let collab: CollaborationParts | undefined;
   const metrics = createMetrics({
-    connections: () => collabSockets?.count() ?? 0,
-    documents: () => collaboration?.hocuspocus.getDocumentsCount() ?? 0,
-    registrySockets: () => registry.count(),
+    connections: () => collab?.sockets.count() ?? 0,
+    documents: () => collab?.collaboration.hocuspocus.getDocumentsCount() ?? 0,
+    registrySockets: () => collab?.registry.count() ?? 0,
     persistence: () => {
-      const report = collaboration!.persistence.report();
-      return { failing: report.failingSince !== null, undurableDocuments: report.undurableDocuments, documents: report.documents };
+      const report = collab?.collaboration.persistence.report();
+      return { failing: report?.failingSince != null, undurableDocuments: report?.undurableDocuments ?? 0, documents: report?.documents ?? 0 };
     },
-    pendingAppends: () => groupCommit.pending(),
+    pendingAppends: () => collab?.groupCommit.pending() ?? 0,
   });
 
   const bus: EventBus = redis
@@ -136,7 +125,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     gateway,
     actorOf,
     unsubscribeSecret: secret,
-    writing: () => writing,
+    writing: () => collab?.writing,
     clock,
     logger,
   });
@@ -147,101 +136,22 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     bridgeEventsToGateway({ bus, gateway, logger: logger.child({ module: 'bridge' }) }),
   ];
 
-  // Real-time tracking off: no tracker extension, no service, and its routes answer 503.
-  const writing = config.features.realTimeTracking
-    ? createWritingService({
-        store: db.writing,
-        live: redis ? createRedisLiveSessionStore(redis) : createMemoryLiveSessionStore(),
-        publish: (event) => bus.publish(event),
-        // A writer's live numbers reach only the writer, owners and admins (lib/visibility.ts).
-        push: (message) => {
-          // The break suggestion also becomes a low notification (notify/rules.ts).
-          notifications.rules.onWritingPush(message);
-          return gateway.publish(withWriterAudience(message));
-        },
-        actorOf,
-        clock,
-        logger: logger.child({ module: 'writing' }),
-        tickMs: config.writing.tickMs,
-        flushMs: config.writing.flushMs,
-      })
-    : undefined;
-
-  // Presence and conflict prediction: same flag as the writing service (no extension when off).
-  const presence = config.features.realTimeTracking
-    ? createPresenceService({
-        clock,
-        logger: logger.child({ module: 'presence' }),
-        publish: (event) => bus.publish(event),
-        push: (message) => gateway.publish(message),
-        broadcast: (name, message) => collaboration?.hocuspocus.documents.get(name)?.broadcastStateless(JSON.stringify(message)),
-        actorOf,
-        parseDocumentName: documentNameOf,
-        clients: db.documentClients,
-      })
-    : undefined;
-
-  // One transaction tap per document feeds every consumer of edits (one line each to add).
-  const presenceExtension = presence ? createPresenceExtension({ service: presence, clock, logger: logger.child({ module: 'presence-extension' }) }) : undefined;
-  const tap = writing || presenceExtension ? createDocumentTapExtension({ clock, logger: logger.child({ module: 'document-tap' }) }) : undefined;
-  if (writing) tap?.subscribe(writingConsumer(writing));
-  if (presenceExtension) tap?.subscribe(presenceExtension.onEdit);
-
-  const registry = createConnectionRegistry({ maxSocketsPerUser: config.abuse.maxConnectionsPerUser });
-  const groupCommit = createGroupCommit({
-    store: db.documents,
-    maxBatch: config.persistence.groupCommitMaxBatch,
-    maxDelayMs: config.persistence.groupCommitMaxDelayMs,
-    logger: logger.child({ module: 'group-commit' }),
-  });
-  const appender = {
-    async append(record: Parameters<typeof groupCommit.append>[0]) {
-      const end = metrics.durableAckSeconds.startTimer();
-      const seq = await groupCommit.append(record);
-      end();
-      metrics.updatesLogged.inc();
-      return seq;
-    },
-  };
-
-  collaboration = createCollaboration({
-    options: {
-      maxDocumentBytes: config.limits.maxDocumentBytes,
-      snapshotDebounceMs: config.persistence.snapshotDebounceMs,
-      snapshotMaxDebounceMs: config.persistence.snapshotMaxDebounceMs,
-      compactAfterUpdates: config.persistence.compactAfterUpdates,
-      durableAck: config.persistence.durableAck,
-      maxPendingDocuments: config.abuse.maxDocumentsPerSocket,
-    },
+  collab = composeCollaboration({
+    config,
+    db,
+    redis,
+    bus,
+    gateway,
     verifier,
-    registry,
-    store: db.documents,
-    appender,
+    metrics,
+    actorOf,
+    // The break suggestion also becomes a low notification (notify/rules.ts).
+    onWritingPush: (message) => notifications.rules.onWritingPush(message),
     clock,
     logger,
-    ...(redis ? { redis } : {}),
-    extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : [])],
   });
-  const { hocuspocus } = collaboration;
-  const persistence = collaboration.persistence;
-  const liveDocuments = createLiveDocuments({
-    hocuspocus,
-    store: db.documents,
-    settled: (name) => persistence.settled(name),
-    logger: logger.child({ module: 'live-documents' }),
-  });
-  const sockets = createCollabSocketServer({
-    hocuspocus,
-    registry,
-    maxMessageBytes: config.limits.maxMessageBytes,
-    logger: logger.child({ module: 'ws' }),
-    limits: {
-      messages: config.abuse.collabMessages,
-      awarenessPerSecond: config.abuse.awarenessPerSecond,
-      maxDocumentsPerSocket: config.abuse.maxDocumentsPerSocket,
-    },
-  });
-  collabSockets = sockets;
+  const { collaboration, sockets, registry, groupCommit, liveDocuments, writing, presence } = collab;
+  const { hocuspocus, persistence } = collaboration;
 
   let accepting = true;
   // Goal and preference writes also clear the writing service's caches (opt-out applies at once).
@@ -320,7 +230,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     await groupCommit.flush();
     hocuspocus.flushPendingStores();
     try {
-      await collaboration!.persistence.flushAll([...hocuspocus.documents.values()]);
+      await persistence.flushAll([...hocuspocus.documents.values()]);
     } catch (error) {
       logger.error({ err: error }, 'some documents kept their changes only in the update log');
     }
