@@ -116,6 +116,10 @@ export async function foldJournal(db: DrizzleDatabase): Promise<number> {
 
 /** Folds until nothing uncounted is left (or `maxRounds` batches); the rows taken. */
 export async function foldAll(db: DrizzleDatabase, maxRounds = 50): Promise<number> {
+  // Every instance calls this every flush: when nothing waits, one indexed read, no transaction.
+  const j = writingWordJournal;
+  const [waiting] = await db.select({ seq: j.logSeq }).from(j).where(not(j.counted)).limit(1);
+  if (waiting === undefined) return 0;
   let total = 0;
   for (let round = 0; round < maxRounds; round++) {
     const n = await foldJournal(db);
