@@ -1,7 +1,11 @@
 import type { Json, StepDefinition } from './definition.js';
+import { compensationInput, renderOptions, runStepEffect, scopeOf, stateOf, stepDef, type Effect } from './effects.js';
 import { evaluateCondition } from './logic.js';
-import { isFinished, retryDelay, retryPolicyOf, type RunState, type RunStatus, type StepState } from './run-state.js';
+import { isFinished, retryDelay, retryPolicyOf, type RunState, type StepState } from './run-state.js';
 import { renderTemplate, TemplateError } from './template.js';
+
+export type { Effect, Notice } from './effects.js';
+export { LOOP_VARIABLES, scopeOf } from './effects.js';
 
 /**
  * The workflow engine, pure: `transition(run, event, now) -> {run, effects}`. It decides; the
@@ -29,20 +33,6 @@ export type RunEvent =
   | { type: 'cancel'; reason?: string }
   | { type: 'compensation_succeeded'; stepId: string }
   | { type: 'compensation_failed'; stepId: string; error: string };
-
-export type Notice =
-  | { kind: 'workflow_triggered' }
-  | { kind: 'step_completed'; stepId: string; attempt: number; durationMs: number }
-  | { kind: 'step_failed'; stepId: string; attempt: number; error: string; willRetry: boolean }
-  | { kind: 'workflow_completed'; durationMs: number }
-  | { kind: 'workflow_failed'; status: RunStatus; error: string; stepId?: string; durationMs: number };
-
-export type Effect =
-  | { type: 'run_step'; stepId: string; attempt: number; action: string; input: Json; timeoutMs?: number }
-  | { type: 'set_timer'; stepId: string; at: number }
-  | { type: 'abort_step'; stepId: string }
-  | { type: 'run_compensation'; stepId: string; action: string; input: Json }
-  | { type: 'notice'; notice: Notice };
 
 export interface Transition {
   run: RunState;
@@ -256,18 +246,6 @@ function start(ctx: Ctx, state: StepState): void {
   ctx.effects.push(runStepEffect(run, step, state.attempts, input));
 }
 
-function runStepEffect(run: RunState, step: StepDefinition, attempt: number, rendered?: Json): Effect {
-  let input = rendered;
-  if (input === undefined) {
-    try {
-      input = renderTemplate(step.input ?? {}, scopeOf(run), renderOptions(step));
-    } catch {
-      input = step.input ?? {};
-    }
-  }
-  return { type: 'run_step', stepId: step.id, attempt, action: step.action, input, ...(step.timeout ? { timeoutMs: step.timeout } : {}) };
-}
-
 /** Starts the next compensation (newest completed step first); false once none is left. */
 function rollBack(ctx: Ctx): boolean {
   const { run } = ctx;
@@ -280,14 +258,6 @@ function rollBack(ctx: Ctx): boolean {
   next.compensation = { status: 'running' };
   ctx.effects.push({ type: 'run_compensation', stepId: next.id, action: step.compensate!.action, input: compensationInput(run, step) });
   return true;
-}
-
-function compensationInput(run: RunState, step: StepDefinition): Json {
-  try {
-    return renderTemplate(step.compensate?.input ?? {}, scopeOf(run));
-  } catch {
-    return step.compensate?.input ?? {};
-  }
 }
 
 function finish(ctx: Ctx): void {
@@ -320,28 +290,4 @@ function copyForWrite(run: RunState): RunState {
     ...(run.halt ? { halt: { ...run.halt } } : {}),
     steps: run.steps.map((s) => (s.compensation ? { ...s, compensation: { ...s.compensation } } : { ...s })),
   };
-}
-
-/** A loop renders `{{item}}` and `{{index}}` itself, once per item. */
-export const LOOP_VARIABLES: ReadonlySet<string> = new Set(['item', 'index']);
-
-function renderOptions(step: StepDefinition) {
-  return step.action === 'loop' ? { leave: LOOP_VARIABLES } : {};
-}
-
-/** What templates can read: `trigger`, `input`, `run`, and `steps.<id>.output` / `.status`. */
-export function scopeOf(run: RunState): Record<string, Json> {
-  const steps: Record<string, Json> = {};
-  for (const s of run.steps) steps[s.id] = { status: s.status, output: s.output ?? null };
-  return { trigger: run.trigger, input: run.input, run: { id: run.id, workflowId: run.workflowId, startedAt: run.startedAt ?? null }, steps };
-}
-
-function stateOf(run: RunState, id: string): StepState | undefined {
-  return run.steps.find((s) => s.id === id);
-}
-
-function stepDef(run: RunState, id: string): StepDefinition {
-  const step = run.definition.steps.find((s) => s.id === id);
-  if (step === undefined) throw new Error(`run ${run.id}: no step ${id} in its definition`);
-  return step;
 }

@@ -5,10 +5,8 @@ import type { Json } from '../../workflows/definition.js';
 import { resume, transition, type Effect, type Notice, type RunEvent } from '../../workflows/engine.js';
 import { isFinished, type RunState } from '../../workflows/run-state.js';
 import { ActionError, type ActionHandler } from './action-handlers.js';
-import type { Checkpoint, WorkflowStore } from './ports.js';
-
-/** Checkpoints per statement: bounded so one statement's parameters stay far below Postgres's limit. */
-const MAX_CHECKPOINT_BATCH = 200;
+import { createCheckpointWriter, createSlots } from './checkpoints.js';
+import type { WorkflowStore } from './ports.js';
 
 /**
  * Executes runs: the IO half of the engine. Each instance claims due runs under a lease,
@@ -67,8 +65,8 @@ interface Held {
 export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
   const { store, handlers, clock, logger } = deps;
   const held = new Map<string, Held>();
-  const waiting: Array<() => void> = [];
-  let executing = 0;
+  const slots = createSlots(deps.concurrency);
+  const checkpoints = createCheckpointWriter(store);
   let stopping = false;
   let pollTimer: NodeJS.Timeout | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -119,7 +117,7 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
         h.run = next.run;
         const wake = wakeAt(h.run, clock.now());
         const release = !isFinished(h.run.status) && wake !== null && wake - clock.now() > deps.leaseMs / 2;
-        const saved = await checkpoint({ run: h.run, wakeAt: wake, owner: deps.instanceId, leaseUntil: release ? null : clock.now() + deps.leaseMs });
+        const saved = await checkpoints.save({ run: h.run, wakeAt: wake, owner: deps.instanceId, leaseUntil: release ? null : clock.now() + deps.leaseMs });
         if (!saved) return forget(h, 'lease lost: another instance holds the run');
         perform(h, next.effects);
         // Finished, or only a far timer left: the poller claims it again when it is due.
@@ -165,7 +163,7 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
   }
 
   async function runStep(h: Held, effect: Extract<Effect, { type: 'run_step' }>): Promise<void> {
-    await slot();
+    await slots.acquire();
     const started = performance.now();
     const controller = new AbortController();
     h.aborts.set(effect.stepId, controller);
@@ -182,19 +180,19 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
     } finally {
       clearTimeout(timer);
       h.aborts.delete(effect.stepId);
-      release();
+      slots.release();
     }
   }
 
   async function runCompensation(h: Held, stepId: string, action: string, input: Json): Promise<void> {
-    await slot();
+    await slots.acquire();
     try {
       await invoke(h, stepId, 0, action, input, new AbortController().signal);
       feed(h, { type: 'compensation_succeeded', stepId });
     } catch (error) {
       feed(h, { type: 'compensation_failed', stepId, error: errorMessage(error).slice(0, 2000) });
     } finally {
-      release();
+      slots.release();
     }
   }
 
@@ -220,20 +218,6 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
     return output ?? null;
   }
 
-  function slot(): Promise<void> {
-    if (executing < deps.concurrency) {
-      executing++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => waiting.push(() => resolve()));
-  }
-
-  function release(): void {
-    const next = waiting.shift();
-    if (next) next();
-    else executing--;
-  }
-
   function forget(h: Held, why?: string): void {
     if (why) logger.warn({ runId: h.run.id, why }, 'workflow run released');
     h.gone = true;
@@ -243,34 +227,6 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
     if (!stopping) void poll();
   }
 
-  /**
-   * Group commit of checkpoints: every save asked for while one batch is being written goes into
-   * the next batch, one statement for all (the store's saveRuns). Each caller still gets its own
-   * answer, and its effects run only after its checkpoint is stored.
-   */
-  let pending: Array<{ entry: Checkpoint; resolve: (saved: boolean) => void; reject: (error: unknown) => void }> = [];
-  let writing = false;
-  function checkpoint(entry: Checkpoint): Promise<boolean> {
-    const done = new Promise<boolean>((resolve, reject) => pending.push({ entry, resolve, reject }));
-    if (!writing) void writeBatches();
-    return done;
-  }
-  async function writeBatches(): Promise<void> {
-    writing = true;
-    // One macrotask first, so transitions fed in the same tick share the batch.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (pending.length > 0) {
-      const batch = pending.slice(0, MAX_CHECKPOINT_BATCH);
-      pending = pending.slice(batch.length);
-      try {
-        const saved = await store.saveRuns(batch.map((b) => b.entry));
-        batch.forEach((b, i) => b.resolve(saved[i] ?? false));
-      } catch (error) {
-        for (const b of batch) b.reject(error);
-      }
-    }
-    writing = false;
-  }
 
   async function renew(): Promise<void> {
     const ids = [...held.keys()];
@@ -328,7 +284,7 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
       const chains = () => Promise.allSettled([...held.values()].map((h) => h.chain));
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([(async () => {
-        while (executing > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        while (slots.busy() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
         await chains();
       })(), deadline]);
       for (const h of held.values()) for (const controller of h.aborts.values()) controller.abort(new Error('server stopping'));
