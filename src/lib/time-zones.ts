@@ -69,3 +69,63 @@ export function usableTimeZone(timeZone: string | null | undefined): string {
 export function resolvedTimeZone(timeZone: string): string | null {
   return answerFor(timeZone)?.resolved ?? null;
 }
+
+// ---------------------------------------------------------------- offsets
+
+const DAY_MS = 86_400_000;
+
+/** Full wall-clock formatters by ICU's resolved name ("utc", "UTC" and "Etc/UTC" share one). */
+const wallFormats = new LRUCache<string, Intl.DateTimeFormat>({ max: 500 });
+
+function wallFormatOf(timeZone: string): Intl.DateTimeFormat {
+  const zone = resolvedTimeZone(timeZone);
+  if (zone === null) throw new RangeError(`Unknown time zone: ${JSON.stringify(timeZone)}`);
+  let format = wallFormats.get(zone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    wallFormats.set(zone, format);
+  }
+  return format;
+}
+
+/** The zone's offset from UTC at `at` in ms, straight from Intl (the slow path). */
+function intlOffsetAt(at: number, timeZone: string): number {
+  const p: Record<string, number> = {};
+  for (const part of wallFormatOf(timeZone).formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(at / 1000) * 1000;
+}
+
+/**
+ * Offset of each zone per UTC day when it is the same at the day's first and last second (NaN:
+ * a DST switch falls inside that day). formatToParts is most of the cost of wall-clock math and
+ * a zone's offset changes on two days a year, so the other days answer from here. Bounded:
+ * cleared when large.
+ */
+const dayOffsets = new Map<string, number>();
+
+/**
+ * Offset of `timeZone` from UTC at the instant `at`, in ms (Paris in winter: +3,600,000).
+ * Throws a RangeError for a zone the runtime does not know.
+ */
+export function zoneOffsetAt(at: number, timeZone: string): number {
+  const day = Math.floor(at / DAY_MS);
+  const key = `${timeZone}|${day}`;
+  let offset = dayOffsets.get(key);
+  if (offset === undefined) {
+    const start = intlOffsetAt(day * DAY_MS, timeZone);
+    const end = intlOffsetAt(day * DAY_MS + DAY_MS - 1000, timeZone);
+    offset = start === end ? start : Number.NaN;
+    if (dayOffsets.size > 100_000) dayOffsets.clear();
+    dayOffsets.set(key, offset);
+  }
+  return Number.isNaN(offset) ? intlOffsetAt(at, timeZone) : offset;
+}

@@ -1,43 +1,12 @@
+import { zoneOffsetAt } from '../lib/time-zones.js';
+
 /**
- * Wall-clock time in IANA zones with Intl only (the same approach as src/tracking/calendar.ts,
- * which a domain module may not import). Pure: callers pass the instant.
+ * Wall-clock time in IANA zones for quiet hours and digests, on the shared zone offsets of
+ * lib/time-zones.ts (Intl only, cached per zone and UTC day). Pure: callers pass the instant.
  */
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterOf(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      weekday: 'short',
-    });
-    // Bounded: zones come from stored preferences, a few hundred at most in practice.
-    if (formatters.size > 1_000) formatters.clear();
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** True when the runtime knows the zone. */
-export function isTimeZone(timeZone: string): boolean {
-  if (timeZone.length === 0 || timeZone.length > 64) return false;
-  try {
-    formatterOf(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface LocalTime {
   year: number;
@@ -50,48 +19,9 @@ export interface LocalTime {
   weekday: number;
 }
 
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-/** The wall clock in `timeZone` at instant `at` straight from Intl (the slow path). */
-function intlLocalTime(at: number, timeZone: string): LocalTime {
-  const p: Record<string, string> = {};
-  for (const part of formatterOf(timeZone).formatToParts(at)) if (part.type !== 'literal') p[part.type] = part.value;
-  return {
-    year: Number(p.year),
-    month: Number(p.month),
-    day: Number(p.day),
-    hour: Number(p.hour),
-    minute: Number(p.minute),
-    second: Number(p.second),
-    weekday: WEEKDAYS[p.weekday!] ?? 0,
-  };
-}
-
-/**
- * Offset of each zone per UTC day, when it is the same at the day's first and last millisecond
- * (NaN: a DST switch falls inside that day). Routing asks for the wall clock of one or two
- * instants per notification and Intl's formatToParts is most of its cost; a zone's offset
- * changes on two days a year, so the other days answer from here. Bounded: cleared when large.
- */
-const dayOffsets = new Map<string, number>();
-
-function cachedOffset(at: number, timeZone: string): number {
-  const day = Math.floor(at / DAY);
-  const key = `${timeZone}|${day}`;
-  let offset = dayOffsets.get(key);
-  if (offset === undefined) {
-    const start = intlOffsetAt(day * DAY, timeZone);
-    const end = intlOffsetAt(day * DAY + DAY - 1000, timeZone);
-    offset = start === end ? start : Number.NaN;
-    if (dayOffsets.size > 100_000) dayOffsets.clear();
-    dayOffsets.set(key, offset);
-  }
-  return Number.isNaN(offset) ? intlOffsetAt(at, timeZone) : offset;
-}
-
 /** The wall clock in `timeZone` at instant `at`. Throws a RangeError for an unknown zone. */
 export function localTime(at: number, timeZone: string): LocalTime {
-  const wall = new Date(at + cachedOffset(at, timeZone));
+  const wall = new Date(at + zoneOffsetAt(at, timeZone));
   return {
     year: wall.getUTCFullYear(),
     month: wall.getUTCMonth() + 1,
@@ -109,13 +39,8 @@ export function minuteOfDay(at: number, timeZone: string): number {
   return t.hour * 60 + t.minute;
 }
 
-function intlOffsetAt(at: number, timeZone: string): number {
-  const t = intlLocalTime(at, timeZone);
-  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - Math.floor(at / 1000) * 1000;
-}
-
 function offsetAt(at: number, timeZone: string): number {
-  return cachedOffset(at, timeZone);
+  return zoneOffsetAt(at, timeZone);
 }
 
 /**

@@ -6,8 +6,7 @@
  * own `coalesce(goal zone, preference zone, 'UTC')` because it must run inside a query; it
  * mirrors `writerZone` below.
  */
-import { LRUCache } from 'lru-cache';
-import { resolvedTimeZone } from '../lib/time-zones.js';
+import { zoneOffsetAt } from '../lib/time-zones.js';
 
 const DAY = 86_400_000;
 const DASH = 45;
@@ -23,37 +22,6 @@ export function writerZone(goal: { timeZone: string } | null | undefined, prefer
   return goal?.timeZone ?? preferences?.timeZone ?? 'UTC';
 }
 
-interface ZoneFormats {
-  day: Intl.DateTimeFormat;
-  instant: Intl.DateTimeFormat;
-}
-
-/** Formatters by ICU's resolved name, so "utc", "UTC" and "Etc/UTC" share one entry. */
-const formats = new LRUCache<string, ZoneFormats>({ max: 500 });
-
-function formatsOf(timeZone: string): ZoneFormats {
-  const zone = resolvedTimeZone(timeZone);
-  if (zone === null) throw new RangeError(`Unknown time zone: ${JSON.stringify(timeZone)}`);
-  let f = formats.get(zone);
-  if (f === undefined) {
-    f = {
-      day: new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }),
-      instant: new Intl.DateTimeFormat('en-CA', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      }),
-    };
-    formats.set(zone, f);
-  }
-  return f;
-}
-
 // ---------------------------------------------------------------- days in a zone
 
 /**
@@ -62,24 +30,10 @@ function formatsOf(timeZone: string): ZoneFormats {
  * through `usableTimeZone` first).
  */
 export function dayIn(timeZone: string, at: number): string {
-  let year = '';
-  let month = '';
-  let day = '';
-  for (const p of formatsOf(timeZone).day.formatToParts(at)) {
-    if (p.type === 'year') year = p.value;
-    else if (p.type === 'month') month = p.value;
-    else if (p.type === 'day') day = p.value;
-  }
-  return `${year}-${month}-${day}`;
+  // The wall clock as a UTC date: its UTC calendar fields are the local ones.
+  return new Date(at + zoneOffsetAt(at, timeZone)).toISOString().slice(0, 10);
 }
 
-/** Offset of `timeZone` from UTC at the instant `ms`, in ms (Paris in winter: +3,600,000). */
-function offsetAt(ms: number, timeZone: string): number {
-  const p: Record<string, number> = {};
-  for (const part of formatsOf(timeZone).instant.formatToParts(ms)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return asUtc - Math.floor(ms / 1000) * 1000;
-}
 
 /**
  * The instant local midnight starts `day` in `timeZone`. Two passes settle the offset when a
@@ -87,8 +41,8 @@ function offsetAt(ms: number, timeZone: string): number {
  */
 export function dayStart(day: string, timeZone: string): number {
   const utcMidnight = parseDayOrThrow(day);
-  const guess = utcMidnight - offsetAt(utcMidnight, timeZone);
-  return utcMidnight - offsetAt(guess, timeZone);
+  const guess = utcMidnight - zoneOffsetAt(utcMidnight, timeZone);
+  return utcMidnight - zoneOffsetAt(guess, timeZone);
 }
 
 /** The instants [from, to) that `day` covers in `timeZone` (23 or 25 hours on a DST day). */

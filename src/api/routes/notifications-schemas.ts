@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { BODY_MAX, DIGEST_CADENCES, NOTIFICATION_CATEGORIES, NOTIFICATION_CHANNELS, NOTIFICATION_PRIORITIES, TITLE_MAX, parseTimeOfDay } from '../../notify/model.js';
-import { isTimeZone } from '../../notify/zone.js';
+import { canonicalTimeZone } from '../../lib/time-zones.js';
 import type { StoredNotification, DeliveryRecord } from '../../services/notifications/ports.js';
 import { Instant, ResourceId } from '../params.js';
 
@@ -11,7 +11,7 @@ export const Channel = z.enum(NOTIFICATION_CHANNELS).openapi('NotificationChanne
 export const NotificationId = z.string().regex(/^[0-9a-f-]{36}$/, 'expected a notification id (UUID)');
 
 export const TimeOfDay = z.string().refine((v) => parseTimeOfDay(v) !== null, { message: 'expected HH:MM (00:00-23:59)' }).openapi({ example: '22:00' });
-export const TimeZoneName = z.string().refine((v) => isTimeZone(v), { message: 'not an IANA time zone (e.g. "Europe/Berlin")' }).openapi({ example: 'Europe/Berlin' });
+export const TimeZoneName = z.string().refine((v) => canonicalTimeZone(v) !== null, { message: 'not an IANA time zone (e.g. "Europe/Berlin")' }).openapi({ example: 'Europe/Berlin' });
 export const QuietHours = z.object({ start: TimeOfDay, end: TimeOfDay, timeZone: TimeZoneName }).strict().openapi('QuietHours');
 
 export const Notification = z
