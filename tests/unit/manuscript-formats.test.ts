@@ -6,7 +6,7 @@ import { docToJSON, isEmptyDoc, writeJSON } from '../../src/manuscript/convert.j
 import { exportBook } from '../../src/manuscript/export.js';
 import { docxToJSON, importFile, importKindOf, markdownToJSON, plainTextToJSON } from '../../src/manuscript/import.js';
 import { toMarkdown } from '../../src/manuscript/markdown.js';
-import { MANUSCRIPT_FRAGMENT, type ManuscriptJSON } from '../../src/manuscript/schema.js';
+import { MANUSCRIPT_FRAGMENT, manuscriptExtensions, type ManuscriptJSON } from '../../src/manuscript/schema.js';
 import { blocksToXhtml, escapeXml } from '../../src/manuscript/xhtml.js';
 import { AppError } from '../../src/lib/errors.js';
 import { readFileSync } from 'node:fs';
@@ -48,12 +48,17 @@ describe('manuscript conversions', () => {
     expect(EDITOR_FRAGMENT).toBe(MANUSCRIPT_FRAGMENT);
     // The SDK may not import the server; its Collaboration field must still be this one.
     expect(readFileSync(new URL('../../client-sdk/src/tiptap.ts', import.meta.url), 'utf8')).toContain(`field: '${MANUSCRIPT_FRAGMENT}'`);
-    // web/ and the SDK example take their extensions from this module (through the @storyloom/schema alias).
-    for (const file of ['../../web/src/demo/main.ts', '../../client-sdk/examples/embed-tiptap.ts']) {
-      const source = readFileSync(new URL(file, import.meta.url), 'utf8');
-      expect(source, file).toContain("from '@storyloom/schema'");
-      expect(source, file).not.toContain('@tiptap/starter-kit');
-    }
+    // web/ takes its extensions from this module (through the @storyloom/schema alias).
+    const web = readFileSync(new URL('../../web/src/demo/main.ts', import.meta.url), 'utf8');
+    expect(web).toContain("from '@storyloom/schema'");
+    expect(web).not.toContain('@tiptap/starter-kit');
+    // The SDK example is an application outside this repository, which cannot import the server's
+    // module: it configures exactly what manuscriptExtensions() holds, spelled out.
+    const example = readFileSync(new URL('../../client-sdk/examples/embed-tiptap.ts', import.meta.url), 'utf8');
+    expect(example).toContain('StarterKit.configure({ undoRedo: false })');
+    const extensions = manuscriptExtensions();
+    expect(extensions.map((e) => e.name)).toEqual(['starterKit']);
+    expect(extensions[0]!.options).toMatchObject({ undoRedo: false });
   });
 
   it('writes ProseMirror JSON into the editor fragment of a Y.Doc and reads the same back', () => {
