@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../client-sdk/src/index.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { createEvent, type StoryloomEvent } from '../../src/events/schema.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -28,7 +29,7 @@ describe('workflow templates end to end', () => {
   const events: StoryloomEvent[] = [];
   let stopBus: (() => Promise<void>) | undefined;
   const tokens: Record<string, string> = {};
-  const projects = { autosave: 'owner', book: 'owner', goals: 'owner', sales: 'owner', conflicts: 'owner', digest: 'owner' } as const;
+  const projects = { sdk: 'owner', thin: 'owner', autosave: 'owner', book: 'owner', goals: 'owner', sales: 'owner', conflicts: 'owner', digest: 'owner' } as const;
 
   const call = async (method: string, path: string, who: string, body?: unknown, contentType = 'application/json') => {
     const res = await fetch(`${t.httpUrl}${path}`, {
@@ -125,6 +126,12 @@ describe('workflow templates end to end', () => {
     const bad = await call('POST', '/api/workflows/templates/daily-goal-reminder/instantiate', 'olive', { projectId: 'goals', params: { timeZone: 'Mars/Base', hour: 24 } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.problems.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['params.userId', 'params.timeZone', 'params.hour']));
+
+    // The SDK's short names for the same two calls.
+    const client = createClient({ url: t.httpUrl, token: tokens.olive! });
+    expect((await client.workflows.templates()).map((x) => x.id)).toContain('weekly-digest');
+    const id = await client.workflows.instantiate('conflict-alert', 'sdk', {});
+    expect(await client.workflows.get(id)).toMatchObject({ projectId: 'sdk', templateId: 'conflict-alert', name: 'Conflict alert', enabled: true });
   });
 
   it('auto-save: a document_words milestone stores a named version', async () => {
@@ -170,6 +177,20 @@ describe('workflow templates end to end', () => {
     expect(note?.body).toContain('24 chapters');
     expect(note?.body).toContain('Anne Elliot');
   }, 240_000);
+
+  it('publication pipeline: a manuscript below the minimum fails at validation; nothing is exported or uploaded', async () => {
+    expect((await call('POST', '/api/documents/thin/only/import', 'olive', '# Chapter 1\n\nToo short.\n\n# Chapter 2\n', 'text/markdown')).status).toBe(201);
+    const id = await instantiate('publication-pipeline', 'thin', { title: 'Thin', author: 'Olive', minWords: 1000 });
+    const before = uploads.size;
+    await publish(createEvent('publishing.status_changed', { actor: t.server.actorOf('olive'), projectId: 'thin', payload: { from: 'draft', to: 'ready_for_review' } }));
+    const run = await finished(id);
+    expect(run.status).toBe('failed');
+    const validate = run.steps.find((s) => s.id === 'validate')!;
+    expect(validate.status).toBe('failed');
+    expect(String(validate.error)).toMatch(/empty|words/);
+    expect(run.steps.filter((s) => s.status === 'completed')).toEqual([]);
+    expect(uploads.size).toBe(before);
+  });
 
   it('daily goal reminder: at the due time, a writer short of the goal is reminded', async () => {
     const id = await instantiate('daily-goal-reminder', 'goals', { userId: 'olive', timeZone: 'Pacific/Auckland' });
