@@ -13,7 +13,7 @@ import type { PublishingService } from '../services/publishing/publishing-servic
 import type { WritingReports } from '../services/reports/writing-reports.js';
 import type { VersionService } from '../services/versions/version-service.js';
 import { noopAction } from '../services/workflows/action-handlers.js';
-import { createLiveManuscripts, createWorkflowActions } from '../services/workflows/actions/index.js';
+import { createArchiveSales, createLiveManuscripts, createWorkflowActions } from '../services/workflows/actions/index.js';
 import { eventOfNotice } from '../services/workflows/run-events.js';
 import { createWorkflowRunner, type WorkflowRunner } from '../services/workflows/runner.js';
 import { createWorkflowService, type WorkflowService } from '../services/workflows/workflow-service.js';
@@ -61,6 +61,8 @@ export function composeWorkflows(deps: {
     versions: deps.versions,
     publishing: deps.publishing,
     manuscripts: createLiveManuscripts({ live: deps.live, documentIds: (projectId) => db.projectDocuments(projectId) }),
+    // `database` sales.daily (the sales-spike template) reads the audit archive.
+    sales: createArchiveSales(db.events),
     writing: {
       projectWriting: (query) => db.writing.projectWriting(query),
       wordsBetween: (userId, projectId, from, to) => db.writing.wordsBetween(userId, projectId, from, to),
@@ -71,6 +73,8 @@ export function composeWorkflows(deps: {
       notify: (request) => deps.notifications.notify(request),
       owners: (projectId) => db.notifications.owners(projectId),
       roleOf: (projectId, userId) => db.notifications.roleOf(projectId, userId),
+      // Events name writers by pseudonym (the conflict-alert template notifies both writers).
+      usersByActor: (actors) => db.notifications.usersByActor(actors),
     },
   });
   const handlers = [noopAction, ...actions];
