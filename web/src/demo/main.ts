@@ -7,6 +7,7 @@ import { devLogin, devLoginWithRetry, pickWriter, type DevSession } from '../lib
 import { mountConflictBanner } from './conflict-banner.js';
 import { setConnectionStatus, watchConnection } from './connection-status.js';
 import { mountInbox } from './inbox.js';
+import { mountNotificationPreferences } from './notification-preferences.js';
 import { mountPresenceList } from './presence-list.js';
 import { mountWritingPanel } from './writing-panel.js';
 import { mountVersionPanel } from './version-panel.js';
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
   mountPresenceList(byTestId('presence'), doc, me.id, names);
   mountConflictBanner(byTestId('conflict-banner'), doc, me.id, names);
   mountWritingPanel(byTestId('writing-panel'), { client, projectId: session.projectId, me: me.id });
-  mountInbox(byTestId('inbox'), client, me.id, session.projectId);
+  mountInbox({ list: byTestId('inbox'), badge: byTestId('inbox-badge'), markAll: byTestId<HTMLButtonElement>('inbox-mark-all') }, client);
+  mountNotificationPreferences(byTestId('notification-preferences'), client);
   mountVersionPanel(byTestId('version-panel'), doc);
   mountExportMenu(byTestId('export-menu'), client, session.projectId, session.document.slice(session.projectId.length + 1));
 
