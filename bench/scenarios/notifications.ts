@@ -1,16 +1,23 @@
 /**
  * notifications: issue 14's targets (docs/notifications.md):
  * - routing ≥ 50,000 notifications/s in one process (the pure core, `src/notify/route.ts`);
- * - the outbox drains 1,000 emails to a local SMTP server with no duplicate.
+ * - the outbox drains 1,000 emails to a local SMTP server with no duplicate;
+ * - event → in-app push on /ws/notifications p99 < 100 ms at 1,000 events/s, 1,000 subscribed users.
  *
- *   npm run bench -- notifications        (BENCH_NOTIFICATION_EMAILS=… to change the 1,000)
+ *   npm run bench -- notifications        (BENCH_NOTIFICATION_EMAILS=… to change the 1,000;
+ *                                          BENCH_NOTIFICATION_USERS / _RATE for the push run)
  *
  * Routing: 200,000 notifications over 1,000 users with varied preferences (quiet hours in six
  * zones, digests, mutes), contexts (flow, repeats) and instants across 2026, after a warm-up.
  * Outbox: the production service, worker and SMTP channel (nodemailer) over PGlite in a temp
  * dir, to an in-process smtp-server; the clock starts when the notifications are stored and
- * stops when the sink has accepted the last message. Not measured here: event -> in-app push
- * p99 at 1,000 events/s with 1,000 subscribed users.
+ * stops when the sink has accepted the last message.
+ * Push: a real server in this process (PGlite, or Postgres/Redis when DATABASE_URL/REDIS_URL are
+ * set), 1,000 plain `ws` sockets on /ws/notifications each subscribed to its `user:<id>`; events
+ * published on the bus at 1,000/s, each turned by a rule into an in-app notification for one
+ * user; latency = push arrival − the event's occurredAt. Each user gets one event a second, of a
+ * different rule each second (eight rules, so eight seconds): auto-mute folds a repeat of the
+ * same alert within the hour, and a folded repeat is rightly not pushed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +32,10 @@ import type { ChannelName, DeliveryChannel } from '../../src/services/notificati
 import { createNotificationService } from '../../src/services/notifications/notification-service.js';
 import { createOutboxWorker } from '../../src/services/notifications/outbox-worker.js';
 import { startSmtpSink } from '../../tests/helpers/smtp-sink.js';
+import { startTestServer } from '../../tests/helpers/test-server.js';
+import { WebSocket } from 'ws';
+import { createEvent, type StoryloomEvent } from '../../src/events/schema.js';
+import { summarize, type Summary } from '../lib/stats.js';
 import { fmt, header, writeResult } from '../lib/report.js';
 import { prng } from '../lib/prng.js';
 
@@ -94,10 +105,121 @@ async function drain(): Promise<{ seconds: number; accepted: number; unique: num
   }
 }
 
+const PUSH_USERS = Number(process.env.BENCH_NOTIFICATION_USERS ?? 1_000);
+const PUSH_RATE = Number(process.env.BENCH_NOTIFICATION_RATE ?? 1_000);
+
+/** One event of rule `round` (0..7) for user `u` (actor `actor`, owner of project `project`). */
+function ruleEvent(round: number, actor: string, project: string, u: number): StoryloomEvent {
+  const base = { actor, projectId: project, occurredAt: Date.now() };
+  const id = `b${round}-${u}`;
+  switch (round) {
+    case 0: return createEvent('analytics.goal_met', { ...base, payload: { goalId: id, kind: 'daily_words', target: 500, actual: 612 } });
+    case 1: return createEvent('analytics.goal_missed', { ...base, payload: { goalId: id, kind: 'daily_words', target: 500, actual: 210 } });
+    case 2: return createEvent('writing.flow_entered', { ...base, payload: { sessionId: id, wpm: 40 } });
+    case 3: return createEvent('automation.workflow_failed', { ...base, actor: 'system', payload: { runId: id, workflowId: 'export', error: 'timeout' } });
+    case 4: return createEvent('analytics.sales_spike_detected', { ...base, actor: 'system', payload: { units: 40, baselineUnits: 10, ratio: 4, windowMs: 3_600_000 } });
+    case 5: return createEvent('publishing.upload_completed', { ...base, actor: 'system', payload: { uploadId: id, platform: 'kdp' } });
+    case 6: return createEvent('publishing.upload_failed', { ...base, actor: 'system', payload: { uploadId: id, platform: 'kdp', error: 'cover refused' } });
+    default: return createEvent('collaboration.conflict_predicted', { ...base, payload: { severity: 'high', blocks: [3], users: [actor, actor] } });
+  }
+}
+
+async function push(): Promise<{ users: number; events: number; delivered: number; latency: Summary; toStored: Summary; toPush: Summary; lastAfterPublishSeconds: number; publishSeconds: number; storage: string }> {
+  const env: Record<string, string> = { MAX_CONNECTIONS_PER_IP: String(PUSH_USERS + 100) };
+  if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
+  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+  const t = await startTestServer(env);
+  const storage = `${env.DATABASE_URL ? 'Postgres' : 'PGlite'} + ${env.REDIS_URL ? 'Redis Streams' : 'in-memory'} bus`;
+  const run = Math.random().toString(36).slice(2, 8);
+  const sockets: WebSocket[] = [];
+  const latencies: number[] = [];
+  // The split: event → notification stored (the rules consumer), stored → push arrived (outbox + gateway).
+  const toStored: number[] = [];
+  const toPush: number[] = [];
+  let lastArrival = 0;
+  const seen = new Set<string>();
+  try {
+    const users = Array.from({ length: PUSH_USERS }, (_, i) => ({ id: `bench-${run}-u${i}`, project: `bench-${run}-p${i}` }));
+    // Connect and subscribe in batches of 50: every user's token is seen (rules reach only known users).
+    for (let i = 0; i < users.length; i += 50) {
+      await Promise.all(
+        users.slice(i, i + 50).map(async (u) => {
+          const token = await t.token(u.id, { [u.project]: 'owner' });
+          const ws = new WebSocket(`ws://127.0.0.1:${t.port}/ws/notifications?token=${token}`);
+          sockets.push(ws);
+          await new Promise<void>((resolve, reject) => {
+            ws.once('error', reject);
+            ws.on('message', (raw) => {
+              const m = JSON.parse(String(raw)) as { type: string; data?: { type?: string; notification?: { id: string; createdAt: string; data?: { eventId?: string } } } };
+              if (m.type === 'subscribed') resolve();
+              if (m.type === 'error') reject(new Error(String(raw)));
+              const n = m.type === 'event' && m.data?.type === 'notification' ? m.data.notification : undefined;
+              const eventId = n?.data?.eventId;
+              if (!n || !eventId || seen.has(n.id)) return;
+              seen.add(n.id);
+              // uuidv7 of the event carries its occurredAt (ms): no lookup table needed.
+              const now = Date.now();
+              const occurred = parseInt(eventId.replace(/-/g, '').slice(0, 12), 16);
+              const stored = Date.parse(n.createdAt);
+              latencies.push(now - occurred);
+              toStored.push(stored - occurred);
+              toPush.push(now - stored);
+              lastArrival = now;
+            });
+            ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', channel: `user:${u.id}` })));
+          });
+        }),
+      );
+    }
+    const store = t.server.database.notifications;
+    const actors = users.map((u) => t.server.actorOf(u.id));
+    for (let waited = 0; (await store.usersByActor(actors)).length < users.length; waited++) {
+      if (waited > 600) throw new Error('the server did not remember every user within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Publish at PUSH_RATE/s in 10 ms ticks, paced against the wall clock (no drift).
+    const rounds = 8;
+    const total = rounds * users.length;
+    const perTick = PUSH_RATE / 100;
+    const t0 = performance.now();
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 10 + 1) * perTick));
+      const batch: Promise<void>[] = [];
+      for (; sent < due; sent++) {
+        const round = Math.floor(sent / users.length);
+        const u = sent % users.length;
+        batch.push(t.server.bus.publish(ruleEvent(round, actors[u]!, users[u]!.project, u)));
+      }
+      await Promise.all(batch);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const publishSeconds = (performance.now() - t0) / 1000;
+    const publishedAt = Date.now();
+    // Up to 60 s after the last publish for the backlog (a miss is reported, not hidden).
+    for (let waited = 0; latencies.length < total && waited < 600; waited++) await new Promise((r) => setTimeout(r, 100));
+    return {
+      users: users.length,
+      events: total,
+      delivered: latencies.length,
+      latency: summarize(latencies),
+      toStored: summarize(toStored),
+      toPush: summarize(toPush),
+      lastAfterPublishSeconds: Math.max(0, lastArrival - publishedAt) / 1000,
+      publishSeconds,
+      storage,
+    };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await t.cleanup();
+  }
+}
+
 export async function notificationsBench(): Promise<string> {
   const r = routing();
   const d = await drain();
-  await writeResult('notifications', { routing: r, drain: d });
+  const p = await push();
+  await writeResult('notifications', { routing: r, drain: d, push: p });
   return [
     header(),
     '',
@@ -105,5 +227,7 @@ export async function notificationsBench(): Promise<string> {
     '|---|---|---|',
     `| routing (pure core, one process, ${fmt(ROUTED, 0)} notifications → ${fmt(r.deliveries, 0)} deliveries) | ${fmt(r.perSecond, 0)} notifications/s | ≥ 50,000/s |`,
     `| outbox drain: ${fmt(EMAILS, 0)} emails over SMTP (PGlite, nodemailer pool of 2, local smtp-server) | ${fmt(d.seconds, 2)} s (${fmt(EMAILS / d.seconds, 0)}/s); accepted ${fmt(d.accepted, 0)}, distinct keys ${fmt(d.unique, 0)}, rows sent ${fmt(d.sent, 0)} | no duplicate |`,
+    `| event → in-app push on /ws/notifications: ${fmt(p.events, 0)} events at ${fmt(PUSH_RATE, 0)}/s (published in ${fmt(p.publishSeconds, 1)} s) for ${fmt(p.users, 0)} subscribed users, ${p.storage} | p50 ${fmt(p.latency.p50, 1)} ms, p95 ${fmt(p.latency.p95, 1)} ms, p99 ${fmt(p.latency.p99, 1)} ms, max ${fmt(p.latency.max, 1)} ms; delivered ${fmt(p.delivered, 0)} of ${fmt(p.events, 0)} | p99 < 100 ms |`,
+    `| … of which event → notification stored (rules consumer) / stored → push arrived (outbox worker, gateway) | p50 ${fmt(p.toStored.p50, 1)} / ${fmt(p.toPush.p50, 1)} ms, p99 ${fmt(p.toStored.p99, 1)} / ${fmt(p.toPush.p99, 1)} ms; last push ${fmt(p.lastAfterPublishSeconds, 1)} s after the last publish | |`,
   ].join('\n');
 }
