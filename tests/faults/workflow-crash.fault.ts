@@ -119,9 +119,9 @@ describe.each(backends)('kill -9 during a workflow step on $name', (backend) => 
       ['during', 'completed', 1],
       ['after', 'completed', 1],
     ]);
-    const before = calls.count.get(`${runId}:before`);
-    const during = calls.count.get(`${runId}:during`);
-    const after = calls.count.get(`${runId}:after`);
+    const before = calls.count.get(`${runId}:before`) ?? 0;
+    const during = calls.count.get(`${runId}:during`) ?? 0;
+    const after = calls.count.get(`${runId}:after`) ?? 0;
     report('workflow-kill', { storage: backend.name, before, during, after, completedAfterKillMs: resumedAfterMs });
     expect(before).toBe(1);
     expect(during).toBe(2);
