@@ -46,7 +46,7 @@ describe.each(backends)('durability on $name', (backend) => {
     const { env, cleanup } = await backend.env();
     cleanups.push(cleanup);
     const doc = `book/${uniqueName('crash')}`;
-    const first = await startServerProcess(env);
+    const first = await startServerProcess(env, { startTimeoutMs: 90_000 });
     const writer = connectClient(first.wsUrl, doc, await token('writer'));
     await writer.synced;
     const typing = startTyping(writer, 2);
@@ -59,7 +59,7 @@ describe.each(backends)('durability on $name', (backend) => {
     writer.destroy(); // gone for good: it will never re-send what it still held
     expect(await first.exited).toBe('SIGKILL');
 
-    const second = await startServerProcess(env);
+    const second = await startServerProcess(env, { startTimeoutMs: 90_000 });
     try {
       const text = await readBack(second, doc);
       expect(text.length).toBeGreaterThanOrEqual(acked);
@@ -69,13 +69,13 @@ describe.each(backends)('durability on $name', (backend) => {
       second.child.kill('SIGTERM');
       await second.exited;
     }
-  });
+  }, 120_000);
 
   it('shuts down gracefully on SIGTERM during typing: exit 0, nothing acknowledged is lost', async () => {
     const { env, cleanup } = await backend.env();
     cleanups.push(cleanup);
     const doc = `book/${uniqueName('term')}`;
-    const first = await startServerProcess(env);
+    const first = await startServerProcess(env, { startTimeoutMs: 90_000 });
     const writer = connectClient(first.wsUrl, doc, await token('writer'));
     await writer.synced;
     const typing = startTyping(writer, 2);
@@ -88,7 +88,7 @@ describe.each(backends)('durability on $name', (backend) => {
     expect(exit).toBe(0);
     expect(first.lines.some((l) => l.includes('shutdown complete'))).toBe(true);
 
-    const second = await startServerProcess(env);
+    const second = await startServerProcess(env, { startTimeoutMs: 90_000 });
     try {
       const text = await readBack(second, doc);
       expect(text.startsWith(TEXT.slice(0, acked))).toBe(true);
@@ -97,5 +97,5 @@ describe.each(backends)('durability on $name', (backend) => {
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     }
-  });
+  }, 120_000);
 });

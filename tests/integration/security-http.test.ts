@@ -76,7 +76,13 @@ describe('security: HTTP requests', () => {
     const res = await fetch(`${t.httpUrl}/readyz`);
     expect(res.status).toBe(200);
     // persistence: whether edits are stored; a failure shows its class (ENOSPC), never its text.
-    expect(await res.json()).toEqual({ status: 'ok', checks: { database: 'ok', persistence: 'ok' }, persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0 } });
+    // notifications: whether each delivery channel is configured (informational, never unready).
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      checks: { database: 'ok', persistence: 'ok' },
+      persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0 },
+      notifications: { channels: expect.objectContaining({ in_app: { configured: true, detail: expect.any(String) } }) },
+    });
 
     const app = healthRoutes({
       checks: { database: async () => Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:5432 password=hunter2')) },
