@@ -6,10 +6,10 @@
  */
 import type { StoryloomEvent } from '../../../events/schema.js';
 import type { BookDocument } from '../../../manuscript/chapters.js';
-import type { NotificationCategory, NotificationChannel, NotificationPriority } from '../../../notify/model.js';
 import type { DocumentRef } from '../../documents/ports.js';
 import type { PublishingService } from '../../publishing/publishing-service.js';
 import type { GoalProgress } from '../../reports/writing-reports.js';
+import type { NotifyInput } from '../../notifications/notification-service.js';
 import type { VersionService } from '../../versions/version-service.js';
 import type { ProjectWritingReport, WritingGoal } from '../../writing/ports.js';
 
@@ -38,18 +38,8 @@ export interface WritingReadPort {
   goalProgress(userId: string, projectId: string): Promise<GoalProgress>;
 }
 
-/** One notification to one user, as NotificationService.notify takes it. */
-export interface NotifyRequest {
-  userId: string;
-  projectId: string;
-  category: NotificationCategory;
-  priority: NotificationPriority;
-  title: string;
-  body: string;
-  data?: unknown;
-  dedupeKey?: string;
-  onlyChannels?: readonly NotificationChannel[];
-}
+/** One notification to one user: NotificationService.notify's own input (no fingerprint override). */
+export type NotifyRequest = Omit<NotifyInput, 'fingerprint'>;
 
 /** The notification layer (notification, email, sms). */
 export interface NotifySender {
