@@ -57,10 +57,11 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
       return rows.map(toWorkflow);
     },
 
-    async triggered(type, eventType) {
-      const conditions = [eq(w.enabled, true), sql`${w.definition}->'trigger'->>'type' = ${type}`];
-      if (eventType !== undefined) conditions.push(sql`${w.definition}->'trigger'->>'event' = ${eventType}`);
-      const rows = await db.select().from(w).where(and(...conditions));
+    async triggered(type) {
+      const rows = await db
+        .select()
+        .from(w)
+        .where(and(eq(w.enabled, true), sql`${w.definition}->'trigger'->>'type' = ${type}`));
       return rows.map(toWorkflow);
     },
 

@@ -48,8 +48,8 @@ export interface WorkflowStore {
   updateWorkflow(id: string, patch: Partial<Pick<WorkflowRecord, 'name' | 'version' | 'definition' | 'enabled' | 'updatedAt'>>): Promise<void>;
   getWorkflow(id: string): Promise<WorkflowRecord | null>;
   listWorkflows(projectId: string): Promise<WorkflowRecord[]>;
-  /** Enabled workflows whose trigger is of this type (event: of this event type). */
-  triggered(type: 'event' | 'cron', eventType?: string): Promise<WorkflowRecord[]>;
+  /** Enabled workflows whose trigger is of this type. */
+  triggered(type: 'event' | 'cron'): Promise<WorkflowRecord[]>;
 
   /** A new run, due at once (`wakeAt` = its creation), unleased. */
   insertRun(run: RunState, wakeAt: number | null): Promise<void>;

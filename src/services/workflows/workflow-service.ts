@@ -29,6 +29,14 @@ export interface WorkflowServiceDeps {
 
 export type WorkflowService = ReturnType<typeof createWorkflowService>;
 
+/**
+ * How long the list of event-triggered workflows is reused. Every bus event (carets, words,
+ * sessions: many per second) asks which workflows it starts; reading the table for each would
+ * put a query on the edit path's event stream. A change made on this instance applies at once;
+ * one made on another instance within this time.
+ */
+const EVENT_TRIGGERS_TTL_MS = 5_000;
+
 export function createWorkflowService(deps: WorkflowServiceDeps) {
   const { store, runner, clock, logger } = deps;
 
@@ -48,6 +56,20 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     await store.insertRun(run, now);
     runner.kick();
     return run.id;
+  }
+
+  let eventTriggers: { at: number; byType: Map<string, WorkflowRecord[]> } | undefined;
+  async function eventTriggered(type: string): Promise<WorkflowRecord[]> {
+    const now = clock.now();
+    if (eventTriggers === undefined || now - eventTriggers.at > EVENT_TRIGGERS_TTL_MS) {
+      const byType = new Map<string, WorkflowRecord[]>();
+      for (const workflow of await store.triggered('event')) {
+        const trigger = workflow.definition.trigger;
+        if (trigger.type === 'event') byType.set(trigger.event, [...(byType.get(trigger.event) ?? []), workflow]);
+      }
+      eventTriggers = { at: now, byType };
+    }
+    return eventTriggers.byType.get(type) ?? [];
   }
 
   async function requireWorkflow(id: string): Promise<WorkflowRecord> {
@@ -72,10 +94,12 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
         if (canonicalJson(existing.definition) === canonicalJson(definition)) return { id: existing.id, version: existing.version, created: false };
         const version = existing.version + 1;
         await store.updateWorkflow(existing.id, { definition, version, updatedAt: now, enabled: true });
+        eventTriggers = undefined;
         return { id: existing.id, version, created: false };
       }
       const id = uuidv7(now);
       await store.insertWorkflow({ id, projectId: definition.projectId, name: definition.name, version: 1, definition, enabled: true, templateId, createdBy, createdAt: now, updatedAt: now });
+      eventTriggers = undefined;
       return { id, version: 1, created: true };
     },
 
@@ -85,6 +109,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     async setEnabled(id: string, enabled: boolean): Promise<WorkflowRecord> {
       await requireWorkflow(id);
       await store.updateWorkflow(id, { enabled, updatedAt: clock.now() });
+      eventTriggers = undefined;
       return requireWorkflow(id);
     },
 
@@ -114,7 +139,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     /** Event triggers: one run per matching enabled workflow of the event's project. */
     async onEvent(event: StoryloomEvent): Promise<number> {
       let started = 0;
-      for (const workflow of await store.triggered('event', event.type)) {
+      for (const workflow of await eventTriggered(event.type)) {
         const trigger = workflow.definition.trigger;
         if (trigger.type !== 'event' || (event.projectId !== undefined && event.projectId !== workflow.projectId)) continue;
         const scope = { event: event as unknown as Json };
