@@ -118,15 +118,44 @@ onEveryDatabase((_name, open) => {
       await live.transact({ projectId: 'proj', documentId: 'ch-1' }, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON('# One\n\nA hundred words, give or take.')));
       const versions = createVersionService({ store: db.versions, live, clock: systemClock, logger });
       const action = createDocumentVersionAction({ versions });
-      const named = await invoke(action, { documentId: 'ch-1', name: 'Milestone 100' });
+      const named = await invoke(action, { documentId: 'ch-1', name: 'Milestone 100' }, ctx({ stepId: 'save' }));
       expect(named).toMatchObject({ documentId: 'ch-1', name: 'Milestone 100', kind: 'named', words: 7 });
-      const auto = await invoke(action, { documentId: 'ch-1' });
+      const auto = await invoke(action, { documentId: 'ch-1' }, ctx({ stepId: 'backup' }));
       expect(auto).toMatchObject({ kind: 'auto', name: null });
       const listed = await versions.list({ projectId: 'proj', documentId: 'ch-1' }, { limit: 10 });
       expect(listed.versions.map((v) => [v.id, v.createdBy])).toEqual([
         [auto.versionId, 'workflow:wf-7'],
         [named.versionId, 'workflow:wf-7'],
       ]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('document.version stores one version per run and step: a retry or a crash re-run returns the stored one', { timeout: 120_000 }, async () => {
+    const { db, cleanup } = await open();
+    try {
+      const live = memoryLiveDocuments();
+      const ref = { projectId: 'proj', documentId: 'ch-retry' };
+      await live.transact(ref, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON('# One\n\nFirst words.')));
+      // Two services over one store: the re-run may happen on another instance after a crash.
+      const action = createDocumentVersionAction({ versions: createVersionService({ store: db.versions, live, clock: systemClock, logger }) });
+      const rerun = createDocumentVersionAction({ versions: createVersionService({ store: db.versions, live, clock: systemClock, logger }) });
+      const first = await invoke(action, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ stepId: 'save', attempt: 1 }));
+      // The text moves on; the retried step (its checkpoint was lost) must not store a second version.
+      await live.transact(ref, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON('# One\n\nFirst words and many more.')));
+      const retried = await invoke(action, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ stepId: 'save', attempt: 2 }));
+      const crashed = await invoke(rerun, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ stepId: 'save', attempt: 2 }));
+      expect(retried).toEqual(first);
+      expect(crashed).toEqual(first);
+      expect(first.versionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // Another run, or another step of this run (a loop's iterations included), is a new version.
+      const otherRun = await invoke(action, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ runId: 'run-8', stepId: 'save' }));
+      const iteration = await invoke(action, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ stepId: 'save[0]' }));
+      expect(new Set([first.versionId, otherRun.versionId, iteration.versionId]).size).toBe(3);
+      const listed = await db.versions.list(ref, { limit: 10 });
+      expect(listed.map((v) => v.id).sort()).toEqual([first.versionId, otherRun.versionId, iteration.versionId].sort());
+      expect(listed.find((v) => v.id === first.versionId)!.words).toBe(first.words);
     } finally {
       await cleanup();
     }

@@ -17,6 +17,12 @@ export interface CreateVersionInput {
   kind: VersionKind;
   /** A user id, or `workflow:<id>`. */
   createdBy: string;
+  /**
+   * An idempotency key chosen by the caller (a UUID): when the document already has a version
+   * with this id, that version is returned and nothing is stored, so a retried workflow step
+   * stores one version, not two.
+   */
+  id?: string;
 }
 
 export interface VersionView extends VersionMeta {
@@ -101,7 +107,7 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
     // Only the changed blocks are counted: a novel's full recount is the slowest step otherwise.
     const words = previous ? previous.words + wordsDelta(changes) : blocksWords(blocks);
     const version: StoredVersion = {
-      id: newId(),
+      id: input.id ?? newId(),
       projectId: input.ref.projectId,
       documentId: input.ref.documentId,
       name: input.name ?? null,
@@ -129,6 +135,10 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
 
   return {
     async create(input) {
+      if (input.id !== undefined) {
+        const existing = await store.get(input.ref, input.id);
+        if (existing) return metaOf(existing);
+      }
       // Read in place (no copy of the live document): the state to store and its blocks.
       const { state, blocks } = await live.read(input.ref, (doc) => ({ state: Y.encodeStateAsUpdate(doc), blocks: documentBlocks(doc) }));
       return storeVersion(input, state, blocks);
