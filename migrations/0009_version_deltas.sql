@@ -1,0 +1,3 @@
+ALTER TABLE "document_versions" ADD COLUMN "base_id" text;--> statement-breakpoint
+ALTER TABLE "document_versions" ADD CONSTRAINT "document_versions_base_id_document_versions_id_fk" FOREIGN KEY ("base_id") REFERENCES "public"."document_versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "document_versions_base_idx" ON "document_versions" USING btree ("base_id");
