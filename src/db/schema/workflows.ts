@@ -2,9 +2,11 @@ import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, boolean } 
 
 /**
  * Workflow definitions and their runs (services/workflows). A definition keeps its current
- * version here; each run carries a copy of the definition it started with inside `state`, so
- * an edit never changes a run in flight. `state` is the engine's checkpoint (workflows/run-state.ts),
- * written after every transition; `status`, `next_wake_at` and the lease are its queryable parts.
+ * version here; each run keeps a copy of the definition it started with in its own `definition`
+ * column, written once, so an edit never changes a run in flight. `state` is the engine's
+ * checkpoint (workflows/run-state.ts) without the definition, written after every transition
+ * (the definition was half of every checkpoint); `status`, `next_wake_at` and the lease are its
+ * queryable parts. Runs from before the column have it inside `state` and the column null.
  */
 export const workflows = pgTable(
   'workflows',
@@ -33,6 +35,8 @@ export const workflowRuns = pgTable(
     version: integer('version').notNull(),
     status: text('status').notNull(),
     state: jsonb('state').notNull(),
+    /** The definition the run started with; null for runs that carry it inside `state`. */
+    definition: jsonb('definition'),
     /** When the run has something to do without an outside event (a timer); null while a step runs. */
     nextWakeAt: timestamp('next_wake_at', { withTimezone: true, mode: 'date' }),
     /** The instance executing the run, until `lease_until`; an expired lease is free to claim. */
