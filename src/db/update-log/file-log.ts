@@ -1,9 +1,11 @@
-import { mkdir, open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { LoggedUpdate, UpdateRecord } from '../document-store.js';
-import { decodeHeader, decodeSegment, encodeBatch, encodeHeader, type LogEntry, type UpdateEntry } from './codec.js';
+import { decodeHeader, decodeSegment, encodeBatch, type LogEntry, type UpdateEntry } from './codec.js';
+import { createLiveIndex, toEntry } from './live-index.js';
+import { createSegment as createSegmentFile, SEGMENT_NAME, syncDir as syncFolder, writeAll, type Active, type Segment } from './segment-files.js';
 
 export interface FileUpdateLogOptions {
   /** The folder of segment files (`<DATA_DIR>/update-log`); created if missing. */
@@ -47,31 +49,12 @@ export interface FileUpdateLog {
   close(): Promise<void>;
 }
 
-interface Segment {
-  index: number;
-  path: string;
-  /** Updates in this file not durably folded. */
-  live: number;
-}
-
-interface Active extends Segment {
-  handle: FileHandle;
-  size: number;
-}
-
-interface Located extends UpdateEntry {
-  segment: Segment;
-}
-
 interface QueuedBatch {
   /** Written back to back; each is all-or-nothing on recovery. */
   batches: LogEntry[][];
   resolve(segment: Segment): void;
   reject(error: unknown): void;
 }
-
-const SEGMENT_NAME = /^segment-(\d{12})\.log$/;
-const segmentName = (index: number): string => `segment-${String(index).padStart(12, '0')}.log`;
 
 /**
  * The update log of the embedded (PGlite) mode, in append-only segment files: the hot path of
@@ -88,8 +71,8 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   const logger = options.logger.child({ module: 'update-log' });
   await mkdir(dir, { recursive: true });
 
-  const bySeq = new Map<number, Located>();
-  const byDocument = new Map<string, Map<number, Located>>();
+  const live = createLiveIndex();
+  const { remember, forget, hide } = live;
   let pendingFolds: number[] = [];
   const sealed: Segment[] = [];
   let active: Active | undefined;
@@ -97,6 +80,9 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   let nextIndex = 1;
   /** Where replayed updates sit until the rewrite below places them in the fresh segment. */
   const placeholder: Segment = { index: 0, path: '', live: 0 };
+
+  const createSegment = (): Promise<Active> => createSegmentFile(dir, nextIndex++, nextSeq);
+  const syncDir = (): Promise<void> => syncFolder(dir);
 
   // --- Recovery: replay every segment in order, truncating torn tails. ---
   const names = (await readdir(dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
@@ -124,7 +110,7 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
           folded.add(seq);
           forget(seq);
         }
-      } else if (!folded.has(entry.seq) && !bySeq.has(entry.seq)) {
+      } else if (!folded.has(entry.seq) && !live.has(entry.seq)) {
         remember({ ...entry, segment: placeholder });
         nextSeq = Math.max(nextSeq, entry.seq + 1);
       }
@@ -133,14 +119,14 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   let adopted = 0;
   for (const row of options.legacy ?? []) {
     nextSeq = Math.max(nextSeq, row.seq + 1);
-    if (folded.has(row.seq) || bySeq.has(row.seq)) continue;
+    if (folded.has(row.seq) || live.has(row.seq)) continue;
     remember({ kind: 'update', ...row, segment: placeholder });
     adopted++;
   }
 
   // Everything live goes into one fresh segment, then the old files go: the log starts compact.
   active = await createSegment();
-  const carried = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  const carried = [...live.all()].sort((a, b) => a.seq - b.seq);
   if (carried.length > 0) {
     // One batch per update: each was durable on its own, and a damaged one must not take the rest.
     await writeAll(active, Buffer.concat(carried.map((e) => encodeBatch([toEntry(e)]))));
@@ -150,7 +136,7 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   active.live = carried.length;
   for (const path of old) await rm(path, { force: true });
   await syncDir();
-  logger.info({ dir, live: carried.length, documents: byDocument.size, adopted, replayedSegments: names.length, nextSeq }, 'update log opened');
+  logger.info({ dir, live: carried.length, documents: live.documents(), adopted, replayedSegments: names.length, nextSeq }, 'update log opened');
 
   // --- The write queue: one write + fdatasync in flight; batches queued meanwhile share the next. ---
   let queue: QueuedBatch[] = [];
@@ -158,64 +144,6 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   let closed = false;
   /** Reclaims run one after another; each starts after the previous one ended. */
   let reclaiming: Promise<void> = Promise.resolve();
-
-  function remember(entry: Located): void {
-    bySeq.set(entry.seq, entry);
-    let doc = byDocument.get(entry.documentName);
-    if (!doc) byDocument.set(entry.documentName, (doc = new Map()));
-    doc.set(entry.seq, entry);
-  }
-
-  /** Drops a seq from everything (durably dead). */
-  function forget(seq: number): void {
-    const entry = bySeq.get(seq);
-    if (!entry) return;
-    bySeq.delete(seq);
-    entry.segment.live--;
-    hide(entry);
-  }
-
-  function hide(entry: Located): void {
-    const doc = byDocument.get(entry.documentName);
-    if (!doc?.delete(entry.seq)) return;
-    if (doc.size === 0) byDocument.delete(entry.documentName);
-  }
-
-  async function createSegment(): Promise<Active> {
-    const index = nextIndex++;
-    const path = join(dir, segmentName(index));
-    const handle = await open(path, 'wx');
-    try {
-      const header = encodeHeader(nextSeq);
-      await writeAll({ handle, size: 0 } as Active, header);
-      await handle.datasync();
-      await syncDir();
-      return { index, path, live: 0, handle, size: header.byteLength };
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await rm(path, { force: true }).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  async function writeAll(target: Active, bytes: Buffer): Promise<void> {
-    let done = 0;
-    while (done < bytes.byteLength) {
-      const { bytesWritten } = await target.handle.write(bytes, done, bytes.byteLength - done, target.size + done);
-      if (bytesWritten <= 0) throw new Error('update log write made no progress');
-      done += bytesWritten;
-    }
-    target.size += done;
-  }
-
-  async function syncDir(): Promise<void> {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
 
   function enqueue(batches: LogEntry[][]): Promise<Segment> {
     if (closed) return Promise.reject(new Error('the update log is closed'));
@@ -292,10 +220,10 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
     // forward (same seqs; replay keeps the first copy) so it can go.
     const oldest = sealed[0];
     if (oldest && oldest.live > 0 && sealed.length >= 2) {
-      const moving = [...bySeq.values()].filter((e) => e.segment === oldest).sort((a, b) => a.seq - b.seq);
+      const moving = [...live.all()].filter((e) => e.segment === oldest).sort((a, b) => a.seq - b.seq);
       const target = await enqueue(moving.map((e) => [toEntry(e)]));
       for (const entry of moving) {
-        if (bySeq.get(entry.seq) !== entry) continue;
+        if (live.get(entry.seq) !== entry) continue;
         entry.segment.live--;
         entry.segment = target;
         target.live++;
@@ -316,34 +244,28 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
       });
       return entries.map((e) => e.seq);
     },
-    updates(documentName) {
-      const doc = byDocument.get(documentName);
-      if (!doc) return [];
-      return [...doc.values()].sort((a, b) => a.seq - b.seq).map((e) => ({ seq: e.seq, update: e.update, userId: e.userId, receivedAt: e.receivedAt }));
-    },
-    count: (documentName) => byDocument.get(documentName)?.size ?? 0,
+    updates: live.updates,
+    count: live.count,
     wordEntries() {
       const out: (LoggedUpdate & { documentName: string })[] = [];
-      for (const e of bySeq.values()) if (e.words) out.push({ seq: e.seq, documentName: e.documentName, update: e.update, userId: e.userId, receivedAt: e.receivedAt, words: e.words });
+      for (const e of live.all()) if (e.words) out.push({ seq: e.seq, documentName: e.documentName, update: e.update, userId: e.userId, receivedAt: e.receivedAt, words: e.words });
       return out.sort((a, b) => a.seq - b.seq);
     },
     fold(documentName, seqs) {
-      const doc = byDocument.get(documentName);
-      if (!doc) return;
       for (const seq of seqs) {
-        const entry = doc.get(seq);
+        const entry = live.visible(documentName, seq);
         if (!entry) continue;
         hide(entry);
         pendingFolds.push(seq);
       }
     },
     async deleteDocument(documentName) {
-      const seqs = [...bySeq.values()].filter((e) => e.documentName === documentName).map((e) => e.seq);
-      for (const seq of seqs) hide(bySeq.get(seq)!);
+      const seqs = [...live.all()].filter((e) => e.documentName === documentName).map((e) => e.seq);
+      for (const seq of seqs) hide(live.get(seq)!);
       if (seqs.length === 0) return;
       await enqueue([[{ kind: 'fold', seqs }]]);
       for (const seq of seqs) forget(seq);
-      pendingFolds = pendingFolds.filter((s) => bySeq.has(s));
+      pendingFolds = pendingFolds.filter((s) => live.has(s));
     },
     reclaim(checkpoint) {
       const run = reclaiming.catch(() => undefined).then(() => reclaimOnce(checkpoint));
@@ -357,11 +279,8 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
       closed = true;
       await writing;
       await active?.handle.close();
-      logger.info({ live: bySeq.size, pendingFolds: pendingFolds.length }, 'update log closed');
+      logger.info({ live: live.size(), pendingFolds: pendingFolds.length }, 'update log closed');
     },
   };
 }
 
-function toEntry(e: Located): UpdateEntry {
-  return { kind: 'update', seq: e.seq, documentName: e.documentName, update: e.update, userId: e.userId, receivedAt: e.receivedAt, ...(e.words ? { words: e.words } : {}) };
-}
