@@ -25,11 +25,13 @@ describe('workflow templates end to end', () => {
   let peer: Server;
   let peerUrl: string;
   const uploads = new Map<string, Buffer>();
+  /** `PUT /uploads/...` and `DELETE /uploads/...` in the order the endpoint saw them. */
+  const uploadLog: string[] = [];
   const aiRequests: string[] = [];
   const events: StoryloomEvent[] = [];
   let stopBus: (() => Promise<void>) | undefined;
   const tokens: Record<string, string> = {};
-  const projects = { sdk: 'owner', thin: 'owner', autosave: 'owner', book: 'owner', goals: 'owner', sales: 'owner', conflicts: 'owner', digest: 'owner' } as const;
+  const projects = { sdk: 'owner', thin: 'owner', autosave: 'owner', book: 'owner', rollback: 'owner', goals: 'owner', sales: 'owner', conflicts: 'owner', digest: 'owner' } as const;
 
   const call = async (method: string, path: string, who: string, body?: unknown, contentType = 'application/json') => {
     const res = await fetch(`${t.httpUrl}${path}`, {
@@ -74,9 +76,11 @@ describe('workflow templates end to end', () => {
           const content = '```json\n{"title": "Persuasion", "description": "Eight years after breaking off her engagement, Anne Elliot meets Captain Wentworth again.", "keywords": ["Regency", "second chances", "Bath", "navy"]}\n```';
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'c1', object: 'chat.completion', model: 'test-model', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] }));
         } else if (req.url?.startsWith('/uploads/') && req.method === 'PUT') {
+          uploadLog.push(`PUT ${req.url}`);
           uploads.set(req.url, bytes);
           res.writeHead(201).end('{}');
         } else if (req.url?.startsWith('/uploads/') && req.method === 'DELETE') {
+          uploadLog.push(`DELETE ${req.url}`);
           res.writeHead(uploads.delete(req.url) ? 204 : 404).end();
         } else res.writeHead(404).end();
       });
@@ -191,6 +195,48 @@ describe('workflow templates end to end', () => {
     expect(run.steps.filter((s) => s.status === 'completed')).toEqual([]);
     expect(uploads.size).toBe(before);
   });
+
+  it('publication pipeline: a step failing after the upload rolls back, and the compensation removes the uploaded EPUB', async () => {
+    const chapters = Array.from({ length: 3 }, (_, i) => `# Chapter ${i + 1}\n\n${'The lamp turned all night above the harbour. '.repeat(20)}`).join('\n\n');
+    expect((await call('POST', '/api/documents/rollback/all/import', 'olive', chapters, 'text/markdown')).status).toBe(201);
+    // The template's own definition, with one change: the announcement after the upload fails
+    // (a format the event schema refuses, known only when the step runs). Its onError is the
+    // template's `rollback`, so the completed upload must be compensated.
+    const templated = await instantiate('publication-pipeline', 'rollback', { title: 'Harbour', author: 'Olive', minWords: 100, minChapters: 3 });
+    const definition = (await call('GET', `/api/workflows/${templated}`, 'olive')).body.definition as { steps: { id: string; onError?: string; input: Record<string, unknown> }[] } & Record<string, unknown>;
+    await call('POST', `/api/workflows/${templated}/disable`, 'olive');
+    const announce = definition.steps.find((s) => s.id === 'announce')!;
+    expect(announce.onError).toBe('rollback');
+    announce.input = { ...announce.input, payload: { ...(announce.input.payload as object), format: '{{steps.upload.output.uploadId}}' } };
+    const registered = await call('POST', '/api/workflows/register', 'olive', { ...definition, name: 'Publication that fails after the upload', trigger: { type: 'manual' } });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    const id = registered.body.id as string;
+    const before = new Set(uploads.keys());
+    const execute = await call('POST', `/api/workflows/${id}/execute`, 'olive', {});
+    expect(execute.status).toBe(202);
+    const run = await finished(id, 200_000);
+    const steps = Object.fromEntries(run.steps.map((s) => [s.id, s])) as Record<string, { status: string; error: unknown; output: unknown; compensation?: { status: string } }>;
+    expect(run.status, JSON.stringify(run.steps.map((s) => [s.id, s.status, s.error]))).toBe('rolled_back');
+    expect(steps.announce!.status).toBe('failed');
+    expect(String(steps.announce!.error)).toMatch(/format/);
+    expect(steps.notify!.status).not.toBe('completed');
+    // The upload happened (its output names where) and was compensated: upload.delete ran and the file is gone.
+    const uploadId = (steps.upload!.output as { uploadId: string }).uploadId;
+    expect(uploadId).toBeTruthy();
+    expect(steps.upload!.status).toBe('compensated');
+    expect(steps.upload!.compensation).toMatchObject({ status: 'completed' });
+    const uploadedNow = [...uploads.keys()].filter((k) => !before.has(k));
+    expect(uploadedNow).toEqual([]);
+    // Only steps with a compensation are compensated; the rest stay completed (the EPUB in the project's files is kept).
+    for (const name of ['validate', 'seo', 'export', 'check']) expect(steps[name]!.status, name).toBe('completed');
+    expect(events.some((e) => e.type === 'publishing.upload_completed' && e.projectId === 'rollback')).toBe(false);
+    // The endpoint got the EPUB, then the compensation's DELETE of the same path.
+    const seen = uploadLog.filter((line) => line.includes('/uploads/rollback/'));
+    expect(seen).toHaveLength(2);
+    const [put, del] = seen as [string, string];
+    expect(put).toMatch(/^PUT \/uploads\/rollback\/.+\.epub$/);
+    expect(del).toBe(put.replace(/^PUT/, 'DELETE'));
+  }, 240_000);
 
   it('daily goal reminder: at the due time, a writer short of the goal is reminded', async () => {
     const id = await instantiate('daily-goal-reminder', 'goals', { userId: 'olive', timeZone: 'Pacific/Auckland' });
