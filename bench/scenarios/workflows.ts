@@ -28,6 +28,7 @@ import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { noopAction } from '../../src/services/workflows/action-handlers.js';
 import { createWorkflowRunner } from '../../src/services/workflows/runner.js';
+import type { WorkflowStore } from '../../src/services/workflows/ports.js';
 import { createWorkflowService } from '../../src/services/workflows/workflow-service.js';
 import { createActionCatalog } from '../../src/workflows/actions.js';
 import { createTestDatabase, serviceAvailable } from '../../tests/helpers/services.js';
@@ -46,15 +47,52 @@ interface Measured {
   runs: number;
   seconds: number;
   stepsPerSecond: number;
+  /** This process's CPU (main thread and the PGlite worker; not the Postgres server) for the runs. */
+  cpuSeconds: number;
+  checkpointRowsPerRun: number;
+  rowsPerStatement: number;
+  claims: number;
   overhead: Summary;
   trigger: Summary;
 }
 
+/** Database work the runner asked for: checkpoint statements and rows, lease (claim) queries. */
+interface StoreCounts {
+  checkpointStatements: number;
+  checkpointRows: number;
+  claims: number;
+}
+
 function engine(db: Database) {
   const handlers = new Map([[noopAction.spec.name, noopAction]]);
-  const runner = createWorkflowRunner({ store: db.workflows, handlers, clock: systemClock, logger, instanceId: 'bench', concurrency: 16, leaseMs: 30_000, pollMs: 1_000 });
-  const service = createWorkflowService({ store: db.workflows, runner, catalog: createActionCatalog([noopAction.spec]), clock: systemClock, logger, eventTypes: EVENT_TYPES });
-  return { runner, service };
+  const counts: StoreCounts = { checkpointStatements: 0, checkpointRows: 0, claims: 0 };
+  const store: WorkflowStore = {
+    ...db.workflows,
+    saveRuns(batch) {
+      counts.checkpointStatements++;
+      counts.checkpointRows += batch.length;
+      return db.workflows.saveRuns(batch);
+    },
+    claimRuns(...args) {
+      counts.claims++;
+      return db.workflows.claimRuns(...args);
+    },
+  };
+  let completed = 0;
+  const runner = createWorkflowRunner({
+    store,
+    handlers,
+    clock: systemClock,
+    logger,
+    instanceId: 'bench',
+    concurrency: 16,
+    leaseMs: 30_000,
+    pollMs: 1_000,
+    // Notices come after the run's checkpoint is stored: a counted run is durably completed.
+    onNotice: (_run, notice) => void (notice.kind === 'workflow_completed' && completed++),
+  });
+  const service = createWorkflowService({ store, runner, catalog: createActionCatalog([noopAction.spec]), clock: systemClock, logger, eventTypes: EVENT_TYPES });
+  return { runner, service, counts, completed: () => completed };
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 600_000): Promise<void> {
@@ -66,20 +104,24 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 600_000
 }
 
 async function measure(storage: string, db: Database): Promise<Measured> {
-  const { runner, service } = engine(db);
+  const { runner, service, counts, completed } = engine(db);
   runner.start();
   try {
     const { id } = await service.register({ name: 'bench-dag', projectId: 'bench', trigger: { type: 'manual' }, steps: STEPS }, 'bench');
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const counted0 = { ...counts };
     // Started as concurrent API calls would start them: 50 at a time.
     const runIds: string[] = [];
     for (let i = 0; i < RUNS; i += 50) {
       const chunk = await Promise.all(Array.from({ length: Math.min(50, RUNS - i) }, () => service.execute(id, null, 'bench')));
       runIds.push(...chunk.map((r) => r.runId));
     }
+    // Completions are counted from the runner's notices (a stats query every 20 ms competed with
+    // the runs for the database, in-process on PGlite), then confirmed once in the table.
     let lastReport = 0;
     await waitFor(async () => {
-      const done = (await db.workflows.stats(Date.now(), 'bench')).byStatus.completed ?? 0;
+      const done = completed();
       if (performance.now() - lastReport > 2_000) {
         lastReport = performance.now();
         console.log(`  ${storage}: ${done}/${RUNS} runs completed`);
@@ -87,6 +129,15 @@ async function measure(storage: string, db: Database): Promise<Measured> {
       return done >= RUNS;
     }, `${RUNS} runs`);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const stored = (await db.workflows.stats(Date.now(), 'bench')).byStatus.completed ?? 0;
+    if (stored !== RUNS) throw new Error(`${RUNS} completion notices but ${stored} runs completed in the table`);
+    const work = {
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      checkpointRowsPerRun: (counts.checkpointRows - counted0.checkpointRows) / RUNS,
+      rowsPerStatement: (counts.checkpointRows - counted0.checkpointRows) / Math.max(1, counts.checkpointStatements - counted0.checkpointStatements),
+      claims: counts.claims - counted0.claims,
+    };
 
     const overheads: number[] = [];
     for (const runId of runIds.filter((_, i) => i % Math.max(1, Math.floor(RUNS / 200)) === 0)) {
@@ -124,7 +175,7 @@ async function measure(storage: string, db: Database): Promise<Measured> {
     }
     await subscription.stop();
     await bus.close();
-    return { storage, runs: RUNS, seconds, stepsPerSecond: (RUNS * STEPS.length) / seconds, overhead: summarize(overheads), trigger: summarize(latencies) };
+    return { storage, runs: RUNS, seconds, stepsPerSecond: (RUNS * STEPS.length) / seconds, ...work, overhead: summarize(overheads), trigger: summarize(latencies) };
   } finally {
     await runner.stop(1_000);
   }
@@ -156,14 +207,14 @@ export async function workflowsBench(): Promise<string> {
   await writeResult('workflows', results);
   const rows = results.map(
     (r) =>
-      `| ${r.storage} | ${fmt(r.runs, 0)} | ${fmt(r.seconds, 2)} | ${fmt(r.stepsPerSecond, 0)} | ${fmt(r.overhead.p50, 1)} / ${fmt(r.overhead.p99, 1)} | ${fmt(r.trigger.p50, 1)} / ${fmt(r.trigger.p99, 1)} |`,
+      `| ${r.storage} | ${fmt(r.runs, 0)} | ${fmt(r.seconds, 2)} | ${fmt(r.stepsPerSecond, 0)} | ${fmt(r.cpuSeconds, 2)} | ${fmt(r.checkpointRowsPerRun, 1)} / ${fmt(r.rowsPerStatement, 1)} / ${fmt(r.claims, 0)} | ${fmt(r.overhead.p50, 1)} / ${fmt(r.overhead.p99, 1)} | ${fmt(r.trigger.p50, 1)} / ${fmt(r.trigger.p99, 1)} |`,
   );
   return [
     header(),
     `Load: ${RUNS} runs of a 10-step DAG (1 → 3 → 3 → 2 → 1) of no-op actions, started 50 at a time; one instance, 16 steps at a time. Then ${EVENTS} events, one by one, each starting one run through an event trigger with a json-logic condition.`,
     '',
-    '| storage | runs | all completed in (s) | steps/s | engine overhead per step p50 / p99 (ms) | event → run start p50 / p99 (ms) |',
-    '|---|---|---|---|---|---|',
+    '| storage | runs | all completed in (s) | steps/s | process CPU (s) | checkpoint rows per run / rows per statement / claim queries | engine overhead per step p50 / p99 (ms) | event → run start p50 / p99 (ms) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

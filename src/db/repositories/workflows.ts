@@ -21,13 +21,32 @@ const toWorkflow = (row: typeof w.$inferSelect): WorkflowRecord => ({
   updatedAt: row.updatedAt.getTime(),
 });
 
+/**
+ * The checkpoint as stored: the run without its definition, which has a column of its own
+ * written once at insert (it was half of every checkpoint's bytes).
+ */
+function checkpointOf(run: RunState): Omit<RunState, 'definition'> {
+  const { definition: _definition, ...checkpoint } = run;
+  return checkpoint;
+}
+
+/** The run as the engine sees it: the stored checkpoint plus its definition (older rows carry it inside). */
+const runOf = (state: unknown, definition: unknown): RunState =>
+  definition === null || definition === undefined ? (state as RunState) : { ...(state as Omit<RunState, 'definition'>), definition: definition as WorkflowDefinition };
+
+/**
+ * A row from before the definition column keeps its definition inside the old state: moved to
+ * the column by the first checkpoint that leaves it out of `state` (the column, once set, stays).
+ */
+const keepDefinition = sql`coalesce(${r.definition}, ${r.state}->'definition')`;
+
 const toRun = (row: typeof r.$inferSelect): RunRecord => ({
   id: row.id,
   workflowId: row.workflowId,
   projectId: row.projectId,
   version: row.version,
   status: row.status as RunStatus,
-  state: row.state as RunState,
+  state: runOf(row.state, row.definition),
   createdAt: row.createdAt.getTime(),
   finishedAt: row.finishedAt?.getTime() ?? null,
 });
@@ -72,7 +91,8 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
         projectId: run.definition.projectId,
         version: run.version,
         status: run.status,
-        state: run,
+        state: checkpointOf(run),
+        definition: run.definition,
         nextWakeAt: date(wakeAt),
         createdAt: new Date(run.createdAt),
       });
@@ -101,8 +121,8 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
           .update(r)
           .set({ leaseOwner: owner, leaseUntil: new Date(leaseUntil) })
           .where(inArray(r.id, due.map((d) => d.id)))
-          .returning({ state: r.state, cancelRequested: r.cancelRequested });
-        return rows.map((row) => ({ run: row.state as RunState, cancelRequested: row.cancelRequested }));
+          .returning({ state: r.state, definition: r.definition, cancelRequested: r.cancelRequested });
+        return rows.map((row) => ({ run: runOf(row.state, row.definition), cancelRequested: row.cancelRequested }));
       });
     },
 
@@ -112,13 +132,13 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
       const values = sql.join(
         batch.map(({ run, wakeAt, owner, leaseUntil }) => {
           const finished = isFinished(run.status);
-          return sql`(${run.id}, ${run.status}, ${JSON.stringify(run)}::jsonb, ${finished ? null : iso(wakeAt)}::timestamptz, ${finished || leaseUntil === null ? null : owner}::text, ${finished ? null : iso(leaseUntil)}::timestamptz, ${iso(run.finishedAt ?? null)}::timestamptz, ${owner}::text)`;
+          return sql`(${run.id}, ${run.status}, ${JSON.stringify(checkpointOf(run))}::jsonb, ${finished ? null : iso(wakeAt)}::timestamptz, ${finished || leaseUntil === null ? null : owner}::text, ${finished ? null : iso(leaseUntil)}::timestamptz, ${iso(run.finishedAt ?? null)}::timestamptz, ${owner}::text)`;
         }),
         sql`, `,
       );
       const result = await db.execute(sql`
-        update ${r} set status = v.status, state = v.state, next_wake_at = v.wake, lease_owner = v.next_owner,
-          lease_until = v.lease_until, finished_at = v.finished_at
+        update ${r} set status = v.status, state = v.state, definition = ${keepDefinition}, next_wake_at = v.wake,
+          lease_owner = v.next_owner, lease_until = v.lease_until, finished_at = v.finished_at
         from (values ${values}) as v(id, status, state, wake, next_owner, lease_until, finished_at, owner)
         where ${r.id} = v.id and ${r.leaseOwner} = v.owner
         returning ${r.id} as id`);
@@ -132,7 +152,8 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
         .update(r)
         .set({
           status: run.status,
-          state: run,
+          state: checkpointOf(run),
+          definition: keepDefinition,
           nextWakeAt: finished ? null : date(wakeAt),
           // Finished or released runs give the lease up; others keep it until leaseUntil.
           leaseOwner: finished || leaseUntil === null ? null : owner,
@@ -150,8 +171,8 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
         .update(r)
         .set({ leaseUntil: new Date(leaseUntil) })
         .where(and(inArray(r.id, [...runIds]), eq(r.leaseOwner, owner)))
-        .returning({ state: r.state, cancelRequested: r.cancelRequested });
-      return rows.map((row) => ({ run: row.state as RunState, cancelRequested: row.cancelRequested }));
+        .returning({ state: r.state, definition: r.definition, cancelRequested: r.cancelRequested });
+      return rows.map((row) => ({ run: runOf(row.state, row.definition), cancelRequested: row.cancelRequested }));
     },
 
     async requestCancel(runId) {
