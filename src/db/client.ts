@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -11,6 +12,8 @@ import type { Database, DocumentStore } from './document-store.js';
 import { migratePglite, migratePostgres } from './migrate.js';
 import { maintenancePass } from './pglite/maintenance.js';
 import { openPgliteWorker, type PgliteWorkerClient } from './pglite/proxy.js';
+import { INITIALIZING_MARKER } from './pglite/protocol.js';
+import { chooseTemplate } from './pglite/template.js';
 import type { DrizzleDatabase } from './drizzle-database.js';
 import { createDocumentRepository } from './repositories/documents.js';
 import { createDocumentClientRepository } from './repositories/document-clients.js';
@@ -38,6 +41,12 @@ export interface DatabaseOptions {
    * `pglite` on a directory whose segments hold live updates would hide them: not supported.
    */
   embeddedUpdateLog?: 'file' | 'pglite';
+  /**
+   * Embedded mode only: the folder holding the pre-initialized data directory a fresh one starts
+   * from (src/db/pglite/template.ts; default node_modules/.cache/storyloom/), or `false` for
+   * initdb and every migration, as without a template.
+   */
+  pgliteTemplateDir?: string | false;
 }
 
 /**
@@ -50,7 +59,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const logger = options.logger.child({ module: 'db' });
   return options.databaseUrl
     ? openPostgres(options.databaseUrl, logger)
-    : openPglite(options.dataDir, options.embeddedUpdateLog ?? 'file', logger);
+    : openPglite(options.dataDir, options.embeddedUpdateLog ?? 'file', options.pgliteTemplateDir, logger);
 }
 
 /**
@@ -58,12 +67,13 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
  * every WebSocket message queued behind a statement. drizzle talks to it through a proxy with
  * the same `query`/`transaction` shape as a PGlite client.
  */
-async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', logger: Logger): Promise<Database> {
+async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', templateDir: string | false | undefined, logger: Logger): Promise<Database> {
   const dir = resolve(join(dataDir, 'pglite'));
   await mkdir(dir, { recursive: true });
   const started = performance.now();
   const openedAt = Date.now();
-  const client = await openPgliteWorker({ dir, logger });
+  const template = await templateFor(dir, templateDir, logger);
+  const client = await openPgliteWorker({ dir, template, logger });
   const db = drizzlePglite(client as unknown as PGlite);
   try {
     await migratePglite(db, logger);
@@ -76,11 +86,16 @@ async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', logger:
     await client.close();
     throw error;
   }
-  logger.info({ backend: 'pglite', dir, ms: Math.round(performance.now() - started), openMs: Math.round(client.openMs) }, 'database opened');
+  logger.info(
+    { backend: 'pglite', dir, initialized: client.initialized, ms: Math.round(performance.now() - started), openMs: Math.round(client.openMs) },
+    'database opened',
+  );
   if (updateLog === 'pglite') return assemble('pglite', db, () => client.close(), logger);
   let store: FileLoggedStore;
   try {
-    store = await openFileLog(join(dataDir, 'update-log'), dir, openedAt, db, client, logger);
+    // Unpacked files keep the template's mtimes: the first checkpoint fsyncs the whole tree.
+    const syncedUpTo = client.initialized === 'template' ? 0 : openedAt;
+    store = await openFileLog(join(dataDir, 'update-log'), dir, syncedUpTo, db, client, logger);
   } catch (error) {
     await client.close();
     throw error;
@@ -92,7 +107,22 @@ async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', logger:
       await client.close();
     }
   };
-  return assemble('pglite', db, end, logger, store);
+  const database = assemble('pglite', db, end, logger, store);
+  // The fold credits journal rows: the words logged since the last window join them first, so a
+  // flush sees every acknowledged word without an insert on each append.
+  const fold = database.writing.foldWordJournal;
+  if (fold !== undefined) database.writing.foldWordJournal = async () => (await store.journalNow(), fold());
+  return database;
+}
+
+/** The template archive for a data directory that holds no database yet, if a usable one exists. */
+async function templateFor(dir: string, templateDir: string | false | undefined, logger: Logger): Promise<string | undefined> {
+  const made = existsSync(join(dir, 'PG_VERSION')) && !existsSync(join(dir, INITIALIZING_MARKER));
+  if (templateDir === false || made) return undefined;
+  const choice = await chooseTemplate(templateDir);
+  if (choice.archive === null) logger.info({ reason: choice.reason }, 'new PGlite data directory: running initdb and every migration');
+  else logger.info({ template: choice.archive, migrations: choice.migrations }, 'new PGlite data directory: starting from the template');
+  return choice.archive ?? undefined;
 }
 
 /** A segment is sealed at this size; sealed segments go once compaction has folded them. */
@@ -111,7 +141,7 @@ const MTIME_SLACK_MS = 2_000;
 async function openFileLog(
   dir: string,
   pgliteDir: string,
-  openedAt: number,
+  syncedBefore: number,
   db: DrizzleDatabase,
   client: PgliteWorkerClient,
   logger: Logger,
@@ -120,7 +150,7 @@ async function openFileLog(
    * Files changed before this (less the slack) need no fsync: an earlier checkpoint synced them,
    * or they predate this process (a fold made now relies only on snapshot pages written now).
    */
-  let syncedUpTo = openedAt;
+  let syncedUpTo = syncedBefore;
   const legacy = await db
     .select({ seq: documentUpdates.seq, documentName: documentUpdates.documentName, update: documentUpdates.update, userId: documentUpdates.userId, receivedAt: documentUpdates.receivedAt })
     .from(documentUpdates)

@@ -14,12 +14,19 @@ export interface FileLoggedStoreOptions {
   checkpoint(): Promise<void>;
   /** How often pending folds are made durable and dead segments deleted. */
   reclaimIntervalMs: number;
+  /**
+   * How long logged words may wait before their journal rows are written (one insert for every
+   * append in the window). Default 250 ms.
+   */
+  journalDelayMs?: number;
   onReclaimError(error: unknown): void;
 }
 
 export interface FileLoggedStore extends DocumentStore {
   /** Makes pending folds durable and deletes dead segments now (tests; close does it too). */
   reclaim(): Promise<void>;
+  /** Writes the journal rows of every word logged so far (the word journal's fold calls it first). */
+  journalNow(): Promise<void>;
   /** Final reclaim, then closes the log. Call before the SQL database closes. */
   close(): Promise<void>;
 }
@@ -58,6 +65,21 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
     // Counted rows whose records are durably gone are not needed to recognise a replay any more.
     await snapshots.pruneCountedWords?.(log.wordEntries()[0]?.seq ?? Number.MAX_SAFE_INTEGER);
   };
+  /**
+   * Journal rows are written in the background, one insert per window, never on the append's
+   * path: the words are already durable in the segment record, so an edit costs no database
+   * round trip (issue 17, lever 3). Buckets learn them at the first flush after the window.
+   */
+  let journaling: Promise<void> | undefined;
+  let journalTimer: NodeJS.Timeout | undefined;
+  const journalSoon = (): void => {
+    journalTimer ??= setTimeout(() => {
+      journalTimer = undefined;
+      // One pass at a time; a pass started meanwhile finds the entries already gone.
+      journaling = (journaling ?? Promise.resolve()).then(journalPending).catch(options.onReclaimError);
+    }, options.journalDelayMs ?? 250);
+    journalTimer.unref();
+  };
   journalPending().catch(options.onReclaimError);
   let periodic: Promise<void> | undefined;
   const timer = setInterval(() => {
@@ -88,9 +110,9 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
         unjournaled.set(seqs[i]!, { ...r, seq: seqs[i]! });
         words = true;
       });
-      // The update is durable (and may be acknowledged) whatever happens here: a failed journal
-      // write is retried by the next append or reclaim, and after a restart from the log.
-      if (words) await journalPending().catch(options.onReclaimError);
+      // The update is durable (and may be acknowledged) now: a failed journal write is retried
+      // by the next window or reclaim, and after a restart from the log.
+      if (words) journalSoon();
       return seqs;
     },
     async storeSnapshot(documentName, snapshot, foldedSeqs) {
@@ -105,9 +127,12 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
       await log.deleteDocument(documentName);
     },
     reclaim,
+    journalNow: journalPending,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        clearTimeout(journalTimer);
+        await journaling;
         // A failed final reclaim loses nothing: the folds stay undone and replay brings those
         // updates back (already in their snapshots). So it is reported, not thrown.
         await reclaim().catch(options.onReclaimError);
