@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { Json } from '../../../workflows/definition.js';
 import { ActionError, type ActionHandler } from '../action-handlers.js';
+import { bareAddress, isLoopbackAddress, isPublicAddress, pinnedRequest, systemResolver, type ResolvedAddress, type Resolver } from './http-pinned.js';
 
 /**
  * `http`: one request to a host on the allowlist (WORKFLOW_HTTP_ALLOW). Redirects are followed
  * by hand, at most MAX_REDIRECTS, and each hop is checked against the allowlist again, so an
  * allowed host cannot bounce the request to a forbidden one. 5xx, 429 and network errors are
- * transient (the step's retry policy applies); other 4xx are permanent.
+ * transient (the step's retry policy applies); other 4xx are permanent. Each hop's name is
+ * resolved once and the connection pinned to a checked address (http-pinned.ts): a name on the
+ * allowlist cannot lead to loopback or a private network unless the operator listed that address.
  */
 
 export const MAX_REDIRECTS = 5;
@@ -46,6 +49,35 @@ export function hostAllowed(url: URL, patterns: readonly HostPattern[]): boolean
   return patterns.some((p) => (p.port === null || p.port === port) && (p.wildcard ? host.endsWith(`.${p.host}`) : host === p.host));
 }
 
+/**
+ * The address to connect to for `url` (its host already on the allowlist): every address the
+ * name resolves to must be public, or named on the allowlist as an IP literal (with a matching
+ * port, if the entry has one), or loopback for the host `localhost` itself.
+ */
+export async function destination(url: URL, patterns: readonly HostPattern[], resolve: Resolver): Promise<ResolvedAddress> {
+  const host = bareAddress(url.hostname.toLowerCase());
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  let addresses: ResolvedAddress[];
+  try {
+    addresses = await resolve(host);
+  } catch (error) {
+    throw new ActionError(`http: ${url.host} did not resolve: ${networkError(error)}`, { permanent: false, cause: error });
+  }
+  if (addresses.length === 0) throw new ActionError(`http: ${url.host} did not resolve to any address`, { permanent: false });
+  const named = (address: string) => patterns.some((p) => !p.wildcard && (p.port === null || p.port === port) && bareAddress(p.host) === address);
+  const refused = addresses.find(({ address }) => {
+    const bare = bareAddress(address);
+    return !(isPublicAddress(bare) || named(bare) || (host === 'localhost' && isLoopbackAddress(bare)));
+  });
+  if (refused) {
+    throw new ActionError(
+      `http: ${url.host} resolves to ${refused.address}, which is not a public address; only an address listed on WORKFLOW_HTTP_ALLOW as an IP is reached`,
+      { permanent: true },
+    );
+  }
+  return addresses[0]!;
+}
+
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 const input = z.strictObject({
@@ -70,9 +102,9 @@ const output = z.strictObject({
   bytes: z.number().int(),
 });
 
-export function createHttpAction(deps: { allow: string | undefined; fetch?: typeof fetch }): ActionHandler {
+export function createHttpAction(deps: { allow: string | undefined; resolve?: Resolver }): ActionHandler {
   const patterns = parseAllowlist(deps.allow);
-  const doFetch = deps.fetch ?? fetch;
+  const resolve = deps.resolve ?? systemResolver;
   return {
     spec: {
       name: 'http',
@@ -96,9 +128,11 @@ export function createHttpAction(deps: { allow: string | undefined; fetch?: type
           const what = hop === 0 ? 'host' : 'redirect to host';
           throw new ActionError(`http: ${what} ${url.host} is not on WORKFLOW_HTTP_ALLOW${patterns.length === 0 ? ' (empty: no host is allowed)' : ''}`, { permanent: true });
         }
+        const address = await destination(url, patterns, resolve);
+        ctx.signal.throwIfAborted();
         let response: Response;
         try {
-          response = await doFetch(url, { method, headers, ...(body === undefined ? {} : { body }), redirect: 'manual', signal: ctx.signal });
+          response = await pinnedRequest(url, address, { method, headers, body, signal: ctx.signal });
         } catch (error) {
           if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted');
           throw new ActionError(`http: ${method} ${url.host} failed: ${networkError(error)}`, { permanent: false, cause: error });
@@ -180,6 +214,6 @@ export async function readBounded(response: Response, max: number): Promise<{ by
 }
 
 function networkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
+  return code ?? cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

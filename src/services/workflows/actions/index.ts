@@ -39,7 +39,7 @@ export interface WorkflowActionsDeps {
   sales?: SalesReadPort;
   /** Path of the epubcheck executable or jar (default /usr/bin/epubcheck, the Debian package). */
   epubcheck?: string;
-  /** For tests: the fetch the http, ai and upload actions use. */
+  /** For tests: the fetch the ai and upload actions use (http connects itself, pinned to a checked address). */
   fetch?: typeof fetch;
 }
 
@@ -49,7 +49,7 @@ export function createWorkflowActions(deps: WorkflowActionsDeps): ActionHandler[
   const withFetch = deps.fetch ? { fetch: deps.fetch } : {};
   const handlers = new Map<string, ActionHandler>();
   const list: ActionHandler[] = [
-    createHttpAction({ allow: deps.httpAllow, ...withFetch }),
+    createHttpAction({ allow: deps.httpAllow }),
     createFileAction({ sandbox }),
     createEventEmitAction({ publish: deps.publish, clock: deps.clock }),
     createDatabaseAction({ writing: deps.writing, manuscripts: deps.manuscripts, clock: deps.clock, ...(deps.sales ? { sales: deps.sales } : {}) }),
