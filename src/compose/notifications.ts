@@ -45,6 +45,8 @@ export async function composeNotifications(deps: {
   const writers = {
     inFlow: async (userId: string) => (await deps.writing()?.activeSessions({ userId }))?.some((s) => s.state === 'flow') ?? false,
     timeZone: async (userId: string) => (await db.writing.getPreferences(userId))?.timeZone ?? 'UTC',
+    // A batch of the rules consumer reads every writer's zone in one query.
+    timeZones: (userIds: readonly string[]) => db.notifications.writerZones(userIds),
   };
   const service = createNotificationService({
     store: db.notifications,

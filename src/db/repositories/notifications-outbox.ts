@@ -28,7 +28,7 @@ export function rowToDelivery(r: Row): DeliveryRecord {
   };
 }
 
-type OutboxPart = Pick<NotificationStore, 'releaseDueHolds' | 'flowHeld' | 'rescheduleHeld' | 'claimDue' | 'finish' | 'pendingDigests' | 'statusCounts'>;
+type OutboxPart = Pick<NotificationStore, 'releaseDueHolds' | 'flowHeld' | 'rescheduleHeld' | 'claimDue' | 'finish' | 'finishSent' | 'pendingDigests' | 'statusCounts'>;
 
 /** The outbox half of the NotificationStore: claims, leases and outcomes. */
 export function createOutboxRepository(db: DrizzleDatabase): OutboxPart {
@@ -104,6 +104,17 @@ export function createOutboxRepository(db: DrizzleDatabase): OutboxPart {
         .where(and(eq(d.id, id), eq(d.claimToken, token), eq(d.status, 'pending')))
         .returning({ id: d.id });
       return rows.length > 0;
+    },
+    async finishSent(ids, token, at) {
+      if (ids.length === 0) return new Set();
+      const when = new Date(at);
+      // The same lease rule as finish: only the holder records the outcome.
+      const rows = await db
+        .update(d)
+        .set({ status: 'sent', claimedUntil: null, claimToken: null, updatedAt: when, lastError: null, sentAt: when })
+        .where(and(inArray(d.id, [...ids]), eq(d.claimToken, token), eq(d.status, 'pending')))
+        .returning({ id: d.id });
+      return new Set(rows.map((r) => r.id));
     },
     async pendingDigests(userId) {
       const rows = await db

@@ -3,6 +3,7 @@ import type { NotificationCategory, NotificationPriority, StoredPreferences } fr
 import type { NotificationStore, PushSubscription, StoredNotification } from '../../services/notifications/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { notificationDeliveries, notificationMembers, notificationPreferences, notificationPushSubscriptions, notifications } from '../schema/index.js';
+import { createNotificationBatchRepository } from './notifications-batch.js';
 import { createOutboxRepository, rowToDelivery } from './notifications-outbox.js';
 
 type Row = typeof notifications.$inferSelect;
@@ -36,10 +37,14 @@ function decodeCursor(cursor: string): { at: Date; id: string } | null {
   return Number.isSafeInteger(ms) && id.length > 0 ? { at: new Date(ms), id: id.join(':') } : null;
 }
 
-/** The NotificationStore over drizzle (PGlite and Postgres); the outbox half is in notifications-outbox.ts. */
+/**
+ * The NotificationStore over drizzle (PGlite and Postgres); the outbox half is in
+ * notifications-outbox.ts, the batch forms the rules consumer uses in notifications-batch.ts.
+ */
 export function createNotificationRepository(db: DrizzleDatabase): NotificationStore {
   return {
     ...createOutboxRepository(db),
+    ...createNotificationBatchRepository(db),
 
     async recordSighting(s) {
       const at = new Date(s.at);

@@ -6,10 +6,16 @@
  */
 import { errorMessage } from '../../lib/errors.js';
 import type { NotificationPush } from '../../protocol/notifications.js';
-import type { DeliveryChannel, OutboundMessage, SendResult } from './channels/channel.js';
+import type { DeliveryChannel, OutboundMessage, OutboundNotification, SendResult } from './channels/channel.js';
+import type { StoredNotification } from './ports.js';
 
 /** The worker marks in-app pushes made during quiet hours (and releases of them) silent. */
 export type InAppMessage = OutboundMessage & { silent?: boolean };
+
+/** A stored notification as every channel's message carries it. */
+export function outboundOf(n: StoredNotification): OutboundNotification {
+  return { id: n.id, category: n.category, priority: n.priority, title: n.title, body: n.body, createdAt: new Date(n.createdAt).toISOString(), data: n.data, projectId: n.projectId };
+}
 
 export function createInAppChannel(deps: { push(message: { path: 'notifications'; channel: string; data: NotificationPush }): Promise<void> }): DeliveryChannel {
   return {

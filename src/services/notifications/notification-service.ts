@@ -1,15 +1,16 @@
 /**
  * The notifications application service: takes a notification (REST send, a bus event through
  * the rules table, a break suggestion), stores it with its routed deliveries in one transaction,
- * and wakes the outbox worker. The inbox, preferences and push subscriptions go through here too.
+ * pushes it in-app at once and wakes the outbox worker for the other channels (notify-batch.ts;
+ * a read of bus events goes through as one batch). The inbox, preferences and push subscriptions go through here too.
  */
 import { AppError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { uuidv7 } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
-import { AUTO_MUTE_WINDOW_MS, NOTIFICATION_CATEGORIES, NOTIFICATION_PRIORITIES, defaultFingerprint, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type NotificationPriority, type StoredPreferences } from '../../notify/model.js';
-import { route } from '../../notify/route.js';
+import { NOTIFICATION_CATEGORIES, NOTIFICATION_PRIORITIES, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type NotificationPriority, type StoredPreferences } from '../../notify/model.js';
 import type { ChannelName, DeliveryChannel } from './channels/channel.js';
+import { createBatchNotifier } from './notify-batch.js';
 import type { DeliveryRecord, InboxQuery, NotificationStore, PushSubscription, StoredNotification } from './ports.js';
 
 export interface NotifyInput {
@@ -31,6 +32,8 @@ export interface WriterState {
   inFlow(userId: string): Promise<boolean>;
   /** The writer's zone from the writing preferences (default quiet hours are in it). */
   timeZone(userId: string): Promise<string>;
+  /** timeZone for many writers in one lookup (a batch); without it, timeZone is asked per writer. */
+  timeZones?(userIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface NotificationServiceDeps {
@@ -77,47 +80,18 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     return { ...(await preferencesOf(userId)), channelStatus: channelStatus() };
   }
 
+  const batch = createBatchNotifier({ store, writers: deps.writers, channels: deps.channels, clock, logger, ...(deps.wake ? { wake: deps.wake } : {}) });
+
+  /** One notification: null when its dedupe key was already stored (a redelivered event). */
   async function notify(input: NotifyInput): Promise<StoredNotification | null> {
-    const now = clock.now();
-    const fingerprint = input.fingerprint ?? defaultFingerprint(input.category, input.title);
-    const id = uuidv7(now);
-    const [prefs, inFlow, recent, zone] = await Promise.all([
-      preferencesOf(input.userId),
-      input.priority === 'critical' ? Promise.resolve(false) : deps.writers.inFlow(input.userId),
-      store.countSince(input.userId, fingerprint, now - AUTO_MUTE_WINDOW_MS),
-      deps.writers.timeZone(input.userId),
-    ]);
-    const result = route(
-      { id, userId: input.userId, projectId: input.projectId, category: input.category, priority: input.priority },
-      prefs,
-      { inFlow, recentSameFingerprint: recent, timeZone: zone, ...(input.onlyChannels ? { onlyChannels: input.onlyChannels } : {}) },
-      now,
-    );
-    const notification: StoredNotification = {
-      id,
-      userId: input.userId,
-      projectId: input.projectId,
-      category: input.category,
-      priority: input.priority,
-      fingerprint,
-      title: input.title,
-      body: input.body,
-      data: input.data ?? null,
-      routing: result.reasons,
-      folded: result.folded,
-      createdAt: now,
-      readAt: null,
-      archivedAt: null,
-    };
-    const { created } = await store.create({ ...notification, dedupeKey: input.dedupeKey ?? null }, result.deliveries.map((d) => ({ ...d, id: uuidv7(now) })));
-    if (!created) return null;
-    logger.debug({ notification: id, user: input.userId, reasons: result.reasons }, 'notification routed');
-    if (result.deliveries.some((d) => d.status === 'pending' && d.dueAt <= now)) deps.wake?.();
-    return notification;
+    const [stored] = await batch.notifyMany([input]);
+    return stored ?? null;
   }
 
   return {
     notify,
+    /** Many at once (the rules consumer's batch): one transaction, answers in input order. */
+    notifyMany: batch.notifyMany,
     preferencesOf,
     channelStatus,
 

@@ -17,9 +17,9 @@ import type { Logger } from '../../lib/logger.js';
 import type { EffectivePreferences } from '../../notify/model.js';
 import { releaseFromFlow } from '../../notify/route.js';
 import type { ChannelName, DeliveryChannel, OutboundMessage, SendResult } from './channels/channel.js';
-import type { InAppMessage } from './in-app-channel.js';
+import { outboundOf, type InAppMessage } from './in-app-channel.js';
 import type { WriterState } from './notification-service.js';
-import type { DeliveryRecord, NotificationStore } from './ports.js';
+import type { DeliveryRecord, NotificationStore, StoredNotification } from './ports.js';
 
 export interface OutboxWorkerDeps {
   store: NotificationStore;
@@ -81,31 +81,40 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     logger.warn({ delivery: d.id, channel: d.channel, status, reason }, 'notification not delivered');
   }
 
-  async function deliver(d: DeliveryRecord): Promise<void> {
+  /** What one round shares between its deliveries: their notifications (one query), preferences per user. */
+  interface RoundData {
+    items: ReadonlyMap<string, StoredNotification>;
+    prefs(userId: string): Promise<EffectivePreferences>;
+  }
+
+  /** Sends one claimed delivery; answers true when it was sent and only the `sent` record is left to write. */
+  async function deliver(d: DeliveryRecord, round: RoundData): Promise<boolean> {
     const channel = deps.channels.get(d.channel);
     const readiness = channel?.readiness() ?? { configured: false, detail: 'no such channel in this build' };
-    if (!channel || !readiness.configured) return failure(d, 'failed', `channel ${d.channel} is not configured: ${readiness.detail}`);
-    const items = await store.getMany(d.notificationIds);
-    if (items.length === 0) return failure(d, 'dead', 'its notifications no longer exist');
-    const prefs = await deps.preferencesOf(d.userId);
+    if (!channel || !readiness.configured) {
+      await failure(d, 'failed', `channel ${d.channel} is not configured: ${readiness.detail}`);
+      return false;
+    }
+    const items = d.notificationIds.flatMap((id) => round.items.get(id) ?? []).sort((a, b) => a.createdAt - b.createdAt);
+    if (items.length === 0) {
+      await failure(d, 'dead', 'its notifications no longer exist');
+      return false;
+    }
     const recipient: OutboundMessage['recipient'] = { userId: d.userId };
-    if (prefs.email) recipient.email = prefs.email;
-    if (prefs.phone) recipient.phone = prefs.phone;
-    if (d.channel === 'email' && !recipient.email) return failure(d, 'failed', 'no email address (token claim or preferences)');
-    if (d.channel === 'sms' && !recipient.phone) return failure(d, 'failed', 'no phone number in the preferences');
+    // Only email and SMS need the address from the preferences: in-app and push skip that query.
+    if (d.channel === 'email' || d.channel === 'sms') {
+      const prefs = await round.prefs(d.userId);
+      if (prefs.email) recipient.email = prefs.email;
+      if (prefs.phone) recipient.phone = prefs.phone;
+    }
+    if (d.channel === 'email' && !recipient.email) return failure(d, 'failed', 'no email address (token claim or preferences)').then(() => false);
+    if (d.channel === 'sms' && !recipient.phone) return failure(d, 'failed', 'no phone number in the preferences').then(() => false);
     if (d.channel === 'push') {
       const subs = await store.pushSubscriptions(d.userId);
-      if (subs.length === 0) return failure(d, 'failed', 'no push subscription');
+      if (subs.length === 0) return failure(d, 'failed', 'no push subscription').then(() => false);
       recipient.pushSubscriptions = subs.map((s) => ({ id: s.id, endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }));
     }
-    const message: InAppMessage = {
-      idempotencyKey: d.idempotencyKey,
-      channel: d.channel,
-      kind: d.kind,
-      recipient,
-      silent: d.silent,
-      notifications: items.map((n) => ({ id: n.id, category: n.category, priority: n.priority, title: n.title, body: n.body, createdAt: new Date(n.createdAt).toISOString(), data: n.data, projectId: n.projectId })),
-    };
+    const message: InAppMessage = { idempotencyKey: d.idempotencyKey, channel: d.channel, kind: d.kind, recipient, silent: d.silent, notifications: items.map(outboundOf) };
     let result: SendResult;
     try {
       result = await channel.send(message, AbortSignal.timeout(sendTimeoutMs));
@@ -114,16 +123,19 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       result = { status: 'failed', permanent: false, error: errorMessage(error) };
     }
     const now = clock.now();
-    if (result.status === 'sent') {
-      const recorded = await store.finish(d.id, token, { status: 'sent', lastError: null, providerId: result.providerId ?? null }, now);
-      if (!recorded) logger.warn({ delivery: d.id }, 'sent after the lease ran out: another worker may send it again');
-      return;
-    }
     if (result.expiredSubscriptionIds?.length) await store.deletePushSubscriptions(result.expiredSubscriptionIds);
-    if (result.permanent) return failure(d, 'dead', result.error);
-    if (d.attempts >= maxAttempts) return failure(d, 'dead', `gave up after ${d.attempts} attempts: ${result.error}`);
+    if (result.status === 'sent') {
+      // Sent without a provider id: recorded with the round's others in one statement.
+      if (!result.providerId) return true;
+      const recorded = await store.finish(d.id, token, { status: 'sent', lastError: null, providerId: result.providerId }, now);
+      if (!recorded) logger.warn({ delivery: d.id }, 'sent after the lease ran out: another worker may send it again');
+      return false;
+    }
+    if (result.permanent) return failure(d, 'dead', result.error).then(() => false);
+    if (d.attempts >= maxAttempts) return failure(d, 'dead', `gave up after ${d.attempts} attempts: ${result.error}`).then(() => false);
     const delay = Math.max(result.retryAfterMs ?? 0, backoffDelay(d.attempts - 1, bounds, deps.random));
     await store.finish(d.id, token, { status: 'pending', dueAt: now + delay, lastError: result.error }, now);
+    return false;
   }
 
   async function runRound(): Promise<number> {
@@ -131,14 +143,31 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     await store.releaseDueHolds(now);
     await releaseFlowHolds(now);
     const claimed = await store.claimDue(now, batch, leaseMs, token);
+    if (claimed.length === 0) return 0;
+    const items = new Map((await store.getMany([...new Set(claimed.flatMap((d) => d.notificationIds))])).map((n) => [n.id, n]));
+    const prefs = new Map<string, Promise<EffectivePreferences>>();
+    const round: RoundData = {
+      items,
+      prefs(userId) {
+        let p = prefs.get(userId);
+        if (!p) prefs.set(userId, (p = deps.preferencesOf(userId)));
+        return p;
+      },
+    };
+    const sent: string[] = [];
     await Promise.all(
       claimed.map((d) =>
-        deliver(d).catch((error: unknown) => {
-          // The lease runs out and another round (here or elsewhere) takes it over.
-          logger.error({ err: error, delivery: d.id }, 'notification delivery crashed');
-        }),
+        deliver(d, round).then(
+          (done) => void (done && sent.push(d.id)),
+          (error: unknown) => {
+            // The lease runs out and another round (here or elsewhere) takes it over.
+            logger.error({ err: error, delivery: d.id }, 'notification delivery crashed');
+          },
+        ),
       ),
     );
+    const recorded = await store.finishSent(sent, token, clock.now());
+    for (const id of sent) if (!recorded.has(id)) logger.warn({ delivery: id }, 'sent after the lease ran out: another worker may send it again');
     return claimed.length;
   }
 

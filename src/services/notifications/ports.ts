@@ -64,6 +64,9 @@ export interface PushSubscription {
   createdAt: number;
 }
 
+/** The key of `countsSince`'s answer. */
+export const fingerprintKey = (userId: string, fingerprint: string): string => `${userId}\n${fingerprint}`;
+
 /** One user as a token showed them: id, event pseudonym, optional email claim, project roles. */
 export interface UserSighting {
   userId: string;
@@ -79,19 +82,37 @@ export interface NotificationStore {
   usersByActor(actors: readonly string[]): Promise<string[]>;
   /** Owners of a project as tokens showed them. */
   owners(projectId: string): Promise<string[]>;
+  /** The batch form of usersByActor, in one query: pseudonym -> user ids (never-seen actors are absent). */
+  usersByActors(actors: readonly string[]): Promise<Map<string, string[]>>;
+  /** The batch form of owners, in one query: project -> owner user ids (projects without any are absent). */
+  ownersOf(projectIds: readonly string[]): Promise<Map<string, string[]>>;
   /** The user's last seen role in the project, or null. */
   roleOf(projectId: string, userId: string): Promise<string | null>;
   getPreferences(userId: string): Promise<{ settings: StoredPreferences; tokenEmail: string | null } | null>;
   savePreferences(userId: string, actor: string, settings: StoredPreferences, at: number): Promise<void>;
+  /** getPreferences for many users in one query (users without a row are absent). */
+  preferencesMany(userIds: readonly string[]): Promise<Map<string, { settings: StoredPreferences; tokenEmail: string | null }>>;
+  /** The writers' zones from the writing preferences, in one query (users without a row are absent). */
+  writerZones(userIds: readonly string[]): Promise<Map<string, string>>;
 
   /** Notifications of user + fingerprint created in [since, now). */
   countSince(userId: string, fingerprint: string, since: number): Promise<number>;
+  /** countSince for many (user, fingerprint) pairs in one query; keyed by `fingerprintKey`. Zero counts are absent. */
+  countsSince(pairs: readonly { userId: string; fingerprint: string }[], since: number): Promise<Map<string, number>>;
   /**
    * Inserts the notification and its deliveries in one transaction. A digest delivery whose key
    * exists and is still pending gets this notification appended; a notification whose
    * `dedupeKey` exists is not inserted again (`created: false`).
    */
   create(notification: StoredNotification & { dedupeKey: string | null }, deliveries: (PlannedDelivery & { id: string })[]): Promise<{ created: boolean }>;
+  /**
+   * `create` for many notifications in one transaction (group commit): one multi-row insert per
+   * table, digests appended per key. Returns the ids of the notifications inserted (those whose
+   * dedupe key existed are left out, with their deliveries). A delivery with `claim` is stored
+   * already claimed under that lease (the caller sends it itself; if it dies, the lease runs out
+   * and the outbox worker sends it).
+   */
+  createMany(items: readonly { notification: StoredNotification & { dedupeKey: string | null }; deliveries: (PlannedDelivery & { id: string; claim?: { token: string; until: number } })[] }[]): Promise<Set<string>>;
   list(query: InboxQuery): Promise<{ items: StoredNotification[]; nextCursor: string | null }>;
   unreadCount(userId: string): Promise<number>;
   get(userId: string, id: string): Promise<StoredNotification | null>;
@@ -119,6 +140,8 @@ export interface NotificationStore {
   claimDue(now: number, limit: number, leaseMs: number, token: string): Promise<DeliveryRecord[]>;
   /** Records the outcome of a claimed delivery; false when the lease was lost (another worker has it). */
   finish(id: string, token: string, outcome: { status: DeliveryStatus; dueAt?: number; lastError?: string | null; providerId?: string | null }, at: number): Promise<boolean>;
+  /** Records `sent` for many claimed deliveries at once; returns the ids recorded (a lost lease leaves one out). */
+  finishSent(ids: readonly string[], token: string, at: number): Promise<Set<string>>;
   /** Every delivery that carries the notification (its channels, digests included). */
   deliveriesOf(userId: string, notificationId: string): Promise<DeliveryRecord[]>;
   /** The user's digests not sent yet. */
