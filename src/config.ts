@@ -63,6 +63,10 @@ const schema = z.object({
   GROUP_COMMIT_MAX_BATCH: int(256, 1, 100_000),
   GROUP_COMMIT_MAX_DELAY_MS: int(5, 0, 1_000),
   DURABLE_ACK: bool(true),
+  PENDING_LOG_MAX_BYTES_PER_DOCUMENT: int(8 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+  PENDING_LOG_MAX_UPDATES_PER_DOCUMENT: int(20_000, 1, 10_000_000),
+  PENDING_LOG_MAX_BYTES: int(64 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
+  PENDING_LOG_MAX_UPDATES: int(200_000, 1, 100_000_000),
   REAL_TIME_TRACKING_ENABLED: bool(true),
   WORKFLOW_AUTOMATION_ENABLED: bool(true),
   WRITING_TICK_MS: int(5_000, 100, 600_000),
@@ -130,6 +134,11 @@ export interface Config {
     readonly groupCommitMaxDelayMs: number;
     /** When true an update is acknowledged only after its log row is committed. */
     readonly durableAck: boolean;
+    /**
+     * Updates applied and delivered while the store refuses writes, held (and retried) until
+     * their rows commit: past any bound a client's change is refused with 4503 instead.
+     */
+    readonly pending: { readonly maxBytesPerDocument: number; readonly maxUpdatesPerDocument: number; readonly maxBytes: number; readonly maxUpdates: number };
   };
   readonly features: { readonly realTimeTracking: boolean; readonly workflowAutomation: boolean };
   /** Live writing service: session timeouts are advanced every tickMs; buckets, words and metrics flushed every flushMs. */
@@ -253,6 +262,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       groupCommitMaxBatch: env.GROUP_COMMIT_MAX_BATCH,
       groupCommitMaxDelayMs: env.GROUP_COMMIT_MAX_DELAY_MS,
       durableAck: env.DURABLE_ACK,
+      pending: {
+        maxBytesPerDocument: env.PENDING_LOG_MAX_BYTES_PER_DOCUMENT,
+        maxUpdatesPerDocument: env.PENDING_LOG_MAX_UPDATES_PER_DOCUMENT,
+        maxBytes: env.PENDING_LOG_MAX_BYTES,
+        maxUpdates: env.PENDING_LOG_MAX_UPDATES,
+      },
     },
     features: {
       realTimeTracking: env.REAL_TIME_TRACKING_ENABLED,

@@ -100,7 +100,13 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     registrySockets: () => collab?.registry.count() ?? 0,
     persistence: () => {
       const report = collab?.collaboration.persistence.report();
-      return { failing: report?.failingSince != null, undurableDocuments: report?.undurableDocuments ?? 0, documents: report?.documents ?? 0 };
+      return {
+        failing: report?.failingSince != null,
+        undurableDocuments: report?.undurableDocuments ?? 0,
+        documents: report?.documents ?? 0,
+        pendingUpdates: report?.pendingAppends ?? 0,
+        pendingBytes: report?.pendingBytes ?? 0,
+      };
     },
     pendingAppends: () => collab?.groupCommit.pending() ?? 0,
   });

@@ -10,7 +10,7 @@ import type { CollabContext } from './context.js';
 import { createAuthExtension } from './extensions/auth.js';
 import { createAwarenessIdentityExtension } from './extensions/awareness-identity.js';
 import { createLimitsExtension } from './extensions/limits.js';
-import { createPersistenceExtension, type PersistenceExtension, type UpdateAppender } from './extensions/persistence.js';
+import { createPersistenceExtension, type PendingLimits, type PersistenceExtension, type UpdateAppender } from './extensions/persistence.js';
 
 export interface CollaborationOptions {
   maxDocumentBytes: number;
@@ -18,6 +18,8 @@ export interface CollaborationOptions {
   snapshotMaxDebounceMs: number;
   compactAfterUpdates: number;
   durableAck: boolean;
+  /** What may wait for the store while it refuses writes (applied, delivered, not acknowledged). */
+  pendingLimits: PendingLimits;
   /** Documents one socket may have waiting for authentication (Hocuspocus maxPendingDocuments). */
   maxPendingDocuments?: number;
 }
@@ -62,6 +64,7 @@ export function createCollaboration(deps: {
     logger: logger.child({ module: 'persistence' }),
     compactAfterUpdates: options.compactAfterUpdates,
     durableAck: options.durableAck,
+    pendingLimits: options.pendingLimits,
     onLoaded: limits.loaded,
   });
   const extensions: Extension<CollabContext>[] = [

@@ -4,15 +4,15 @@ import type { Clock } from '../lib/clock.js';
  * Whether the document store takes writes, as the persistence extension sees them: every log
  * append and every snapshot reports its outcome here, each kind on its own (a snapshot that
  * lands proves nothing about the log). A failure starts (or continues) that kind's failing
- * spell; the next success of the same kind ends it. No timer is needed to notice recovery:
- * while a write is failing the extension keeps retrying every document holding unstored
- * changes (undurable ones every <= 2 s, and a document with unstored changes never unloads),
- * and after a snapshot lands while appends fail it appends an empty update (a no-op to apply)
- * to find out whether the log takes writes again.
+ * spell; the next success of the same kind ends it. No timer is needed to notice recovery: a
+ * failed append stays in its document's outbox (collab/extensions/update-outbox.ts) and is
+ * retried every <= 2 s until it commits, and a document holding unstored changes never unloads
+ * and retries its snapshot (every <= 2 s while appends fail, at once when they work again).
  *
- * `/readyz` answers 503 while either kind fails (docs/reliability.md): a node that cannot store
- * edits must not receive new writers. A reachable database is not enough (a full disk still
- * answers reads).
+ * `/readyz` answers 503 while either kind fails (docs/reliability.md), with the number of updates
+ * waiting: the instance still serves its loaded documents live (their acknowledgements wait), but
+ * cannot load others or acknowledge anything, so it must not receive new writers. A reachable
+ * database is not enough (a full disk still answers reads).
  */
 export interface PersistenceHealth {
   recordSuccess(kind: WriteKind): void;

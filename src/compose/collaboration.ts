@@ -120,6 +120,7 @@ export function composeCollaboration(deps: {
       snapshotMaxDebounceMs: config.persistence.snapshotMaxDebounceMs,
       compactAfterUpdates: config.persistence.compactAfterUpdates,
       durableAck: config.persistence.durableAck,
+      pendingLimits: config.persistence.pending,
       maxPendingDocuments: config.abuse.maxDocumentsPerSocket,
     },
     verifier: deps.verifier,

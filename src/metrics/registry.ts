@@ -21,7 +21,7 @@ export interface MetricSources {
   /** Sockets recorded in the connection registry (user -> sockets). */
   registrySockets?(): number;
   /** The document store's writes, as the persistence extension sees them. */
-  persistence?(): { failing: boolean; undurableDocuments: number; documents: number };
+  persistence?(): { failing: boolean; undurableDocuments: number; documents: number; pendingUpdates: number; pendingBytes: number };
   /** Update log appends queued or being written (group commit). */
   pendingAppends?(): number;
 }
@@ -53,7 +53,9 @@ export function createMetrics(sources: MetricSources): Metrics {
   gauge('storyloom_connection_registry_sockets', 'Sockets held in the connection registry (per-user index of collaboration sockets)', sources.registrySockets);
   const persistence = sources.persistence;
   gauge('storyloom_persistence_failing', '1 while writes to the document store fail (appends or snapshots), else 0', persistence && (() => (persistence().failing ? 1 : 0)));
-  gauge('storyloom_persistence_undurable_documents', 'Loaded documents holding an applied change not yet stored (they refuse syncs)', persistence && (() => persistence().undurableDocuments));
+  gauge('storyloom_persistence_undurable_documents', 'Loaded documents whose log appends failed and are retried (their acknowledgements wait)', persistence && (() => persistence().undurableDocuments));
+  gauge('storyloom_persistence_pending_updates', 'Updates applied and delivered but not yet committed to the update log (held while the store refuses writes)', persistence && (() => persistence().pendingUpdates));
+  gauge('storyloom_persistence_pending_bytes', 'Bytes of those updates', persistence && (() => persistence().pendingBytes));
   gauge('storyloom_persistence_documents', 'Documents the persistence extension holds state for', persistence && (() => persistence().documents));
   gauge('storyloom_persistence_pending_appends', 'Update log appends queued or being written', sources.pendingAppends);
   const durableAckSeconds = new Histogram({

@@ -37,6 +37,7 @@ export interface PersistenceState {
   lastError: string | null;
   undurableDocuments: number;
   pendingAppends: number;
+  pendingBytes: number;
 }
 
 const CheckResult = z.enum(['ok', 'down']);
@@ -45,8 +46,9 @@ const PersistenceReadiness = z
     status: z.enum(['ok', 'failing']),
     since: z.string().datetime().optional().openapi({ description: 'When writes started failing (while failing)' }),
     lastError: z.string().optional().openapi({ description: 'Class of the last failed write (ENOSPC, ECONNREFUSED, SQLSTATE 53100, ...), while failing', example: 'ENOSPC' }),
-    undurableDocuments: z.number().int().openapi({ description: 'Loaded documents holding a change not yet stored (they refuse syncs until it is)' }),
-    pendingAppends: z.number().int().openapi({ description: 'Update log appends not yet committed' }),
+    undurableDocuments: z.number().int().openapi({ description: 'Loaded documents whose log appends failed and are retried (edits still reach their writers; acknowledgements wait)' }),
+    pendingAppends: z.number().int().openapi({ description: 'Updates applied and not yet committed to the update log (queued, in flight or retried)' }),
+    pendingBytes: z.number().int().openapi({ description: 'Their bytes' }),
   })
   .openapi('PersistenceReadiness');
 const NotificationsReadiness = z
@@ -120,9 +122,10 @@ export function healthRoutes(deps: HealthDeps): ApiApp {
 }
 
 function persistenceBody(state: PersistenceState): z.infer<typeof PersistenceReadiness> {
-  const { failingSince, lastError, undurableDocuments, pendingAppends } = state;
-  if (failingSince === null) return { status: 'ok', undurableDocuments, pendingAppends };
-  return { status: 'failing', since: new Date(failingSince).toISOString(), ...(lastError ? { lastError } : {}), undurableDocuments, pendingAppends };
+  const { failingSince, lastError, undurableDocuments, pendingAppends, pendingBytes } = state;
+  const counts = { undurableDocuments, pendingAppends, pendingBytes };
+  if (failingSince === null) return { status: 'ok', ...counts };
+  return { status: 'failing', since: new Date(failingSince).toISOString(), ...(lastError ? { lastError } : {}), ...counts };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

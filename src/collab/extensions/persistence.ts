@@ -1,117 +1,43 @@
-import type {
-  Extension,
-  Hocuspocus,
-  beforeSyncPayload,
-  onChangePayload,
-  onLoadDocumentPayload,
-  onStoreDocumentPayload,
-} from '@hocuspocus/server';
+import type { Extension, beforeSyncPayload, onChangePayload, onLoadDocumentPayload, onStoreDocumentPayload } from '@hocuspocus/server';
 import { isTransactionOrigin } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import type { DocumentStore, RecordWords, UpdateRecord } from '../../db/document-store.js';
+import type { DocumentStore, RecordWords } from '../../db/document-store.js';
 import type { Clock } from '../../lib/clock.js';
-import { backoffDelay } from '../../lib/backoff.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { DOCUMENT_EDIT, JOURNAL_WORDS, type DocumentEdit } from '../../tracking/document-edit.js';
 import { refuseForStorage, toRefusal } from '../close-codes.js';
-import { createPersistenceHealth, type PersistenceHealth, type PersistenceHealthState } from '../persistence-health.js';
-import { safeHook } from '../safe-hook.js';
 import type { CollabContext } from '../context.js';
+import { createPersistenceHealth, type PersistenceHealth } from '../persistence-health.js';
+import { safeHook } from '../safe-hook.js';
+import { createAckGate } from './ack-gate.js';
+import { createCompactor, type DocState, type LoadedDoc } from './compaction.js';
+import type { PersistenceExtension } from './persistence-types.js';
+import { createOutboxes, type PendingLimits, type UpdateAppender } from './update-outbox.js';
+
+export type { PersistenceExtension, PersistenceReport, PersistenceStatus } from './persistence-types.js';
+export type { PendingLimits, UpdateAppender } from './update-outbox.js';
 
 /** y-protocols sync message types (beforeSync's `type`). */
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
-/** Failed compaction retries: ceilings 1 s, 2 s .. 60 s. */
-const COMPACTION_RETRY = { baseMs: 1_000, maxMs: 60_000 };
-/** A document holding a change that is not durable refuses syncs until stored: retry it soon. */
-const UNDURABLE_RETRY = { baseMs: 250, maxMs: 2_000 };
-/** A Yjs v1 update with nothing in it: the probe appended to learn whether the log works again. */
-const EMPTY_UPDATE = new Uint8Array([0, 0]);
 /** Origin of updates applied while loading from storage; never logged again. */
 export const LOAD_ORIGIN = Symbol('storyloom-load');
-
-export interface UpdateAppender {
-  /** Resolves with the row's seq once its batch is committed. */
-  append(record: UpdateRecord): Promise<number>;
-}
-
-interface PendingUpdate {
-  seq: number;
-  update: Uint8Array;
-}
-
-interface DocState {
-  /** Log rows not yet folded into the snapshot (with their bytes, to prove containment). */
-  pending: PendingUpdate[];
-  /** Server-side (local) updates whose append failed; retried, and they pin the document. */
-  unlogged: Uint8Array[];
-  /**
-   * Writers' words of client updates whose append failed (the update is applied, and a snapshot
-   * will store it): journaled later on an empty update, so the writer is still credited.
-   */
-  unjournaled: { userId: string; words: RecordWords; receivedAt: number }[];
-  inflight: Set<Promise<unknown>>;
-  retryTimer: NodeJS.Timeout | undefined;
-  retryAttempt: number;
-  /**
-   * A client update was applied here (delivered first) but its log append failed: the in-memory
-   * document holds a change that is not durable. Until a snapshot stores the whole state, no
-   * client may complete a sync against it: a reconnecting sender would find its change "already
-   * on the server" and count it acknowledged (found by tests/faults/full-disk.fault.ts).
-   */
-  undurable: boolean;
-  /** Counts failed appends, so a snapshot clears `undurable` only if none failed after it read the state. */
-  failures: number;
-  /** The loaded document and its Hocuspocus, for a retry scheduled outside a store hook. */
-  loaded?: { instance: Hocuspocus; document: Y.Doc & { name: string } };
-}
-
-export interface PersistenceStatus {
-  /** Log rows not yet folded into the snapshot. */
-  pending: number;
-  /** A failed snapshot is waiting for its next attempt. */
-  retrying: boolean;
-  /** Server-side updates whose log append failed and waits for a retry. */
-  unlogged: number;
-}
-
-/** What `/readyz` and `/metrics` show of the document store's writes (src/collab/persistence-health.ts). */
-export interface PersistenceReport extends PersistenceHealthState {
-  /** Loaded documents holding an applied client change that is not durable (they refuse syncs). */
-  undurableDocuments: number;
-  /** Log appends started and not yet settled. */
-  pendingAppends: number;
-  /** Documents this extension holds state for (loaded ones; more would be a leak). */
-  documents: number;
-}
-
-export interface PersistenceExtension {
-  extension: Extension<CollabContext>;
-  /** Whether writes are failing, and what is waiting on them. */
-  report(): PersistenceReport;
-  /** What is not yet compacted or stored, for a loaded document; undefined otherwise. */
-  status(documentName: string): PersistenceStatus | undefined;
-  /**
-   * Resolves once every update of the document appended so far is in the log (or its append
-   * failed and waits for a retry: then it rejects). For server-side edits that answer a request.
-   */
-  settled(documentName: string): Promise<void>;
-  /** Waits for in-flight appends and compacts every loaded document: for graceful shutdown. */
-  flushAll(documents: Iterable<Y.Doc & { name: string }>): Promise<void>;
-}
 
 /**
  * Snapshot + append-only update log. The log is the truth for anything newer than the snapshot:
  *
- * - A client's update is appended (group commit) in `beforeSync`, which Hocuspocus awaits
- *   before sending the sync-status acknowledgement. So an acknowledged update is always on
- *   disk, whatever happens to the process next (`durableAck`). The update is applied (and so
- *   broadcast) before the wait: other writers see it one commit sooner.
- * - Compaction (on Hocuspocus's debounced store, when enough log rows piled up, when the last
- *   client leaves, and on shutdown) writes a snapshot and deletes only the rows the snapshot
- *   provably contains (`Y.snapshotContainsUpdate`), so a row logged but not yet applied can
- *   never be folded away.
+ * - A client's update is applied in `beforeSync` (so Hocuspocus broadcasts it to the other
+ *   writers at once) and queued for the log (group commit, through the outbox). Its
+ *   acknowledgement waits until the log rows up to it are committed (`durableAck`, the ack gate),
+ *   so an acknowledged update is always on disk, whatever happens to the process next.
+ * - While the store refuses writes, the document stays live: updates keep being applied and
+ *   delivered, their rows are retried with backoff and commit in order when the store returns,
+ *   and only then are the writers acknowledged. A crash meanwhile loses nothing acknowledged: the
+ *   writers still hold their unacknowledged changes and re-send them on reconnect. Past a bound
+ *   on what waits (`PendingLimits`) a change is refused with 4503 instead, so memory stays bounded.
+ * - Compaction (compaction.ts; on Hocuspocus's debounced store, when enough rows piled up, when
+ *   the last client leaves, on shutdown) folds only rows the snapshot provably holds.
  * - Updates from another instance (origin `redis`) were logged by that instance: not again here.
  */
 export function createPersistenceExtension(deps: {
@@ -121,118 +47,57 @@ export function createPersistenceExtension(deps: {
   logger: Logger;
   compactAfterUpdates: number;
   durableAck: boolean;
+  pendingLimits: PendingLimits;
   /** Told how many stored bytes each load read (the limits extension's starting size). */
   onLoaded?: (documentName: string, bytes: number) => void;
   /** Told every write's outcome; created here when not given. */
   health?: PersistenceHealth;
 }): PersistenceExtension {
-  const { store, appender, clock, logger } = deps;
+  const { store, clock, logger } = deps;
   const health = deps.health ?? createPersistenceHealth(clock);
+  const outboxes = createOutboxes({ appender: deps.appender, health, logger, limits: deps.pendingLimits });
+  const compactor = createCompactor({ store, health, logger });
+  const gate = createAckGate();
   const docs = new Map<string, DocState>();
+  /** Documents whose writers are being refused for the bound (logged once per spell). */
+  const overBound = new Set<string>();
 
   const stateOf = (name: string): DocState => {
-    let state = docs.get(name);
-    if (!state) {
-      state = { pending: [], unlogged: [], unjournaled: [], inflight: new Set(), retryTimer: undefined, retryAttempt: 0, undurable: false, failures: 0 };
-      docs.set(name, state);
-    }
-    return state;
+    const state = docs.get(name);
+    if (state) return state;
+    const created: DocState = {
+      pending: [],
+      outbox: outboxes.open(name, (seq, update) => {
+        created.pending.push({ seq, update });
+        // Rows commit after Hocuspocus's debounced store may have looked (acks no longer hold
+        // up the next update), so the row that makes compaction due starts it.
+        if (created.pending.length === deps.compactAfterUpdates) compactNow(name, created);
+        if (created.outbox.size() === 0) whenStored(name, created);
+      }),
+      retryTimer: undefined,
+      retryAttempt: 0,
+    };
+    docs.set(name, created);
+    return created;
   };
 
-  const track = <T>(state: DocState, promise: Promise<T>): Promise<T> => {
-    state.inflight.add(promise);
-    void promise.finally(() => state.inflight.delete(promise)).catch(() => {});
-    return promise;
-  };
-
-  async function append(name: string, update: Uint8Array, userId: string | null, words?: RecordWords, receivedAt = clock.now()): Promise<void> {
-    const state = stateOf(name);
-    let seq: number;
-    try {
-      seq = await track(state, appender.append({ documentName: name, update, userId, receivedAt, ...(words ? { words } : {}) }));
-    } catch (error) {
-      health.recordFailure('append', error);
-      throw error;
-    }
-    health.recordSuccess('append');
-    state.pending.push({ seq, update });
-  }
-
-  async function compact(document: Y.Doc, name: string): Promise<void> {
-    const state = stateOf(name);
-    await Promise.allSettled([...state.inflight]);
-    await retryUnlogged(name, state);
-    // Read right before the state is encoded: an append that fails later may not be in it.
-    const failuresSeen = state.failures;
-    const snapshotUpdate = Y.encodeStateAsUpdate(document);
-    const snapshot = Y.snapshot(document);
-    const folded = state.pending.filter((p) => Y.snapshotContainsUpdate(snapshot, p.update));
-    try {
-      await store.storeSnapshot(name, snapshotUpdate, folded.map((p) => p.seq));
-    } catch (error) {
-      health.recordFailure('snapshot', error);
-      throw error;
-    }
-    health.recordSuccess('snapshot');
-    const foldedSeqs = new Set(folded.map((p) => p.seq));
-    state.pending = state.pending.filter((p) => !foldedSeqs.has(p.seq));
-    state.retryAttempt = 0;
-    if (state.undurable) {
-      if (state.failures === failuresSeen) {
-        state.undurable = false;
-        logger.info({ document: name }, 'document stored whole; syncs accepted again');
-      } else if (state.loaded) {
-        scheduleRetry(state.loaded.instance, state.loaded.document, name);
-      }
-    }
-    // While the log refuses appends, a stored document stays pinned and retried all the same: an
-    // empty update (a no-op to apply, folded like any row) tells when the log takes writes again,
-    // so readiness returns without waiting for someone's edit.
-    // Words of client updates whose append failed come after the snapshot (they must not hold it
-    // up) and, like the probe, keep the document pinned and retried until the log takes them.
-    await journalLeftovers(name, state);
-    if (health.failing('append')) await append(name, EMPTY_UPDATE, null);
-  }
-
-  async function retryUnlogged(name: string, state: DocState): Promise<void> {
-    while (state.unlogged.length > 0) {
-      await append(name, state.unlogged[0]!, null);
-      state.unlogged.shift();
-    }
-  }
-
-  /** Journals the words of failed client appends, each on an empty update. Throws while the log refuses. */
-  async function journalLeftovers(name: string, state: DocState): Promise<void> {
-    while (state.unjournaled.length > 0) {
-      const { userId, words, receivedAt } = state.unjournaled[0]!;
-      await append(name, EMPTY_UPDATE, userId, words, receivedAt);
-      state.unjournaled.shift();
-    }
+  function compactNow(name: string, state: DocState): void {
+    const loaded = state.loaded;
+    if (!loaded) return;
+    compactor.compact(loaded.document, name, state).catch((error: unknown) => {
+      logger.warn({ err: error, document: name }, 'snapshot failed; retrying with backoff');
+      compactor.scheduleRetry(loaded.instance, loaded.document, name, state);
+    });
   }
 
   /**
-   * A failed compaction is retried with exponential backoff (full jitter, ceiling 1 s .. 60 s) until it lands; then
-   * the document may unload, which Hocuspocus itself only tries after a successful store.
+   * The document's last unstored row just committed. If it held records through a failure, the
+   * store is back: a waiting snapshot retry runs soon (readiness returns with it), and a document
+   * its writers left may unload now.
    */
-  function scheduleRetry(instance: Hocuspocus, document: Y.Doc & { name: string }, name: string): void {
-    const state = stateOf(name);
-    if (state.retryTimer) return;
-    const delay = backoffDelay(state.retryAttempt, state.undurable || health.failing('append') ? UNDURABLE_RETRY : COMPACTION_RETRY);
-    state.retryAttempt++;
-    state.retryTimer = setTimeout(() => {
-      state.retryTimer = undefined;
-      compact(document, name).then(
-        () => {
-          const loaded = instance.documents.get(name);
-          if (loaded && instance.shouldUnloadDocument(loaded)) void instance.unloadDocument(loaded);
-        },
-        (error) => {
-          logger.warn({ err: error, document: name, attempt: state.retryAttempt }, 'snapshot retry failed');
-          scheduleRetry(instance, document, name);
-        },
-      );
-    }, delay);
-    state.retryTimer.unref();
+  function whenStored(name: string, state: DocState): void {
+    if (!state.retryTimer || !state.loaded) return;
+    compactor.scheduleRetry(state.loaded.instance, state.loaded.document, name, state, true);
   }
 
   const extension: Extension<CollabContext> = {
@@ -251,7 +116,7 @@ export function createPersistenceExtension(deps: {
         throw toRefusal(new AppError('service-unavailable', 'The document could not be loaded; try again'));
       }
       const state = stateOf(documentName);
-      state.loaded = { instance, document: document as Y.Doc & { name: string } };
+      state.loaded = { instance, document: document as LoadedDoc };
       let bytes = stored.snapshot?.byteLength ?? 0;
       if (stored.snapshot) Y.applyUpdate(document, stored.snapshot, LOAD_ORIGIN);
       for (const row of stored.updates) {
@@ -269,27 +134,33 @@ export function createPersistenceExtension(deps: {
 
     async beforeSync({ type, payload, connection, context, document, documentName }: beforeSyncPayload<CollabContext>) {
       if ((type !== SYNC_UPDATE && type !== SYNC_STEP_2) || connection.readOnly) return;
-      // Checked before the empty-update shortcut: that empty step 2 is exactly how a reconnecting
-      // sender would learn its non-durable change is "on the server".
-      if (deps.durableAck && docs.get(documentName)?.undurable) {
-        throw refuseForStorage(context, 'The document has changes not yet stored; reconnect to retry');
+      const state = stateOf(documentName);
+      // An empty v1 update (no structs, no deletes): nothing to log. But an empty step 2 is how a
+      // reconnecting writer says "you hold all I have": its changes may be applied here and not
+      // committed yet, so its acknowledgement waits for the rows queued so far.
+      if (payload.byteLength <= 2 && payload.every((b) => b === 0)) {
+        if (deps.durableAck && type === SYNC_STEP_2) gate.holdNext(connection, state.outbox.drained());
+        return;
       }
-      // An empty v1 update (no structs, no deletes) is what clients send after a sync with
-      // nothing new: nothing to log.
-      if (payload.byteLength <= 2 && payload.every((b) => b === 0)) return;
       try {
         Y.parseUpdateMeta(payload);
       } catch {
         throw toRefusal(new AppError('invalid-message', 'The update is not a valid Yjs update'));
       }
+      if (!state.outbox.admits(payload.byteLength)) {
+        // Refused before it is applied: the writer keeps it and re-sends it after reconnecting.
+        if (!overBound.has(documentName)) logger.warn({ document: documentName, waiting: state.outbox.size(), ...outboxes.totals() }, 'too many updates wait for storage; refusing changes (4503)');
+        overBound.add(documentName);
+        throw refuseForStorage(context, 'Too many changes wait for storage; reconnect to retry');
+      }
+      overBound.delete(documentName);
       const userId = context.user?.userId ?? null;
       const receivedAt = clock.now();
       // Delivered now, acknowledged once durable. Applying here (with the origin Hocuspocus
       // would use) broadcasts the edit to the other writers without waiting for the commit;
-      // Hocuspocus applies it again after this hook, a no-op, and only then sends the ack. A
-      // crash before the commit loses nothing acknowledged: the sender re-sends its unacked
-      // change, and everyone who received it holds it too. Applied before it is queued so that
-      // its log record carries the writer's words (the word journal), durable with the update.
+      // Hocuspocus applies it again after this hook, a no-op, and then sends the ack, which the
+      // gate holds until the row is committed. Applied before it is queued so that its log
+      // record carries the writer's words (the word journal), durable with the update.
       let words: RecordWords | undefined;
       if (deps.durableAck) {
         try {
@@ -298,48 +169,30 @@ export function createPersistenceExtension(deps: {
           throw toRefusal(new AppError('invalid-message', 'The update could not be applied'));
         }
       }
-      const logged = append(documentName, payload, userId, words, receivedAt);
-      if (!deps.durableAck) {
-        logged.catch((error) => logger.error({ err: error, document: documentName }, 'update log append failed'));
-        return;
-      }
-      try {
-        await logged;
-      } catch (error) {
-        logger.error({ err: error, document: documentName }, 'update log append failed; closing without ack');
-        // The update is already applied (delivered first): refuse syncs until a snapshot
-        // stores it (onStoreDocument runs for the change and retries until it lands).
-        const state = stateOf(documentName);
-        state.undurable = true;
-        state.failures++;
-        if (words && userId !== null) state.unjournaled.push({ userId, words, receivedAt });
-        // No ack: the provider keeps the change and re-sends it after reconnecting.
-        // The socket is closed 4503 `storage-unavailable` (close-codes.ts says why not the document alone).
-        throw refuseForStorage(context, 'The update could not be stored; reconnect to retry');
-      }
+      state.outbox.enqueue({ documentName, update: payload, userId, receivedAt, ...(words ? { words } : {}) });
+      // Everything queued so far, not only this row: what this writer saw (and built on) was
+      // applied here before it, possibly by another writer, and must be as durable as its ack.
+      if (deps.durableAck) gate.holdNext(connection, state.outbox.drained());
     },
 
     onChange: safeHook(logger, 'persistence.onChange', ({ transactionOrigin, update, documentName }: onChangePayload<CollabContext>) => {
       // Server-side edits (DirectConnection, origin "local") did not pass through beforeSync.
+      // They are applied already, so they are queued whatever the bound (retried like the rest).
       if (!isTransactionOrigin(transactionOrigin) || transactionOrigin.source !== 'local') return;
-      const state = stateOf(documentName);
       // A LiveDocuments edit (restore, import) names its actor in the connection's context.
       const actor = (transactionOrigin.context as CollabContext | undefined)?.liveEdit?.userId ?? null;
-      append(documentName, update, actor).catch((error) => {
-        logger.error({ err: error, document: documentName }, 'logging a server-side update failed; will retry');
-        state.unlogged.push(update);
-      });
+      stateOf(documentName).outbox.enqueue({ documentName, update, userId: actor, receivedAt: clock.now() });
     }),
 
     async onStoreDocument({ document, documentName, clientsCount, instance }: onStoreDocumentPayload<CollabContext>) {
       const state = stateOf(documentName);
-      const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates || state.unlogged.length > 0 || state.unjournaled.length > 0 || state.undurable;
+      const due = clientsCount === 0 || state.pending.length >= deps.compactAfterUpdates;
       if (!due) return;
       try {
-        await compact(document, documentName);
+        await compactor.compact(document, documentName, state);
       } catch (error) {
         logger.warn({ err: error, document: documentName }, 'snapshot failed; retrying with backoff');
-        scheduleRetry(instance, document, documentName);
+        compactor.scheduleRetry(instance, document as LoadedDoc, documentName, state);
         throw error;
       }
     },
@@ -347,9 +200,11 @@ export function createPersistenceExtension(deps: {
     async beforeUnloadDocument({ documentName, document, instance }) {
       const state = docs.get(documentName);
       if (!state) return;
-      await Promise.allSettled([...state.inflight]);
-      if (state.unlogged.length > 0 || state.unjournaled.length > 0 || state.retryTimer || state.undurable) {
-        // Throwing keeps the document in memory: its changes are not all stored yet.
+      await state.outbox.idle();
+      if (state.outbox.size() > 0 || state.retryTimer) {
+        // Throwing keeps the document in memory: its changes are not all stored yet. The outbox
+        // retries them; once the last one commits, whenStored() lets the document unload.
+        if (!state.retryTimer) compactor.scheduleRetry(instance, document as LoadedDoc, documentName, state);
         throw new Error(`document ${documentName} has unstored changes`);
       }
       // The last-leave compaction can be skipped: when the debounced store happens to run just
@@ -357,10 +212,10 @@ export function createPersistenceExtension(deps: {
       // unloads without another store. Fold what is left here, so a closed document's log is empty.
       if (state.pending.length === 0) return;
       try {
-        await compact(document, documentName);
+        await compactor.compact(document, documentName, state);
       } catch (error) {
         logger.warn({ err: error, document: documentName }, 'snapshot before unload failed; retrying with backoff');
-        scheduleRetry(instance, document as Y.Doc & { name: string }, documentName);
+        compactor.scheduleRetry(instance, document as LoadedDoc, documentName, state);
         throw error;
       }
     },
@@ -368,6 +223,8 @@ export function createPersistenceExtension(deps: {
     async afterUnloadDocument({ documentName }) {
       const state = docs.get(documentName);
       if (state?.retryTimer) clearTimeout(state.retryTimer);
+      state?.outbox.close();
+      overBound.delete(documentName);
       docs.delete(documentName);
     },
   };
@@ -375,38 +232,34 @@ export function createPersistenceExtension(deps: {
   return {
     extension,
     report() {
-      let undurableDocuments = 0;
-      let pendingAppends = 0;
-      for (const state of docs.values()) {
-        if (state.undurable) undurableDocuments++;
-        pendingAppends += state.inflight.size;
-      }
-      return { ...health.state(), undurableDocuments, pendingAppends, documents: docs.size };
+      const totals = outboxes.totals();
+      return { ...health.state(), undurableDocuments: totals.retryingDocuments, pendingAppends: totals.updates, pendingBytes: totals.bytes, documents: docs.size };
     },
     status(name) {
       const state = docs.get(name);
-      return state && { pending: state.pending.length, retrying: state.retryTimer !== undefined, unlogged: state.unlogged.length };
+      return state && { pending: state.pending.length, retrying: state.retryTimer !== undefined || state.outbox.retrying(), unstored: state.outbox.size() };
     },
     async settled(name) {
       // Hocuspocus runs onChange through a promise chain of every extension's hook (all
-      // synchronous): one macrotask later this extension has started the append.
+      // synchronous): one macrotask later this extension has queued the record.
       await new Promise<void>((resolve) => setImmediate(resolve));
       const state = docs.get(name);
       if (!state) return;
-      await Promise.allSettled([...state.inflight]);
-      if (state.unlogged.length > 0) throw new AppError('service-unavailable', `The change to ${name} is not stored yet; it is retried`);
+      await state.outbox.idle();
+      if (state.outbox.size() > 0) throw new AppError('service-unavailable', `The change to ${name} is not stored yet; it is retried`);
     },
     async flushAll(documents) {
       const failures: unknown[] = [];
       for (const document of documents) {
+        const state = stateOf(document.name);
         try {
-          await compact(document, document.name);
+          await compactor.compact(document, document.name, state);
         } catch (error) {
           failures.push(error);
-          const undurable = docs.get(document.name)?.undurable ?? false;
+          const unstored = state.outbox.size();
           logger.error(
-            { err: error, document: document.name, undurable },
-            undurable
+            { err: error, document: document.name, unstored },
+            unstored > 0
               ? 'final snapshot failed; every acknowledged change is in the update log, unacknowledged ones stay with their writers'
               : 'final snapshot failed; the update log still has every change',
           );
