@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionError, type ActionContext } from '../../src/services/workflows/action-handlers.js';
 import { createHttpAction } from '../../src/services/workflows/actions/http.js';
@@ -119,6 +122,25 @@ describe('http: allowlist against resolved addresses, connection pinned', () => 
     const refused = await call(`api.test:${port}, 127.0.0.1:${port}`, hop, `http://api.test:${port}/redirect`);
     expect((refused as ActionError).message).toContain('resolves to 10.66.0.1');
     expect(hop.calls).toEqual(['api.test', 'api.test']);
+  });
+
+  it('over HTTPS the pinned connection still sends the name as TLS server name and checks the certificate', async () => {
+    // A self-signed certificate for api.test (tests/fixtures/tls): the action must reach the
+    // pinned address, say `api.test` in the ClientHello and refuse the certificate.
+    const fixture = (name: string) => readFile(new URL(`../fixtures/tls/${name}`, import.meta.url));
+    const secure = createSecureContext({ key: await fixture('api-test.key.pem'), cert: await fixture('api-test.cert.pem') });
+    const serverNames: string[] = [];
+    const tls = createHttpsServer({ SNICallback: (name, cb) => (serverNames.push(name), cb(null, secure)) }, (_req, res) => res.writeHead(200).end('{}'));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const tlsPort = (tls.address() as AddressInfo).port;
+    try {
+      const result = await call(`api.test:${tlsPort}, 127.0.0.1:${tlsPort}`, tableResolver({ 'api.test': [['127.0.0.1']] }), `https://api.test:${tlsPort}/json`);
+      expect(result).toBeInstanceOf(ActionError);
+      expect((result as ActionError).message).toMatch(/SELF_SIGNED|self[- ]signed/i);
+      expect(serverNames).toEqual(['api.test']);
+    } finally {
+      await new Promise((resolve) => tls.close(resolve));
+    }
   });
 
   it('a name that does not resolve is a transient failure', async () => {
