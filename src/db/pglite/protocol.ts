@@ -34,8 +34,19 @@ export type WorkerResponse =
   | { id: number; ok: false; error: SerializedError };
 
 /** The first message the worker sends: opened (with how long it took) or failed to open. */
-export type WorkerHello = { ready: true; ms: number } | { ready: false; error: SerializedError };
+export type WorkerHello = { ready: true; ms: number; initialized: Initialized } | { ready: false; error: SerializedError };
+
+/**
+ * A file in the PGlite directory present while a new database is being made there (template or
+ * initdb); see worker.ts. Found at start, the making was interrupted and starts over.
+ */
+export const INITIALIZING_MARKER = 'storyloom-initializing';
+
+/** How the worker found the data directory: already there, unpacked from the template, or made by initdb. */
+export type Initialized = 'existing' | 'template' | 'initdb';
 
 export interface WorkerOptions {
   dir: string;
+  /** A template archive (src/db/pglite/template.ts) to unpack when `dir` holds no database yet. */
+  template?: string | undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/logger.js';
-import type { QueryResult, RowMode, SerializedError, WorkerHello, WorkerOptions, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { Initialized, QueryResult, RowMode, SerializedError, WorkerHello, WorkerOptions, WorkerRequest, WorkerResponse } from './protocol.js';
 
 /** What drizzle-orm/pglite uses of a PGlite client (and of the transaction it hands out). */
 export interface PgliteLikeClient {
@@ -16,6 +16,8 @@ export interface PgliteLikeClient {
 export interface PgliteWorkerClient extends PgliteLikeClient {
   /** ms the worker took to open the database. */
   readonly openMs: number;
+  /** Whether the data directory existed, came from the template or from initdb. */
+  readonly initialized: Initialized;
   /** Closes PGlite (its files are consistent afterwards) and ends the thread. Idempotent. */
   close(): Promise<void>;
 }
@@ -58,7 +60,7 @@ function workerUrl(): { url: URL; execArgv: string[] } {
 
 export async function openPgliteWorker(options: WorkerOptions & { logger: Logger }): Promise<PgliteWorkerClient> {
   const { url, execArgv } = workerUrl();
-  const worker = new Worker(url, { workerData: { dir: options.dir } satisfies WorkerOptions, execArgv });
+  const worker = new Worker(url, { workerData: { dir: options.dir, template: options.template } satisfies WorkerOptions, execArgv });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let dead: Error | undefined;
@@ -69,9 +71,9 @@ export async function openPgliteWorker(options: WorkerOptions & { logger: Logger
     pending.clear();
   };
 
-  const openMs = await new Promise<number>((resolve, reject) => {
+  const { ms: openMs, initialized } = await new Promise<{ ms: number; initialized: Initialized }>((resolve, reject) => {
     worker.once('message', (hello: WorkerHello) => {
-      if (hello.ready) resolve(hello.ms);
+      if (hello.ready) resolve(hello);
       else reject(new PgliteWorkerError(hello.error));
     });
     worker.once('error', reject);
@@ -124,6 +126,7 @@ export async function openPgliteWorker(options: WorkerOptions & { logger: Logger
   return {
     ...clientFor(),
     openMs,
+    initialized,
     close() {
       closing ??= (async () => {
         if (!dead) await send({ op: 'close' }).catch(() => undefined);

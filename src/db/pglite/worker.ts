@@ -7,10 +7,14 @@
  * One PGlite, so statements still run one at a time; PGlite's own mutex keeps statements outside
  * a transaction waiting until the open transaction ends, exactly as in-process.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { MAINTENANCE_INTERVAL_MS, maintenancePass } from './maintenance.js';
-import type { QueryResult, SerializedError, WorkerHello, WorkerOptions, WorkerRequest, WorkerResponse } from './protocol.js';
+import { PGLITE_MEMORY } from './memory.js';
+import { INITIALIZING_MARKER, type Initialized, type QueryResult, type SerializedError, type WorkerHello, type WorkerOptions, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/db/pglite/worker.ts runs only as a worker thread');
@@ -28,7 +32,7 @@ interface OpenTransaction {
   done: Promise<void>;
 }
 
-const { dir } = workerData as WorkerOptions;
+const { dir, template } = workerData as WorkerOptions;
 const transactions = new Map<number, OpenTransaction>();
 let nextTx = 1;
 
@@ -56,11 +60,43 @@ function compactRows(rows: unknown[]): unknown[] {
   return rows;
 }
 
+/**
+ * Present while a new data directory is being made (template or initdb). Found at start, it
+ * means that was interrupted: the half-made directory holds nothing yet and is made again
+ * (PGlite would otherwise "resume" a PG_VERSION with half its catalog). Inside the PGlite
+ * directory, so the first checkpoint's fsync of that tree makes its removal durable too.
+ */
+const INITIALIZING = join(dir, INITIALIZING_MARKER);
+
+async function create(): Promise<{ db: PGlite; initialized: Initialized }> {
+  const options = { dataDir: dir, ...PGLITE_MEMORY };
+  if (existsSync(INITIALIZING)) await rm(dir, { recursive: true, force: true });
+  if (existsSync(join(dir, 'PG_VERSION'))) return { db: await PGlite.create(options), initialized: 'existing' };
+  await mkdir(dir, { recursive: true });
+  await writeFile(INITIALIZING, '');
+  let db: PGlite | undefined;
+  let initialized: Initialized = 'initdb';
+  if (template) {
+    try {
+      db = await PGlite.create({ ...options, loadDataDir: new Blob([await readFile(template)]) });
+      initialized = 'template';
+    } catch {
+      // A corrupt or unreadable archive: start over the old way (the parent logs which was used).
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await writeFile(INITIALIZING, '');
+    }
+  }
+  db ??= await PGlite.create(options);
+  await rm(INITIALIZING);
+  return { db, initialized };
+}
+
 async function open(): Promise<PGlite> {
   const started = performance.now();
   try {
-    const db = await PGlite.create(dir);
-    port!.postMessage({ ready: true, ms: performance.now() - started } satisfies WorkerHello);
+    const { db, initialized } = await create();
+    port!.postMessage({ ready: true, ms: performance.now() - started, initialized } satisfies WorkerHello);
     return db;
   } catch (error) {
     port!.postMessage({ ready: false, error: serialize(error) } satisfies WorkerHello);
