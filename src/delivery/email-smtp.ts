@@ -1,7 +1,8 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../lib/logger.js';
 import type { DeliveryChannel, OutboundMessage, SendResult } from '../services/notifications/channels/channel.js';
 import { errorText, idempotencyDigest, idempotencyHeader, permanentFailure, transientFailure } from './common.js';
+import { loadNodemailer } from './libs.js';
 import { messageLinks } from './links.js';
 import { renderEmail } from './templates.js';
 
@@ -30,14 +31,19 @@ export interface ClosableChannel extends DeliveryChannel {
  */
 export function createSmtpEmailChannel(options: SmtpEmailChannelOptions): ClosableChannel {
   const timeout = options.timeoutMs ?? 30_000;
-  const transport = nodemailer.createTransport({
-    url: options.smtpUrl,
-    pool: true,
-    maxConnections: 2,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-  });
+  // Made on the first send: nodemailer is loaded only by a server that sends mail.
+  let transport: Promise<Transporter> | undefined;
+  const transporter = () =>
+    (transport ??= loadNodemailer().then((nodemailer) =>
+      nodemailer.createTransport({
+        url: options.smtpUrl,
+        pool: true,
+        maxConnections: 2,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+      }),
+    ));
   const domain = options.mailFromAddress.split('@')[1] ?? 'localhost';
   let closed = false;
 
@@ -53,7 +59,7 @@ export function createSmtpEmailChannel(options: SmtpEmailChannelOptions): Closab
       const links = messageLinks(options.publicUrl, message, options.unsubscribeSecret);
       const rendered = renderEmail(message, links);
       try {
-        const info = await transport.sendMail({
+        const info = await (await transporter()).sendMail({
           from: options.mailFrom,
           to,
           subject: rendered.subject,
@@ -73,7 +79,8 @@ export function createSmtpEmailChannel(options: SmtpEmailChannelOptions): Closab
     },
     async close() {
       closed = true;
-      transport.close();
+      // A transport whose library failed to load has nothing to close.
+      (await transport?.catch(() => undefined))?.close();
     },
   };
 }

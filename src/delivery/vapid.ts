@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import webpush from 'web-push';
+import { loadWebPush } from './libs.js';
 
 export interface VapidKeys {
   publicKey: string;
@@ -31,7 +31,7 @@ export async function resolveVapidKeys(options: {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
   await mkdir(options.dataDir, { recursive: true });
-  const keys = webpush.generateVAPIDKeys();
+  const keys = (await loadWebPush()).generateVAPIDKeys();
   await writeFile(file, `${JSON.stringify({ publicKey: keys.publicKey, privateKey: keys.privateKey })}\n`, { mode: 0o600 });
   return { keys: { publicKey: keys.publicKey, privateKey: keys.privateKey }, source: 'generated' };
 }

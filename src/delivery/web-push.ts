@@ -1,4 +1,4 @@
-import webpush from 'web-push';
+import type { RequestDetails, Urgency } from 'web-push';
 import type { Logger } from '../lib/logger.js';
 import type {
   DeliveryChannel,
@@ -8,6 +8,7 @@ import type {
   SendResult,
 } from '../services/notifications/channels/channel.js';
 import { errorText, idempotencyDigest, isTransientStatus, permanentFailure, retryAfterMs } from './common.js';
+import { loadWebPush } from './libs.js';
 import { messageLinks } from './links.js';
 import { renderPushPayload } from './templates.js';
 import type { VapidKeys } from './vapid.js';
@@ -30,7 +31,7 @@ export interface WebPushChannel extends DeliveryChannel {
 
 /** How long a push service keeps an undelivered message (seconds): alerts stay useful for a day. */
 const TTL_SECONDS: Record<OutboundNotification['priority'], number> = { critical: 86_400, high: 86_400, medium: 14_400, low: 14_400 };
-const URGENCY: Record<OutboundNotification['priority'], webpush.Urgency> = { critical: 'high', high: 'high', medium: 'normal', low: 'low' };
+const URGENCY: Record<OutboundNotification['priority'], Urgency> = { critical: 'high', high: 'high', medium: 'normal', low: 'low' };
 const RANK: Record<OutboundNotification['priority'], number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /**
@@ -45,7 +46,8 @@ export function createWebPushChannel(options: WebPushChannelOptions): WebPushCha
 
   async function deliver(subscription: PushSubscriptionRecord, payload: string, message: OutboundMessage, signal?: AbortSignal) {
     const top = message.notifications.reduce((a, b) => (RANK[b.priority] < RANK[a.priority] ? b : a));
-    let details: webpush.RequestDetails;
+    const webpush = await loadWebPush();
+    let details: RequestDetails;
     try {
       details = webpush.generateRequestDetails({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
         vapidDetails,

@@ -4,21 +4,9 @@
  * a running header "Author / TITLE / page", scene breaks as a centred "#". Title and author are
  * the file's properties and the header, not body text, so the body's words are the documents'.
  */
-import {
-  AlignmentType,
-  Document,
-  ExternalHyperlink,
-  Header,
-  HeadingLevel,
-  LevelFormat,
-  Packer,
-  PageNumber,
-  Paragraph,
-  TextRun,
-  type IRunOptions,
-  type ParagraphChild,
-} from 'docx';
+import type { IRunOptions, Paragraph, ParagraphChild } from 'docx';
 import { headingLevel, type Chapter } from './chapters.js';
+import { loadDocx } from './libs.js';
 import { MARK, NODE, type ManuscriptJSON } from './schema.js';
 
 export interface DocxOptions {
@@ -29,11 +17,13 @@ export interface DocxOptions {
 }
 
 const INCH = 1440; // twips
-const HEADINGS = [HeadingLevel.HEADING_1, HeadingLevel.HEADING_2, HeadingLevel.HEADING_3, HeadingLevel.HEADING_4, HeadingLevel.HEADING_5, HeadingLevel.HEADING_6];
+/** The docx library, loaded on first use (libs.ts). */
+type Docx = Awaited<ReturnType<typeof loadDocx>>;
 /** The text of a scene break in manuscript format, and what the DOCX importer reads back as one. */
 export const SCENE_BREAK_TEXT = '#';
 
 interface Context {
+  d: Docx;
   /** Next ordered-list instance: each list restarts its numbering. */
   lists: number;
   quote: number;
@@ -43,7 +33,8 @@ interface Context {
 /** The DOCX bytes of a book (or of one document: one chapter). */
 export async function buildDocx(chapters: readonly Chapter[], options: DocxOptions): Promise<Uint8Array> {
   const smf = options.manuscriptFormat !== false;
-  const ctx: Context = { lists: 0, quote: 0, list: null };
+  const d = await loadDocx();
+  const ctx: Context = { d, lists: 0, quote: 0, list: null };
   const children: Paragraph[] = [];
   chapters.forEach((chapter, i) => {
     const paragraphs = chapter.blocks.flatMap((b) => block(b, ctx));
@@ -51,18 +42,18 @@ export async function buildDocx(chapters: readonly Chapter[], options: DocxOptio
     if (i > 0) {
       const first = chapter.blocks[0];
       if (first?.type === NODE.heading || first?.type === NODE.paragraph) paragraphs[0] = paragraphOf(first, ctx, { pageBreakBefore: true });
-      else paragraphs.unshift(new Paragraph({ pageBreakBefore: true, children: [] }));
+      else paragraphs.unshift(new d.Paragraph({ pageBreakBefore: true, children: [] }));
     }
     children.push(...paragraphs);
   });
   const size = smf ? 24 : 22; // half-points
-  const doc = new Document({
+  const doc = new d.Document({
     creator: options.author,
     title: options.title,
     styles: {
       default: {
         document: { run: { font: 'Times New Roman', size }, paragraph: { spacing: { line: smf ? 480 : 276, before: 0, after: 0 } } },
-        heading1: { run: { font: 'Times New Roman', size, bold: false }, paragraph: { alignment: AlignmentType.CENTER, spacing: { before: smf ? 2 * INCH : 240, after: 240 } } },
+        heading1: { run: { font: 'Times New Roman', size, bold: false }, paragraph: { alignment: d.AlignmentType.CENTER, spacing: { before: smf ? 2 * INCH : 240, after: 240 } } },
         heading2: { run: { font: 'Times New Roman', size, bold: true }, paragraph: { spacing: { before: 240, after: 0 } } },
         heading3: { run: { font: 'Times New Roman', size, italics: true }, paragraph: { spacing: { before: 240, after: 0 } } },
       },
@@ -73,9 +64,9 @@ export async function buildDocx(chapters: readonly Chapter[], options: DocxOptio
           reference: 'ordered',
           levels: [0, 1, 2, 3].map((level) => ({
             level,
-            format: LevelFormat.DECIMAL,
+            format: d.LevelFormat.DECIMAL,
             text: `%${level + 1}.`,
-            alignment: AlignmentType.START,
+            alignment: d.AlignmentType.START,
             style: { paragraph: { indent: { left: (level + 1) * 720, hanging: 360 } } },
           })),
         },
@@ -87,22 +78,22 @@ export async function buildDocx(chapters: readonly Chapter[], options: DocxOptio
         ...(smf
           ? {
               headers: {
-                default: new Header({
+                default: new d.Header({
                   children: [
-                    new Paragraph({
-                      alignment: AlignmentType.RIGHT,
-                      children: [new TextRun(`${surname(options.author)} / ${options.title.toUpperCase()} / `), new TextRun({ children: [PageNumber.CURRENT] })],
+                    new d.Paragraph({
+                      alignment: d.AlignmentType.RIGHT,
+                      children: [new d.TextRun(`${surname(options.author)} / ${options.title.toUpperCase()} / `), new d.TextRun({ children: [d.PageNumber.CURRENT] })],
                     }),
                   ],
                 }),
               },
             }
           : {}),
-        children: children.length > 0 ? children : [new Paragraph('')],
+        children: children.length > 0 ? children : [new d.Paragraph('')],
       },
     ],
   });
-  return new Uint8Array(await Packer.toBuffer(doc));
+  return new Uint8Array(await d.Packer.toBuffer(doc));
 }
 
 function surname(author: string): string {
@@ -110,6 +101,7 @@ function surname(author: string): string {
 }
 
 function block(node: ManuscriptJSON, ctx: Context): Paragraph[] {
+  const { d } = ctx;
   const children = node.content ?? [];
   switch (node.type) {
     case NODE.paragraph:
@@ -132,23 +124,25 @@ function block(node: ManuscriptJSON, ctx: Context): Paragraph[] {
     }
     case NODE.codeBlock: {
       const lines = children.map((c) => c.text ?? '').join('').split('\n');
-      return [new Paragraph({ indent: { left: 720 }, children: lines.map((line, i) => new TextRun({ text: line, font: 'Courier New', ...(i > 0 ? { break: 1 } : {}) })) })];
+      return [new d.Paragraph({ indent: { left: 720 }, children: lines.map((line, i) => new d.TextRun({ text: line, font: 'Courier New', ...(i > 0 ? { break: 1 } : {}) })) })];
     }
     case NODE.horizontalRule:
-      return [new Paragraph({ alignment: AlignmentType.CENTER, children: [new TextRun(SCENE_BREAK_TEXT)] })];
+      return [new d.Paragraph({ alignment: d.AlignmentType.CENTER, children: [new d.TextRun(SCENE_BREAK_TEXT)] })];
     default:
       return children.flatMap((c) => block(c, ctx));
   }
 }
 
 function paragraphOf(node: ManuscriptJSON, ctx: Context, extra: { pageBreakBefore?: boolean } = {}): Paragraph {
-  const runs = inline(node.content ?? []);
+  const { d } = ctx;
+  const runs = inline(node.content ?? [], d);
   if (node.type === NODE.heading) {
-    return new Paragraph({ heading: HEADINGS[headingLevel(node) - 1]!, children: runs, keepNext: true, ...extra });
+    const heading = [d.HeadingLevel.HEADING_1, d.HeadingLevel.HEADING_2, d.HeadingLevel.HEADING_3, d.HeadingLevel.HEADING_4, d.HeadingLevel.HEADING_5, d.HeadingLevel.HEADING_6][headingLevel(node) - 1]!;
+    return new d.Paragraph({ heading, children: runs, keepNext: true, ...extra });
   }
   const list = ctx.list;
   const indent = ctx.quote > 0 ? { left: 720 * ctx.quote, right: 720 } : list ? undefined : { firstLine: 720 };
-  return new Paragraph({
+  return new d.Paragraph({
     children: runs,
     ...(indent ? { indent } : {}),
     ...(list?.kind === 'bullet' ? { bullet: { level: list.level } } : {}),
@@ -157,12 +151,12 @@ function paragraphOf(node: ManuscriptJSON, ctx: Context, extra: { pageBreakBefor
   });
 }
 
-function inline(nodes: readonly ManuscriptJSON[]): ParagraphChild[] {
+function inline(nodes: readonly ManuscriptJSON[], d: Docx): ParagraphChild[] {
   const out: ParagraphChild[] = [];
   let pendingBreak = false;
   for (const node of nodes) {
     if (node.type === NODE.hardBreak) {
-      if (pendingBreak) out.push(new TextRun({ break: 1 }));
+      if (pendingBreak) out.push(new d.TextRun({ break: 1 }));
       pendingBreak = true;
       continue;
     }
@@ -181,8 +175,8 @@ function inline(nodes: readonly ManuscriptJSON[]): ParagraphChild[] {
     pendingBreak = false;
     const link = marks.find((m) => m.type === MARK.link);
     const href = String((link?.attrs as { href?: unknown } | undefined)?.href ?? '');
-    out.push(link && /^(https?:|mailto:)/i.test(href) ? new ExternalHyperlink({ link: href, children: [new TextRun({ ...run, style: 'Hyperlink' })] }) : new TextRun(run));
+    out.push(link && /^(https?:|mailto:)/i.test(href) ? new d.ExternalHyperlink({ link: href, children: [new d.TextRun({ ...run, style: 'Hyperlink' })] }) : new d.TextRun(run));
   }
-  if (pendingBreak) out.push(new TextRun({ break: 1 }));
+  if (pendingBreak) out.push(new d.TextRun({ break: 1 }));
   return out;
 }

@@ -6,8 +6,9 @@
  * one XHTML file per chapter, a style sheet and an optional cover. Writing them ourselves keeps the
  * output exactly what `epubcheck` expects (docs/export.md) and the function pure and fast.
  */
-import { strToU8, zipSync, type Zippable } from 'fflate';
+import type { Zippable } from 'fflate';
 import type { BookMeta, Chapter } from './chapters.js';
+import { loadFflate } from './libs.js';
 import { blocksToXhtml, escapeXml } from './xhtml.js';
 
 const STYLE = `body { font-family: serif; line-height: 1.5; }
@@ -34,7 +35,8 @@ const CONTAINER = `<?xml version="1.0" encoding="UTF-8"?>
 export const chapterFile = (i: number): string => `chapter-${String(i + 1).padStart(3, '0')}.xhtml`;
 
 /** The EPUB's bytes (a zip whose first entry is the uncompressed `mimetype`, as OCF requires). */
-export function buildEpub(chapters: readonly Chapter[], meta: BookMeta): Uint8Array {
+export async function buildEpub(chapters: readonly Chapter[], meta: BookMeta): Promise<Uint8Array> {
+  const { strToU8, zipSync } = await loadFflate();
   const lang = meta.language ?? 'en';
   const files: Zippable = {
     // Insertion order is zip order: mimetype first and stored (level 0).

@@ -32,13 +32,13 @@ export async function exportBook(format: ExportFormat, documents: readonly BookD
   let bytes: Uint8Array;
   switch (format) {
     case 'epub':
-      bytes = buildEpub(chapters, meta);
+      bytes = await buildEpub(chapters, meta);
       break;
     case 'docx':
       bytes = await buildDocx(chapters, { title: meta.title, author: meta.author });
       break;
     case 'html':
-      bytes = new TextEncoder().encode(chaptersToHtml(chapters, meta));
+      bytes = new TextEncoder().encode(await chaptersToHtml(chapters, meta));
       break;
     case 'md':
       bytes = new TextEncoder().encode(chaptersToMarkdown(chapters));

@@ -5,11 +5,9 @@
  * into the editor would. Every result is checked against the schema (convert.ts validateJSON)
  * before the caller touches a document.
  */
-import { generateJSON } from '@tiptap/html';
-import mammoth from 'mammoth';
-import { marked } from 'marked';
 import { AppError } from '../lib/errors.js';
 import { validateJSON } from './convert.js';
+import { loadMammoth, loadMarked, loadTiptapHtml } from './libs.js';
 import { NODE, manuscriptExtensions, type ManuscriptJSON } from './schema.js';
 
 export const IMPORT_TYPES = {
@@ -75,13 +73,15 @@ export function plainTextToJSON(text: string): ManuscriptJSON {
 }
 
 /** Markdown (CommonMark + GFM) through `marked` and the schema's HTML parser. */
-export function markdownToJSON(markdown: string): ManuscriptJSON {
+export async function markdownToJSON(markdown: string): Promise<ManuscriptJSON> {
+  const marked = await loadMarked();
   const html = marked.parse(markdown.replace(/^\uFEFF/, ''), { async: false, gfm: true });
   return htmlToJSON(html);
 }
 
 /** HTML through the schema's parser (what a paste into the editor keeps). */
-export function htmlToJSON(html: string): ManuscriptJSON {
+export async function htmlToJSON(html: string): Promise<ManuscriptJSON> {
+  const { generateJSON } = await loadTiptapHtml();
   return validateJSON(generateJSON(html, manuscriptExtensions()) as ManuscriptJSON);
 }
 
@@ -91,12 +91,13 @@ export async function docxToJSON(bytes: Uint8Array): Promise<ManuscriptJSON> {
   let html: string;
   try {
     // mammoth takes a Node Buffer; a view over the same memory, not a copy.
+    const mammoth = await loadMammoth();
     const result = await mammoth.convertToHtml({ buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
     html = result.value;
   } catch (error) {
     throw new AppError('validation-failed', 'The file is not a readable DOCX document', { reason: error instanceof Error ? error.message : String(error) });
   }
-  return sceneBreaks(htmlToJSON(html));
+  return sceneBreaks(await htmlToJSON(html));
 }
 
 /** A paragraph holding only `#`, `* * *` or `***` is a scene break (manuscript convention, and what our DOCX export writes). */

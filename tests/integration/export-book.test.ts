@@ -95,7 +95,7 @@ describe('Pride and Prejudice as a book', { timeout: 300_000 }, () => {
 
   it('Markdown: the book read back has the same words and the 61 chapter headings', async () => {
     const md = new TextDecoder().decode(await book('md'));
-    const back = markdownToJSON(md);
+    const back = await markdownToJSON(md);
     expect(wordsOf(back)).toBe(documentWords);
     expect((back.content ?? []).filter((b) => b.type === 'heading')).toHaveLength(ids.length);
   });

@@ -100,9 +100,11 @@ describe('manuscript actions', { timeout: 300_000 }, () => {
     const docs = new Map<string, Y.Doc>();
     const live = memoryLiveDocuments(docs);
     for (const [documentId, markdown] of Object.entries(CHAPTERS)) {
-      await live.transact({ projectId: 'novel', documentId }, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON(markdown)));
+      const json1 = await markdownToJSON(markdown);
+      await live.transact({ projectId: 'novel', documentId }, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, json1));
     }
-    await live.transact({ projectId: 'drafty', documentId: 'a' }, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON('# One\n\nSome words here.\n\n# Two\n\n# Three\n\nMore.')));
+    const json2 = await markdownToJSON('# One\n\nSome words here.\n\n# Two\n\n# Three\n\nMore.');
+    await live.transact({ projectId: 'drafty', documentId: 'a' }, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, json2));
 
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];

@@ -115,7 +115,8 @@ onEveryDatabase((_name, open) => {
     const { db, cleanup } = await open();
     try {
       const live = memoryLiveDocuments();
-      await live.transact({ projectId: 'proj', documentId: 'ch-1' }, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON('# One\n\nA hundred words, give or take.')));
+      const json1 = await markdownToJSON('# One\n\nA hundred words, give or take.');
+      await live.transact({ projectId: 'proj', documentId: 'ch-1' }, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, json1));
       const versions = createVersionService({ store: db.versions, live, clock: systemClock, logger });
       const action = createDocumentVersionAction({ versions });
       const named = await invoke(action, { documentId: 'ch-1', name: 'Milestone 100' }, ctx({ stepId: 'save' }));
@@ -137,13 +138,15 @@ onEveryDatabase((_name, open) => {
     try {
       const live = memoryLiveDocuments();
       const ref = { projectId: 'proj', documentId: 'ch-retry' };
-      await live.transact(ref, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON('# One\n\nFirst words.')));
+      const json2 = await markdownToJSON('# One\n\nFirst words.');
+      await live.transact(ref, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, json2));
       // Two services over one store: the re-run may happen on another instance after a crash.
       const action = createDocumentVersionAction({ versions: createVersionService({ store: db.versions, live, clock: systemClock, logger }) });
       const rerun = createDocumentVersionAction({ versions: createVersionService({ store: db.versions, live, clock: systemClock, logger }) });
       const first = await invoke(action, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ stepId: 'save', attempt: 1 }));
       // The text moves on; the retried step (its checkpoint was lost) must not store a second version.
-      await live.transact(ref, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, markdownToJSON('# One\n\nFirst words and many more.')));
+      const json3 = await markdownToJSON('# One\n\nFirst words and many more.');
+      await live.transact(ref, { userId: 'u', reason: 'test' }, (doc) => writeJSON(doc, json3));
       const retried = await invoke(action, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ stepId: 'save', attempt: 2 }));
       const crashed = await invoke(rerun, { documentId: 'ch-retry', name: 'Milestone' }, ctx({ stepId: 'save', attempt: 2 }));
       expect(retried).toEqual(first);
