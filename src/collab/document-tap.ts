@@ -10,6 +10,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { DOCUMENT_EDIT, JOURNAL_WORDS, type DocumentEdit, type DocumentEditConsumer, type EditOrigin, type TouchedBlock } from '../tracking/document-edit.js';
 import { touchOf } from '../tracking/collab/edit-blocks.js';
+import { creditWords, mergeByClient, type WordCredit } from '../tracking/writing/word-credits.js';
 import { createParagraphWordIndex, type ParagraphWordIndex, type TransactionWords } from '../tracking/writing/word-count.js';
 import type { CollabContext } from './context.js';
 
@@ -66,7 +67,13 @@ export function attributionOf(origin: unknown): { origin: EditOrigin; userId: st
 export function tapDocument(
   doc: Y.Doc,
   target: TapTarget,
-  deps: { clock: Clock; logger: Logger; consumers: () => readonly DocumentEditConsumer[] },
+  deps: {
+    clock: Clock;
+    logger: Logger;
+    consumers: () => readonly DocumentEditConsumer[];
+    /** The writer who owns a Yjs client id of this document (services/writing/client-writers.ts), if known. */
+    writerOf?: (clientId: number) => string | undefined;
+  },
 ): () => void {
   const documentName = `${target.projectId}/${target.documentId}`;
   const indexes: ParagraphWordIndex[] = [];
@@ -109,18 +116,21 @@ export function tapDocument(
         const key = touch.blockKeys[i]!;
         return { index, key, netWords: blockWords.get(key) ?? 0 };
       });
+      const attribution = attributionOf(tr.origin);
+      const journal = tr.meta.get(JOURNAL_WORDS) === true;
+      const credits = journal ? foreignCredits(words, attribution.userId, deps.writerOf) : undefined;
       const edit: DocumentEdit = {
         projectId: target.projectId,
         documentId: target.documentId,
         documentName,
-        ...attributionOf(tr.origin),
+        ...attribution,
         at: deps.clock.now(),
         blocks,
         clientIds: touch.clientIds,
         words,
         netWords: words?.netWords ?? 0,
         documentWords,
-        ...(tr.meta.get(JOURNAL_WORDS) === true ? { wordsJournaled: true } : {}),
+        ...(credits !== undefined ? { credits } : journal ? { wordsJournaled: true } : {}),
       };
       tr.meta.set(DOCUMENT_EDIT, edit);
       for (const consume of consumers) {
@@ -141,8 +151,20 @@ export function tapDocument(
   };
 }
 
+/**
+ * A journaled update's words split by the client ids that typed them, when some belong to
+ * another writer than the sender (word-credits.ts says why); undefined when all are the sender's.
+ */
+function foreignCredits(words: TransactionWords | null, sender: string | null, writerOf: ((clientId: number) => string | undefined) | undefined): WordCredit[] | undefined {
+  if (words === null || sender === null || writerOf === undefined || words.byClient === undefined) return undefined;
+  const credits = creditWords(words, sender, writerOf);
+  return credits.some((c) => c.userId !== sender) ? credits : undefined;
+}
+
 function sum(a: TransactionWords, b: TransactionWords): TransactionWords {
+  const byClient = mergeByClient(a.byClient, b.byClient, a, b);
   return {
+    ...(byClient ? { byClient } : {}),
     insertedChars: a.insertedChars + b.insertedChars,
     deletedChars: a.deletedChars + b.deletedChars,
     netWords: a.netWords + b.netWords,

@@ -10,6 +10,6 @@ import type { DocumentEditConsumer } from '../tracking/document-edit.js';
 export function writingConsumer(writing: { recordEdit(edit: TrackedEdit): void }): DocumentEditConsumer {
   return (edit) => {
     if (edit.origin !== 'connection' || edit.userId === null || edit.words === null) return;
-    writing.recordEdit({ userId: edit.userId, projectId: edit.projectId, documentId: edit.documentId, at: edit.at, words: edit.words, documentWords: edit.documentWords, ...(edit.wordsJournaled === true ? { journaled: true } : {}) });
+    writing.recordEdit({ userId: edit.userId, projectId: edit.projectId, documentId: edit.documentId, at: edit.at, words: edit.words, documentWords: edit.documentWords, ...(edit.wordsJournaled === true || edit.credits !== undefined ? { journaled: true } : {}) });
   };
 }

@@ -5,6 +5,7 @@ import { documentNameOf } from '../collab/document-name.js';
 import { writingConsumer } from '../collab/edit-consumers.js';
 import { createDocumentTapExtension } from '../collab/extensions/document-tap.js';
 import { createPresenceExtension } from '../collab/extensions/presence.js';
+import { createWordCreditExtensions } from '../collab/extensions/word-credits.js';
 import { createCollaboration, type Collaboration } from '../collab/hocuspocus.js';
 import { createLiveDocuments } from '../collab/live-documents.js';
 import { createCollabSocketServer, type CollabSocketServer } from '../collab/websocket.js';
@@ -20,6 +21,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { LiveDocuments } from '../services/documents/ports.js';
 import { createPresenceService, type PresenceService } from '../services/presence/presence-service.js';
+import { createClientWriters } from '../services/writing/client-writers.js';
 import { createMemoryLiveSessionStore } from '../services/writing/live-store.js';
 import { createWritingService, type WritingService } from '../services/writing/writing-service.js';
 
@@ -92,7 +94,9 @@ export function composeCollaboration(deps: {
 
   // One transaction tap per document feeds every consumer of edits (one line each to add).
   const presenceExtension = presence ? createPresenceExtension({ service: presence, clock, logger: logger.child({ module: 'presence-extension' }) }) : undefined;
-  const tap = writing || presenceExtension ? createDocumentTapExtension({ clock, logger: logger.child({ module: 'document-tap' }) }) : undefined;
+  // Journaled words are credited by the Yjs client ids that typed them (issue 20: re-sends after a crash).
+  const clientWriters = writing ? createClientWriters({ store: db.documentClients, logger: logger.child({ module: 'word-credits' }) }) : undefined;
+  const tap = writing || presenceExtension ? createDocumentTapExtension({ clock, logger: logger.child({ module: 'document-tap' }), ...(clientWriters ? { writerOf: clientWriters.writerOf } : {}) }) : undefined;
   if (writing) tap?.subscribe(writingConsumer(writing));
   if (presenceExtension) tap?.subscribe(presenceExtension.onEdit);
 
@@ -113,6 +117,9 @@ export function composeCollaboration(deps: {
     },
   };
 
+  const wordCredits = clientWriters ? createWordCreditExtensions({ writers: clientWriters, appender, clock, logger: logger.child({ module: 'word-credits' }) }) : undefined;
+  if (wordCredits) tap?.subscribe(wordCredits.onEdit);
+
   collaboration = createCollaboration({
     options: {
       maxDocumentBytes: config.limits.maxDocumentBytes,
@@ -130,7 +137,7 @@ export function composeCollaboration(deps: {
     clock,
     logger,
     ...(redis ? { redis } : {}),
-    extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : [])],
+    extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : []), ...(wordCredits ? [wordCredits.claims, wordCredits.journal] : [])],
   });
   const { hocuspocus, persistence } = collaboration;
   const liveDocuments = createLiveDocuments({

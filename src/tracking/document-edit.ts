@@ -4,6 +4,7 @@
  * notifications and workflows), so consumers import this type and never Yjs origins or collab/.
  */
 import type { TransactionWords } from './writing/word-count.js';
+import type { WordCredit } from './writing/word-credits.js';
 
 /**
  * Where a transaction came from, which decides whether it has a writer:
@@ -52,6 +53,12 @@ export interface DocumentEdit {
    * from that record, so the writing service must not add them to its buckets a second time.
    */
   wordsJournaled?: boolean;
+  /**
+   * Set instead of `wordsJournaled` when the update carries words other writers typed (a re-send
+   * after a crash: tracking/writing/word-credits.ts): each writer's share, to be journaled for
+   * them by the word-credits extension (the update's own log record then carries no words).
+   */
+  credits?: readonly WordCredit[];
 }
 
 /**

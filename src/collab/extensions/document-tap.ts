@@ -17,8 +17,14 @@ export interface DocumentTapExtension {
  * afterLoadDocument, detached at unload. Consumers register once, here, instead of each keeping a
  * listener map of its own: `tap.subscribe((edit) => ...)` or `consumers: [...]` at creation.
  */
-export function createDocumentTapExtension(deps: { clock: Clock; logger: Logger; consumers?: readonly DocumentEditConsumer[] }): DocumentTapExtension {
-  const { clock, logger } = deps;
+export function createDocumentTapExtension(deps: {
+  clock: Clock;
+  logger: Logger;
+  consumers?: readonly DocumentEditConsumer[];
+  /** Who owns a Yjs client id of a document: journaled words are credited by it (tracking/writing/word-credits.ts). */
+  writerOf?: (documentName: string, clientId: number) => string | undefined;
+}): DocumentTapExtension {
+  const { clock, logger, writerOf } = deps;
   let consumers: readonly DocumentEditConsumer[] = [...(deps.consumers ?? [])];
   const taps = new Map<string, () => void>();
   const current = () => consumers;
@@ -47,7 +53,7 @@ export function createDocumentTapExtension(deps: { clock: Clock; logger: Logger;
         try {
           detach(documentName);
           const target = targetOf(context, documentName);
-          if (target !== null) taps.set(documentName, tapDocument(document, target, { clock, logger, consumers: current }));
+          if (target !== null) taps.set(documentName, tapDocument(document, target, { clock, logger, consumers: current, ...(writerOf ? { writerOf: (id: number) => writerOf(documentName, id) } : {}) }));
         } catch (error) {
           // Never fail a load over analytics: the document works, its edits are just not reported.
           logger.error({ err: error, document: documentName }, 'document tap not attached');

@@ -16,7 +16,7 @@ import { measureRegion } from './region-words.js';
 import { countWords } from './word-rule.js';
 import { addedItems, charId, deletedItems, isAdded, isDeletedNow, itemText, visibleText } from './yjs-items.js';
 import type { ItemList } from './yjs-items.js';
-import type { ParagraphWordIndex, TransactionWords } from './word-index-types.js';
+import { SENDER_CLIENT, type ParagraphWordIndex, type TransactionWords, type UnitWords } from './word-index-types.js';
 
 /**
  * Text of a block: its Y.XmlText runs, with a newline between any two children so that words in
@@ -66,6 +66,7 @@ export function createFragmentWordIndex(root: Y.XmlFragment): ParagraphWordIndex
       let wordsRemoved = 0;
       const touched: string[] = [];
       const touchedNet: number[] = [];
+      const byClient = new Map<number, UnitWords>();
       const visited = new Set<Y.Item>();
       for (const [item, change] of blocks) {
         const type = (item.content as Y.ContentType).type;
@@ -82,6 +83,7 @@ export function createFragmentWordIndex(root: Y.XmlFragment): ParagraphWordIndex
         const delta = after - before;
         if (delta > 0) wordsAdded += delta;
         else wordsRemoved -= delta;
+        if (delta !== 0) credit(byClient, writerOf(change), delta);
       }
       const netWords = wordsAdded - wordsRemoved;
       total += netWords;
@@ -93,6 +95,7 @@ export function createFragmentWordIndex(root: Y.XmlFragment): ParagraphWordIndex
         wordsRemoved,
         paragraphsTouched: touched,
         paragraphNetWords: touchedNet,
+        byClient,
       };
     },
   };
@@ -105,6 +108,29 @@ interface BlockChange {
   recount: boolean;
   /** Inserted or deleted text items, measured by region when the block is not recounted. */
   edits: Y.Item[];
+  /** Characters (a nested node: 1) each Yjs client inserted into the block in this transaction. */
+  inserters: Map<number, number>;
+}
+
+/** The client that inserted the most into the block (ties: the lower id, the same on every replica), or SENDER_CLIENT. */
+function writerOf(change: BlockChange): number {
+  let best = SENDER_CLIENT;
+  let most = 0;
+  for (const [client, n] of change.inserters) {
+    if (n > most || (n === most && client < best)) {
+      best = client;
+      most = n;
+    }
+  }
+  return best;
+}
+
+function credit(byClient: Map<number, UnitWords>, client: number, delta: number): void {
+  const w = byClient.get(client) ?? { added: 0, removed: 0, net: 0 };
+  if (delta > 0) w.added += delta;
+  else w.removed -= delta;
+  w.net += delta;
+  byClient.set(client, w);
 }
 
 /**
@@ -130,9 +156,10 @@ function noteChange(
   if (change === undefined) {
     const created = isAdded(tr, blockItem);
     if (created && blockItem.deleted) return; // created and deleted again: never counted
-    change = { kind: created ? 'created' : isDeletedNow(tr, blockItem) ? 'deleted' : 'changed', recount: false, edits: [] };
+    change = { kind: created ? 'created' : isDeletedNow(tr, blockItem) ? 'deleted' : 'changed', recount: false, edits: [], inserters: new Map() };
     blocks.set(blockItem, change);
   }
+  if (inserted) change.inserters.set(item.id.client, (change.inserters.get(item.id.client) ?? 0) + Math.max(length, 1));
   if (change.kind !== 'changed' || change.recount) return;
   if (item.content instanceof Y.ContentType) {
     change.recount = true;

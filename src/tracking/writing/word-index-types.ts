@@ -26,7 +26,24 @@ export interface TransactionWords {
   readonly paragraphsTouched: readonly string[];
   /** Net words of each of `paragraphsTouched`, same order (ProseMirror fragments only; the document tap reports them per block). */
   readonly paragraphNetWords?: readonly number[];
+  /**
+   * The same words split by the Yjs client id that wrote them (ProseMirror fragments only): each
+   * touched block goes to the client whose inserted characters in it are the most; a block the
+   * transaction only deleted from goes to SENDER_CLIENT (deletions carry no author in Yjs). The
+   * parts add up to wordsAdded/wordsRemoved/netWords. Absent: all of it is the sender's.
+   */
+  readonly byClient?: ReadonlyMap<number, UnitWords>;
 }
+
+/** Words of a part of a transaction. */
+export interface UnitWords {
+  added: number;
+  removed: number;
+  net: number;
+}
+
+/** Key of `byClient` for the words no inserted item names a writer of: whoever sent the update. */
+export const SENDER_CLIENT = -1;
 
 /** Word counts of one shared type, kept current transaction by transaction. */
 export interface ParagraphWordIndex {
