@@ -9,8 +9,9 @@ import { ActionError, type ActionHandler } from '../action-handlers.js';
 import { bookDocumentIds } from './book.js';
 import { asActionError } from './errors.js';
 import type { ManuscriptPort, SalesReadPort, WritingReadPort } from './ports.js';
+import { resourceId } from './ids.js';
 
-const userId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
+const userId = resourceId;
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 /** ms since the epoch, or an ISO date-time (what `{{trigger.event.occurredAt}}` gives). */
 const zone = z

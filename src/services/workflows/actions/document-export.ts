@@ -6,8 +6,9 @@ import { bookDocumentIds } from './book.js';
 import { asActionError } from './errors.js';
 import type { ExportPort, ManuscriptPort } from './ports.js';
 import type { Sandbox } from './sandbox.js';
+import { resourceId } from './ids.js';
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
+const id = resourceId;
 
 const input = z.strictObject({
   format: z.enum(EXPORT_FORMATS),

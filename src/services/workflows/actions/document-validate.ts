@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { ActionError, type ActionHandler } from '../action-handlers.js';
 import { bookChapters, bookDocumentIds, readBook } from './book.js';
 import type { ManuscriptPort } from './ports.js';
+import { resourceId } from './ids.js';
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
+const id = resourceId;
 
 const input = z.strictObject({
   /** Document ids in reading order; default: every document of the project. */

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { ActionHandler } from '../action-handlers.js';
 import { asActionError } from './errors.js';
 import type { VersionPort } from './ports.js';
+import { resourceId } from './ids.js';
 
 const input = z.strictObject({
-  documentId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -'),
+  documentId: resourceId,
   /** A named version is kept forever; without a name it is automatic (thinned by the retention policy). */
   name: z.string().trim().min(1).max(200).optional(),
 });

@@ -5,6 +5,7 @@ import { isAppError } from '../../../lib/errors.js';
 import type { Clock } from '../../../lib/clock.js';
 import { ActionError, type ActionHandler } from '../action-handlers.js';
 import type { EventPublisher } from './ports.js';
+import { resourceId } from './ids.js';
 
 /** Categories a workflow may publish in; writing and collaboration events come from people's edits only. */
 export const EMIT_CATEGORIES = ['publishing', 'analytics', 'automation'] as const;
@@ -13,7 +14,7 @@ export const EMITTABLE_TYPES = EVENT_TYPES.filter((type) => (EMIT_CATEGORIES as 
 const input = z.strictObject({
   type: z.enum(EMITTABLE_TYPES),
   payload: z.record(z.string(), z.unknown()),
-  documentId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  documentId: resourceId.optional(),
 });
 
 const output = z.strictObject({ eventId: z.string(), type: z.string() });

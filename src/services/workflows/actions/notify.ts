@@ -4,8 +4,9 @@ import { NOTIFICATION_CATEGORIES, NOTIFICATION_PRIORITIES, type NotificationChan
 import { ActionError, type ActionHandler } from '../action-handlers.js';
 import { asActionError } from './errors.js';
 import type { NotifySender } from './ports.js';
+import { resourceId } from './ids.js';
 
-const userId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
+const userId = resourceId;
 
 const input = z
   .strictObject({

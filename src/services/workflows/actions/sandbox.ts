@@ -1,6 +1,7 @@
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ActionError } from '../action-handlers.js';
+import { isResourceId } from '../../../lib/ids.js';
 
 /**
  * Where workflow actions may touch files: `DATA_DIR/files/<projectId>/`, one directory per project
@@ -28,7 +29,7 @@ export function createSandbox(filesDir: string): Sandbox {
   const base = resolve(filesDir);
 
   async function root(projectId: string): Promise<string> {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(projectId)) throw new ActionError(`bad project id ${JSON.stringify(projectId)}`, { permanent: true });
+    if (!isResourceId(projectId)) throw new ActionError(`bad project id ${JSON.stringify(projectId)}`, { permanent: true });
     const dir = join(base, projectId);
     await mkdir(dir, { recursive: true });
     return realpath(dir);
