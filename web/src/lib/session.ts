@@ -1,4 +1,4 @@
-import { parseErrorBody } from '@storyloom/client';
+import { parseErrorBody, RESOURCE_ID_PATTERN as ID_PATTERN } from '@storyloom/client';
 
 /** What GET /api/dev/token answers (src/api/routes/dev.ts). */
 export interface DevSession {
@@ -19,7 +19,6 @@ const PEN_NAMES = [
   'Clara Bellamy', 'Lydia Marlowe', 'Genevieve Wilde', 'Harriet Vane', 'Imogen Sinclair', 'Beatrice Locke',
 ];
 const STORAGE_KEY = 'storyloom.writer';
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Who this tab writes as: `?user=alice[&name=Alice]`, else a pen name kept in localStorage so a
