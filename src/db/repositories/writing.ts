@@ -1,9 +1,10 @@
-import { DrizzleQueryError, and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { DrizzleQueryError, and, asc, desc, eq, gte, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { AppError, errorMessage } from '../../lib/errors.js';
 import type { SessionSummary, WritingState } from '../../tracking/writing/session-types.js';
 import type { StoredSession, WritingGoal, WritingStore } from '../../services/writing/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { writingBuckets, writingDocumentTotals, writingGoals, writingPreferences, writingQuarters, writingSessions } from '../schema/index.js';
+import { writingWordJournal } from '../schema/word-journal.js';
 import { requireTimeZone } from '../../lib/time-zones.js';
 import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
 import { projectWritingReport } from './writing-project-report.js';
@@ -157,6 +158,34 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
           ),
         );
       return row?.median ?? null;
+    },
+
+    async openSessions(limit) {
+      const rows = await db
+        .select()
+        .from(writingSessions)
+        .where(and(isNull(writingSessions.endedAt), ne(writingSessions.state, 'ended')))
+        .orderBy(asc(writingSessions.updatedAt))
+        .limit(limit);
+      return rows.map(toSession);
+    },
+
+    async lastWordsAt(userId, projectId, since) {
+      const j = writingWordJournal;
+      const [journal] = await db
+        .select({ at: sql<Date | null>`max(${j.at})` })
+        .from(j)
+        .where(and(eq(j.userId, userId), eq(j.projectId, projectId), gte(j.at, new Date(since))));
+      const b = writingBuckets;
+      const [bucket] = await db
+        .select({ minute: sql<Date | null>`max(${b.minute})` })
+        .from(b)
+        .where(and(eq(b.userId, userId), eq(b.projectId, projectId), gte(b.minute, new Date(Math.floor(since / 60_000) * 60_000)), sql`(${b.wordsAdded} <> 0 or ${b.wordsRemoved} <> 0)`));
+      // A journal row is exact; a bucket (its rows folded away) only says which minute, never before `since`.
+      const journalAt = journal?.at ? new Date(journal.at).getTime() : null;
+      const bucketAt = bucket?.minute ? Math.max(since, new Date(bucket.minute).getTime()) : null;
+      if (journalAt === null || bucketAt === null) return journalAt ?? bucketAt;
+      return Math.max(journalAt, bucketAt);
     },
 
     async wordsBetween(userId, projectId, from, to) {

@@ -124,6 +124,14 @@ export interface WritingStore {
    * `addBuckets`.
    */
   foldWordJournal?(): Promise<number>;
+  /** Started sessions that never ended, oldest update first (their instance may have died). */
+  openSessions?(limit: number): Promise<StoredSession[]>;
+  /**
+   * When the writer last changed words in the project at or after `since`, from durable data
+   * only: the newest word journal row (exact), else the newest bucket minute with words (its
+   * start: the edit lies in that minute); null when there is none.
+   */
+  lastWordsAt?(userId: string, projectId: string, since: number): Promise<number | null>;
 }
 
 /**

@@ -57,6 +57,11 @@ export interface WritingService {
   invalidateGoal(userId: string, projectId: string): void;
   /** What the periodic tick does: advance every session to now, settle finished goal days. */
   tick(): Promise<void>;
+  /**
+   * Ends the sessions a crashed instance left open at their writers' last durable edit
+   * (cut-short.ts); runs at start and every minute. Resolves with how many it ended.
+   */
+  endCutShort(): Promise<number>;
   /** Waits for queued inputs, then publishes and stores everything pending (tests, shutdown). */
   flush(): Promise<void>;
   /** Stops the timers and flushes; open sessions stay in the live store (and are saved as open rows). */

@@ -302,6 +302,11 @@ export class WriterSession {
         logger.error({ err: error, effect: effect.type }, 'writing effect could not become an event');
       }
     }
+    // Stored open from its start, so a crash at any point leaves a row for the cut-short sweep to end (cut-short.ts).
+    if (t.state.state !== 'ended' && t.effects.some((e) => e.type === 'session_started')) {
+      this.savedAt = clock.now();
+      await this.saveOpenRow('open session not saved');
+    }
     // Also a session ended while still idle (REST start, then end): no effect, but closed all the same.
     if (t.state.state === 'ended') {
       await this.close(t.state);

@@ -10,6 +10,7 @@ import { editFromWords } from '../../tracking/writing/session-model.js';
 import { resolveWritingThresholds } from '../../tracking/writing/thresholds.js';
 import { createBucketAggregator } from './bucket-aggregator.js';
 import { createCachedLookup } from './cached-lookup.js';
+import { endCutShortSessions } from './cut-short.js';
 import { createGoalTracker } from './goal-tracker.js';
 import type { WritingGoal } from './ports.js';
 import type { SessionContext } from './session-context.js';
@@ -32,6 +33,9 @@ const FUTURE_SKEW_MS = 60_000;
 const WORDS_EVENT_INTERVAL_MS = 5_000;
 /** Live metrics to `user:`/`project:` on /ws/analytics at most this often per writer. */
 const METRICS_PUSH_INTERVAL_MS = 1_000;
+
+/** How often open sessions nobody holds are looked for (cut-short.ts). */
+const CUT_SHORT_SWEEP_MS = 60_000;
 
 const goalKey = (userId: string, projectId: string) => `${projectId}\u0000${userId}`;
 
@@ -139,6 +143,22 @@ export function createWritingService(deps: WritingServiceDeps): WritingService {
   }
 
   const tick = () => table.tickAll(clock.now());
+  const cutShort = {
+    store,
+    live,
+    endAfterMs: thresholds.endAfterMs,
+    heldHere: (id: string) => table.byWritingSession(id)?.sessionId === id,
+    logger,
+  };
+  const endCutShort = () =>
+    endCutShortSessions(cutShort, clock.now(), Date.now()).catch((error: unknown) => {
+      logger.warn({ err: error }, 'sessions cut short by a crash not ended; retrying in a minute');
+      return 0;
+    });
+  // At start (the previous process's sessions) and every minute (another instance's, once stale).
+  const cutShortTimer = setInterval(() => void endCutShort(), CUT_SHORT_SWEEP_MS);
+  cutShortTimer.unref();
+  setImmediate(() => void (closed ? undefined : endCutShort()));
   const tickTimer = setInterval(() => void tick(), deps.tickMs ?? 5_000);
   tickTimer.unref();
   let pacing = false;
@@ -246,6 +266,7 @@ export function createWritingService(deps: WritingServiceDeps): WritingService {
     invalidatePreferences: (userId) => prefs.invalidate(userId),
     invalidateGoal: (userId, projectId) => ctx.goalLookup.invalidate(goalKey(userId, projectId)),
     tick,
+    endCutShort,
 
     async flush() {
       await flushEverything();
@@ -257,6 +278,7 @@ export function createWritingService(deps: WritingServiceDeps): WritingService {
       closed = true;
       clearInterval(tickTimer);
       clearInterval(flushTimer);
+      clearInterval(cutShortTimer);
       await flushEverything();
       for (const session of table.all()) await session.saveOpenRow('open session not saved at shutdown');
       await buckets.flush().catch((error: unknown) => logger.error({ err: error }, 'writing buckets lost at shutdown'));
