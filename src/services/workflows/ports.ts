@@ -33,6 +33,11 @@ export interface Checkpoint {
   leaseUntil: number | null;
 }
 
+export interface NewRun {
+  run: RunState;
+  wakeAt: number | null;
+}
+
 export interface ClaimedRun {
   run: RunState;
   cancelRequested: boolean;
@@ -53,6 +58,8 @@ export interface WorkflowStore {
 
   /** A new run, due at once (`wakeAt` = its creation), unleased. */
   insertRun(run: RunState, wakeAt: number | null): Promise<void>;
+  /** Many new runs in one statement (group commit), as insertRun each. */
+  insertRuns(batch: readonly NewRun[]): Promise<void>;
   /**
    * Claims up to `limit` unfinished runs that are due (`wakeAt` passed, or a running step whose
    * owner's lease expired), each for one instance (`FOR UPDATE SKIP LOCKED`).

@@ -9,6 +9,7 @@ import type { Json, WorkflowDefinition } from '../../workflows/definition.js';
 import { evaluateCondition } from '../../workflows/logic.js';
 import { newRun } from '../../workflows/run-state.js';
 import { validateDefinition } from '../../workflows/validate.js';
+import { createRunInserter } from './checkpoints.js';
 import type { RunRecord, WorkflowRecord, WorkflowStore } from './ports.js';
 import type { WorkflowRunner } from './runner.js';
 
@@ -39,6 +40,7 @@ const EVENT_TRIGGERS_TTL_MS = 5_000;
 
 export function createWorkflowService(deps: WorkflowServiceDeps) {
   const { store, runner, clock, logger } = deps;
+  const insertRun = createRunInserter(store);
 
   function validate(raw: unknown): WorkflowDefinition {
     const result = validateDefinition(raw, deps.catalog, { eventTypes: deps.eventTypes });
@@ -53,7 +55,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
   async function startRun(workflow: WorkflowRecord, trigger: Json, input: Json = null): Promise<string> {
     const now = clock.now();
     const run = newRun({ id: uuidv7(now), workflowId: workflow.id, version: workflow.version, definition: workflow.definition, trigger, input, now });
-    await store.insertRun(run, now);
+    await insertRun(run, now);
     runner.kick();
     return run.id;
   }
@@ -72,10 +74,26 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     return eventTriggers.byType.get(type) ?? [];
   }
 
-  async function requireWorkflow(id: string): Promise<WorkflowRecord> {
-    const workflow = await store.getWorkflow(id);
+  async function requireWorkflow(id: string, read: (id: string) => Promise<WorkflowRecord | null> = (key) => store.getWorkflow(key)): Promise<WorkflowRecord> {
+    const workflow = await read(id);
     if (workflow === null) throw new AppError('not-found', `No workflow ${id}`, { workflowId: id });
     return workflow;
+  }
+
+  /**
+   * Executions of one workflow asked for at the same time share one read of it (a burst of
+   * POST /execute cost one query each, on PGlite about as much as running the run). A change
+   * committed while that read is in flight applies from the next read, as if those executions
+   * had come just before it.
+   */
+  const reading = new Map<string, Promise<WorkflowRecord | null>>();
+  function sharedRead(id: string): Promise<WorkflowRecord | null> {
+    let read = reading.get(id);
+    if (read === undefined) {
+      read = store.getWorkflow(id).finally(() => reading.delete(id));
+      reading.set(id, read);
+    }
+    return read;
   }
 
   return {
@@ -103,7 +121,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
       return { id, version: 1, created: true };
     },
 
-    get: requireWorkflow,
+    get: (id: string) => requireWorkflow(id),
     list: (projectId: string) => store.listWorkflows(projectId),
 
     async setEnabled(id: string, enabled: boolean): Promise<WorkflowRecord> {
@@ -114,7 +132,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     },
 
     async execute(id: string, input: Json, byUser: string): Promise<{ runId: string }> {
-      const workflow = await requireWorkflow(id);
+      const workflow = await requireWorkflow(id, sharedRead);
       if (!workflow.enabled) throw new AppError('conflict', `Workflow ${id} is disabled`, { workflowId: id });
       return { runId: await startRun(workflow, { type: 'manual', userId: byUser }, input) };
     },
