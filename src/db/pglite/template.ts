@@ -1,7 +1,7 @@
 /**
  * A pre-initialized PGlite data directory ("template"): initdb plus every committed migration,
  * dumped once as a tarball by `scripts/pglite-template.mjs` (run by `postinstall`) into a
- * git-ignored cache. A fresh data directory then starts by unpacking it (PGlite's `loadDataDir`)
+ * git-ignored cache. A fresh data directory then starts by unpacking it (untar.ts, in the worker)
  * instead of running initdb in a second WebAssembly instance and then all migrations: measured
  * on this 2-core box, first start 10-12 s and ~800 MB RSS without it (see src/db/client.ts).
  *

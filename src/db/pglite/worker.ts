@@ -14,6 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { MAINTENANCE_INTERVAL_MS, maintenancePass } from './maintenance.js';
 import { PGLITE_MEMORY } from './memory.js';
+import { unpackTarGz } from './untar.js';
 import { INITIALIZING_MARKER, type Initialized, type QueryResult, type SerializedError, type WorkerHello, type WorkerOptions, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
 const port = parentPort;
@@ -74,17 +75,21 @@ async function create(): Promise<{ db: PGlite; initialized: Initialized }> {
   if (existsSync(join(dir, 'PG_VERSION'))) return { db: await PGlite.create(options), initialized: 'existing' };
   await mkdir(dir, { recursive: true });
   await writeFile(INITIALIZING, '');
+  const restart = async () => {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await writeFile(INITIALIZING, '');
+  };
   let db: PGlite | undefined;
   let initialized: Initialized = 'initdb';
   if (template) {
     try {
-      db = await PGlite.create({ ...options, loadDataDir: new Blob([await readFile(template)]) });
+      unpackTarGz(await readFile(template), dir);
+      db = await PGlite.create(options);
       initialized = 'template';
     } catch {
       // A corrupt or unreadable archive: start over the old way (the parent logs which was used).
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      await writeFile(INITIALIZING, '');
+      await restart();
     }
   }
   db ??= await PGlite.create(options);
