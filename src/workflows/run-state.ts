@@ -1,9 +1,10 @@
 import type { Json, RetryPolicy, StepDefinition, WorkflowDefinition } from './definition.js';
 
 /**
- * The state of one run: everything the engine needs to decide what happens next, and exactly
- * what the runner checkpoints after every transition (plain JSON). A run carries the definition
- * version it started with, so editing a workflow never changes a run in flight.
+ * The state of one run: everything the engine needs to decide what happens next, and what the
+ * runner checkpoints after every transition (plain JSON). A run carries the definition version it
+ * started with, so editing a workflow never changes a run in flight; the store keeps that
+ * definition apart, written once, and leaves it out of every checkpoint.
  */
 
 export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'rolled_back'] as const;
