@@ -4,16 +4,49 @@
  * counts, then one transaction for every inbox row and delivery). One statement per event was
  * the cost that held the consumer to ~70 events/s (issue 14's benchmark).
  */
-import { and, count, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import type { StoredPreferences } from '../../notify/model.js';
 import { fingerprintKey, type NotificationStore } from '../../services/notifications/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
-import { notificationDeliveries, notificationMembers, notificationPreferences, notifications, writingPreferences } from '../schema/index.js';
+import { notificationMembers, notificationPreferences, notifications, writingPreferences } from '../schema/index.js';
 
 type BatchPart = Pick<NotificationStore, 'usersByActors' | 'ownersOf' | 'preferencesMany' | 'writerZones' | 'countsSince' | 'createMany'>;
-type DeliveryRow = typeof notificationDeliveries.$inferInsert;
+/** A delivery row as jsonb_to_recordset reads it (column names, ISO times). */
+interface DeliveryRow {
+  id: string;
+  user_id: string;
+  notification_ids: string[];
+  channel: string;
+  kind: string;
+  status: string;
+  hold_reason: string | null;
+  silent: boolean;
+  due_at: string;
+  attempts: number;
+  idempotency_key: string;
+  claimed_until: string | null;
+  claim_token: string | null;
+  created_at: string;
+  updated_at: string;
+}
 
-/** Rows per multi-row INSERT: far below Postgres's 65,535 parameters at 16 columns. */
+/**
+ * The rows go in as one jsonb parameter (jsonb_to_recordset), not as drizzle's multi-row values:
+ * building a statement of 256 rows x 15 parameters was the consumer's largest CPU cost.
+ */
+function insertDeliveries(rows: readonly DeliveryRow[], tail: SQL): SQL {
+  return sql`
+    insert into notification_deliveries (id, user_id, notification_ids, channel, kind, status, hold_reason, silent, due_at, attempts, idempotency_key, claimed_until, claim_token, created_at, updated_at)
+    select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id text, user_id text, notification_ids jsonb, channel text, kind text, status text,
+      hold_reason text, silent boolean, due_at timestamptz, attempts integer, idempotency_key text, claimed_until timestamptz, claim_token text, created_at timestamptz, updated_at timestamptz)
+    ${tail}`;
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+}
+
+/** Rows per INSERT: bounds one statement's JSON parameter. */
 const CHUNK = 500;
 
 function chunks<T>(xs: readonly T[]): T[][] {
@@ -33,7 +66,6 @@ function group<K, V>(pairs: Iterable<readonly [K, V]>): Map<K, V[]> {
 }
 
 export function createNotificationBatchRepository(db: DrizzleDatabase): BatchPart {
-  const d = notificationDeliveries;
   return {
     async usersByActors(actors) {
       if (actors.length === 0) return new Map();
@@ -91,51 +123,53 @@ export function createNotificationBatchRepository(db: DrizzleDatabase): BatchPar
       return db.transaction(async (tx) => {
         const created = new Set<string>();
         for (const part of chunks(items)) {
-          const rows = await tx
-            .insert(notifications)
-            .values(
-              part.map(({ notification: n }) => ({
-                id: n.id,
-                userId: n.userId,
-                projectId: n.projectId,
-                category: n.category,
-                priority: n.priority,
-                fingerprint: n.fingerprint,
-                title: n.title,
-                body: n.body,
-                data: n.data ?? null,
-                routing: n.routing,
-                folded: n.folded,
-                dedupeKey: n.dedupeKey,
-                createdAt: new Date(n.createdAt),
-              })),
-            )
-            // A redelivered event's rows exist (same dedupe key): they and their deliveries are skipped.
-            .onConflictDoNothing()
-            .returning({ id: notifications.id });
-          for (const r of rows) created.add(r.id);
+          const rows = part.map(({ notification: n }) => ({
+            id: n.id,
+            user_id: n.userId,
+            project_id: n.projectId,
+            category: n.category,
+            priority: n.priority,
+            fingerprint: n.fingerprint,
+            title: n.title,
+            body: n.body,
+            data: n.data ?? null,
+            routing: n.routing,
+            folded: n.folded,
+            dedupe_key: n.dedupeKey,
+            created_at: new Date(n.createdAt).toISOString(),
+          }));
+          // A redelivered event's rows exist (same dedupe key): they and their deliveries are skipped.
+          const result = await tx.execute(sql`
+            insert into notifications (id, user_id, project_id, category, priority, fingerprint, title, body, data, routing, folded, dedupe_key, created_at)
+            select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id text, user_id text, project_id text, category text, priority text,
+              fingerprint text, title text, body text, data jsonb, routing jsonb, folded boolean, dedupe_key text, created_at timestamptz)
+            on conflict do nothing
+            returning id`);
+          for (const r of rowsOf<{ id: string }>(result)) created.add(r.id);
         }
         const singles: DeliveryRow[] = [];
         // Notifications of one batch that share a digest (same user, channel, time) join one row.
         const digests = new Map<string, { row: DeliveryRow; members: { notificationId: string; deliveryId: string }[] }>();
         for (const { notification: n, deliveries } of items) {
           if (!created.has(n.id)) continue;
-          const at = new Date(n.createdAt);
+          const at = new Date(n.createdAt).toISOString();
           for (const p of deliveries) {
             const row: DeliveryRow = {
               id: p.id,
-              userId: n.userId,
-              notificationIds: [n.id],
+              user_id: n.userId,
+              notification_ids: [n.id],
               channel: p.channel,
               kind: p.kind,
               status: p.status,
-              holdReason: p.holdReason,
+              hold_reason: p.holdReason,
               silent: p.silent,
-              dueAt: new Date(p.dueAt),
-              idempotencyKey: p.idempotencyKey,
-              createdAt: at,
-              updatedAt: at,
-              ...(p.claim ? { claimedUntil: new Date(p.claim.until), claimToken: p.claim.token, attempts: 1 } : {}),
+              due_at: new Date(p.dueAt).toISOString(),
+              attempts: p.claim ? 1 : 0,
+              idempotency_key: p.idempotencyKey,
+              claimed_until: p.claim ? new Date(p.claim.until).toISOString() : null,
+              claim_token: p.claim?.token ?? null,
+              created_at: at,
+              updated_at: at,
             };
             if (p.kind === 'single') {
               singles.push(row);
@@ -143,31 +177,29 @@ export function createNotificationBatchRepository(db: DrizzleDatabase): BatchPar
             }
             const digest = digests.get(p.idempotencyKey);
             if (digest) {
-              digest.row.notificationIds = [...digest.row.notificationIds, n.id];
+              digest.row.notification_ids = [...digest.row.notification_ids, n.id];
               digest.members.push({ notificationId: n.id, deliveryId: p.id });
             } else {
               digests.set(p.idempotencyKey, { row, members: [{ notificationId: n.id, deliveryId: p.id }] });
             }
           }
         }
-        for (const part of chunks(singles)) await tx.insert(d).values(part).onConflictDoNothing();
+        for (const part of chunks(singles)) await tx.execute(insertDeliveries(part, sql`on conflict do nothing`));
         for (const part of chunks([...digests.values()])) {
-          const appended = await tx
-            .insert(d)
-            .values(part.map((g) => g.row))
-            .onConflictDoUpdate({
-              target: d.idempotencyKey,
-              set: { notificationIds: sql`${d.notificationIds} || excluded.notification_ids`, updatedAt: sql`excluded.updated_at` },
-              setWhere: eq(d.status, 'pending'),
-            })
-            .returning({ key: d.idempotencyKey });
-          const took = new Set(appended.map((r) => r.key));
+          const appended = await tx.execute(
+            insertDeliveries(
+              part.map((g) => g.row),
+              sql`on conflict (idempotency_key) do update set notification_ids = notification_deliveries.notification_ids || excluded.notification_ids,
+                updated_at = excluded.updated_at where notification_deliveries.status = 'pending' returning idempotency_key`,
+            ),
+          );
+          const took = new Set(rowsOf<{ idempotency_key: string }>(appended).map((r) => r.idempotency_key));
           // A digest already sent (a late arrival after its time) takes no more: each of these
           // notifications goes in a digest of its own, as `create` does.
           const late = part
-            .filter((g) => !took.has(g.row.idempotencyKey))
-            .flatMap((g) => g.members.map((m) => ({ ...g.row, id: m.deliveryId, notificationIds: [m.notificationId], idempotencyKey: `${g.row.idempotencyKey}:late:${m.notificationId}` })));
-          if (late.length > 0) await tx.insert(d).values(late).onConflictDoNothing();
+            .filter((g) => !took.has(g.row.idempotency_key))
+            .flatMap((g) => g.members.map((m) => ({ ...g.row, id: m.deliveryId, notification_ids: [m.notificationId], idempotency_key: `${g.row.idempotency_key}:late:${m.notificationId}` })));
+          if (late.length > 0) await tx.execute(insertDeliveries(late, sql`on conflict do nothing`));
         }
         return created;
       });
