@@ -1,8 +1,9 @@
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
-import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, notExists, notInArray, or } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { DocumentRef } from '../../services/documents/ports.js';
-import type { StoredVersion, VersionMeta, VersionStore } from '../../services/versions/ports.js';
+import type { StoredVersion, VersionStore } from '../../services/versions/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { documentVersions as v } from '../schema/versions.js';
 
@@ -20,10 +21,13 @@ const meta = {
   words: v.words,
   wordsChanged: v.wordsChanged,
   size: v.size,
+  baseId: v.baseId,
 };
+/** The base snapshot of a delta, joined in the same query as the version. */
+const base = alias(v, 'base');
 
 type MetaRow = { [K in keyof typeof meta]: (typeof v.$inferSelect)[K] };
-const toMeta = (row: MetaRow): VersionMeta => ({ ...row, createdAt: row.createdAt.getTime() });
+const toMeta = (row: MetaRow) => ({ ...row, createdAt: row.createdAt.getTime() });
 const ofDocument = (ref: DocumentRef) => and(eq(v.projectId, ref.projectId), eq(v.documentId, ref.documentId));
 
 /**
@@ -53,9 +57,15 @@ export function createVersionRepository(db: DrizzleDatabase): VersionStore {
     },
 
     async get(ref, id) {
-      const rows = await db.select({ ...meta, state: v.state }).from(v).where(and(ofDocument(ref), eq(v.id, id)));
+      const rows = await db
+        .select({ ...meta, state: v.state, baseState: base.state })
+        .from(v)
+        .leftJoin(base, eq(base.id, v.baseId))
+        .where(and(ofDocument(ref), eq(v.id, id)));
       const row = rows[0];
-      return row ? { ...toMeta(row), state: await unpackState(row.state) } : null;
+      if (!row) return null;
+      const [state, baseState] = await Promise.all([unpackState(row.state), row.baseState ? unpackState(row.baseState) : null]);
+      return { ...toMeta(row), state, baseState };
     },
 
     async autoVersions(ref) {
@@ -66,10 +76,13 @@ export function createVersionRepository(db: DrizzleDatabase): VersionStore {
     async deleteAuto(ref, ids) {
       let deleted = 0;
       for (let i = 0; i < ids.length; i += MAX_IDS_PER_DELETE) {
-        const chunk = ids.slice(i, i + MAX_IDS_PER_DELETE);
+        const chunk = [...ids.slice(i, i + MAX_IDS_PER_DELETE)];
+        // A snapshot stays while a version outside this chunk is a delta of it (deltas in the
+        // chunk go with it: the foreign key is checked at the statement's end).
+        const needed = db.select({ id: base.id }).from(base).where(and(eq(base.baseId, v.id), notInArray(base.id, chunk)));
         const rows = await db
           .delete(v)
-          .where(and(ofDocument(ref), eq(v.kind, 'auto'), inArray(v.id, [...chunk])))
+          .where(and(ofDocument(ref), eq(v.kind, 'auto'), inArray(v.id, chunk), notExists(needed)))
           .returning({ id: v.id });
         deleted += rows.length;
       }

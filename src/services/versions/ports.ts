@@ -17,13 +17,26 @@ export interface VersionMeta {
   words: number;
   /** Words changed against the version that was newest when this one was made (0 for the first). */
   wordsChanged: number;
-  /** Bytes of the Yjs state (the store may keep it compressed). */
+  /**
+   * Bytes of the Yjs update stored for it, before compression: the whole state for a snapshot,
+   * the delta against its base otherwise (what retention's size budget counts).
+   */
   size: number;
 }
 
-/** A version with its content: the document's whole Yjs state (`Y.encodeStateAsUpdate`). */
+/**
+ * A version as stored: a snapshot (`baseId` null, `state` is the document's whole Yjs state,
+ * `Y.encodeStateAsUpdate(doc)`) or a delta (`state` is `Y.encodeStateAsUpdate(doc, sv)` with
+ * `sv` the state vector of the snapshot `baseId`, a version of the same document).
+ */
 export interface StoredVersion extends VersionMeta {
+  baseId: string | null;
   state: Uint8Array;
+}
+
+/** A version read back: its update and, for a delta, its base snapshot's (apply base first). */
+export interface LoadedVersion extends StoredVersion {
+  baseState: Uint8Array | null;
 }
 
 /** Keyset position in a document's list (newest first): strictly older than this. */
@@ -36,11 +49,14 @@ export interface VersionCursor {
 export interface VersionStore {
   insert(version: StoredVersion): Promise<void>;
   /** Newest first, `limit` of them, strictly after `after` in that order. */
-  list(ref: DocumentRef, page: { limit: number; after?: VersionCursor }): Promise<VersionMeta[]>;
-  /** The version, only if it belongs to this document (another document's id is null). */
-  get(ref: DocumentRef, id: string): Promise<StoredVersion | null>;
+  list(ref: DocumentRef, page: { limit: number; after?: VersionCursor }): Promise<(VersionMeta & { baseId: string | null })[]>;
+  /** The version with its base's state, only if it belongs to this document (another document's id is null). */
+  get(ref: DocumentRef, id: string): Promise<LoadedVersion | null>;
   /** Every automatic version of the document, without content (what retention decides on). */
   autoVersions(ref: DocumentRef): Promise<Pick<VersionMeta, 'id' | 'createdAt' | 'size'>[]>;
-  /** Deletes these automatic versions of the document (a named one is never deleted); returns how many went. */
+  /**
+   * Deletes these automatic versions of the document (a named one is never deleted), except a
+   * snapshot that a version not in `ids` is a delta of (deleting it would break that one); returns how many went.
+   */
   deleteAuto(ref: DocumentRef, ids: readonly string[]): Promise<number>;
 }

@@ -5,8 +5,9 @@ import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { EDITOR_FRAGMENT, type DocumentRef, type LiveDocuments } from '../documents/ports.js';
 import { blocksWords, decodeState, documentBlocks, documentHTML, documentJSON, type ProseMirrorJSON } from './content.js';
+import { baseAfter, decodeVersion, encodeVersion, type EncodedVersion, type VersionBase } from './deltas.js';
 import { diffBlocks, wordsChanged, wordsDelta, type Block, type BlockChange } from './paragraph-diff.js';
-import type { StoredVersion, VersionKind, VersionMeta, VersionStore } from './ports.js';
+import type { LoadedVersion, StoredVersion, VersionKind, VersionMeta, VersionStore } from './ports.js';
 import { DEFAULT_RETENTION, versionsToDrop, type RetentionPolicy } from './retention.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -62,7 +63,26 @@ export interface VersionServiceDeps {
   newId?: () => string;
 }
 
-const metaOf = ({ state: _state, ...meta }: StoredVersion): VersionMeta => meta;
+/** The newest stored version of a document, as the next create needs it. */
+interface Previous {
+  blocks: Block[];
+  words: number;
+  base: VersionBase;
+}
+
+/** What the list shows of a stored or loaded version (field by field: no bytes leak into answers). */
+const metaOf = (v: StoredVersion): VersionMeta => ({
+  id: v.id,
+  projectId: v.projectId,
+  documentId: v.documentId,
+  name: v.name,
+  kind: v.kind,
+  createdBy: v.createdBy,
+  createdAt: v.createdAt,
+  words: v.words,
+  wordsChanged: v.wordsChanged,
+  size: v.size,
+});
 /** Characters of block text the service keeps of each document's newest version. */
 const BLOCK_CACHE_CHARS = 32 * 1024 * 1024;
 
@@ -76,33 +96,33 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
   const { store, live, clock, logger } = deps;
   const retention = deps.retention ?? DEFAULT_RETENTION;
   const newId = deps.newId ?? (() => crypto.randomUUID());
-  // The blocks of each document's newest version, so "words changed" of the next one needs no
-  // read and decode of ~1 MB (the common case: versions of a document are made on one instance).
-  const newest = new LRUCache<string, { versionId: string; blocks: Block[] }>({
+  // The blocks of each document's newest version and the snapshot it is (or is a delta of), so
+  // "words changed" and the delta of the next one need no read and decode of ~1 MB (the common
+  // case: versions of a document are made on one instance).
+  const newest = new LRUCache<string, { versionId: string; blocks: Block[]; base: VersionBase }>({
     maxSize: BLOCK_CACHE_CHARS,
     sizeCalculation: (entry) => Math.max(1, entry.blocks.reduce((n, b) => n + b.text.length + 16, 0)),
   });
   const keyOf = (ref: DocumentRef) => `${ref.projectId}/${ref.documentId}`;
 
-  /** The newest version's blocks and word count, or null when the document has none. */
-  async function previousOf(ref: DocumentRef): Promise<{ blocks: Block[]; words: number } | null> {
+  /** The newest version's blocks, word count and base snapshot, or null when the document has none. */
+  async function previousOf(ref: DocumentRef): Promise<Previous | null> {
     const [latest] = await store.list(ref, { limit: 1 });
     if (!latest) return null;
     const cached = newest.get(keyOf(ref));
-    if (cached?.versionId === latest.id) return { blocks: cached.blocks, words: latest.words };
+    if (cached?.versionId === latest.id) return { blocks: cached.blocks, words: latest.words, base: cached.base };
     const stored = await store.get(ref, latest.id);
-    return stored ? { blocks: documentBlocks(decodeState(stored.state)), words: latest.words } : null;
+    return stored ? { blocks: documentBlocks(decodeVersion(stored)), words: latest.words, base: baseAfter(stored) } : null;
   }
 
-  async function find(ref: DocumentRef, versionId: string): Promise<StoredVersion> {
+  async function find(ref: DocumentRef, versionId: string): Promise<LoadedVersion> {
     const version = await store.get(ref, versionId);
     if (!version) throw new AppError('not-found', `Document ${ref.projectId}/${ref.documentId} has no version ${versionId}`, { versionId });
     return version;
   }
 
-  /** Stores a state (with its blocks) as a version; words changed are against the newest stored version. */
-  async function storeVersion(input: CreateVersionInput, state: Uint8Array, blocks: Block[]): Promise<VersionMeta> {
-    const previous = await previousOf(input.ref);
+  /** Stores an encoded state (with its blocks) as a version; words changed are against `previous`, the newest stored version. */
+  async function storeVersion(input: CreateVersionInput, previous: Previous | null, encoded: EncodedVersion, blocks: Block[]): Promise<VersionMeta> {
     const changes = previous ? diffBlocks(previous.blocks, blocks) : [];
     // Only the changed blocks are counted: a novel's full recount is the slowest step otherwise.
     const words = previous ? previous.words + wordsDelta(changes) : blocksWords(blocks);
@@ -116,11 +136,12 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
       createdAt: clock.now(),
       words,
       wordsChanged: wordsChanged(changes),
-      size: state.byteLength,
-      state,
+      size: encoded.state.byteLength,
+      baseId: encoded.baseId,
+      state: encoded.state,
     };
     await store.insert(version);
-    newest.set(keyOf(input.ref), { versionId: version.id, blocks });
+    newest.set(keyOf(input.ref), { versionId: version.id, blocks, base: encoded.nextBase(version.id) });
     if (version.kind === 'auto') await thin(input.ref);
     return metaOf(version);
   }
@@ -139,9 +160,11 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
         const existing = await store.get(input.ref, input.id);
         if (existing) return metaOf(existing);
       }
-      // Read in place (no copy of the live document): the state to store and its blocks.
-      const { state, blocks } = await live.read(input.ref, (doc) => ({ state: Y.encodeStateAsUpdate(doc), blocks: documentBlocks(doc) }));
-      return storeVersion(input, state, blocks);
+      const previous = await previousOf(input.ref);
+      // Read in place (no copy of the live document): the update to store (a small delta against
+      // the base snapshot, usually) and the blocks.
+      const { encoded, blocks } = await live.read(input.ref, (doc) => ({ encoded: encodeVersion(doc, previous?.base ?? null), blocks: documentBlocks(doc) }));
+      return storeVersion(input, previous, encoded, blocks);
     },
 
     async list(ref, page) {
@@ -149,18 +172,18 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
       const rows = await store.list(ref, { limit: page.limit + 1, ...(after ? { after } : {}) });
       const versions = rows.slice(0, page.limit);
       const last = versions.at(-1);
-      return { versions, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+      return { versions: versions.map(({ baseId: _baseId, ...meta }) => meta), nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
     },
 
     async get(ref, versionId) {
       const version = await find(ref, versionId);
-      const json = documentJSON(decodeState(version.state));
+      const json = documentJSON(decodeVersion(version));
       return { ...metaOf(version), content: { json, html: documentHTML(json) } };
     },
 
     async diff(ref, versionId) {
       const version = await find(ref, versionId);
-      const before = documentBlocks(decodeState(version.state));
+      const before = documentBlocks(decodeVersion(version));
       const after = await live.read(ref, documentBlocks);
       const changes = diffBlocks(before, after);
       const count = (type: BlockChange['type']) => changes.filter((c) => c.type === type).length;
@@ -175,7 +198,7 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
     async restore(ref, versionId, actor) {
       const version = await find(ref, versionId);
       // Decoded before the transaction: nothing can fail once the live document is touched.
-      const source = decodeState(version.state).getXmlFragment(EDITOR_FRAGMENT);
+      const source = decodeVersion(version).getXmlFragment(EDITOR_FRAGMENT);
       // Compared as ProseMirror JSON: marks and attributes count, not only the text.
       const wanted = JSON.stringify(documentJSON(source.doc!));
       let before: Uint8Array | undefined;
@@ -190,7 +213,10 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
       if (before === undefined) return { restoredFrom: versionId };
       try {
         const label = version.name ?? new Date(version.createdAt).toISOString();
-        const saved = await storeVersion({ ref, kind: 'auto', name: `Before restoring ${label}`, createdBy: actor.userId }, before, documentBlocks(decodeState(before)));
+        const replaced = decodeState(before);
+        const previous = await previousOf(ref);
+        const input: CreateVersionInput = { ref, kind: 'auto', name: `Before restoring ${label}`, createdBy: actor.userId };
+        const saved = await storeVersion(input, previous, encodeVersion(replaced, previous?.base ?? null), documentBlocks(replaced));
         return { restoredFrom: versionId, newVersionId: saved.id };
       } catch (error) {
         // The restore is done and live; only its undo point is missing (the response says so).
