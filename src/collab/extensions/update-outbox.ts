@@ -96,11 +96,15 @@ export function createOutboxes(deps: { appender: UpdateAppender; health: Persist
       appender.append(entry.record).then(
         (seq) => {
           health.recordSuccess('append');
-          entries.splice(entries.indexOf(entry), 1);
-          docBytes -= entry.bytes;
-          totals.updates--;
-          totals.bytes -= entry.bytes;
-          onCommitted(seq, entry.record.update);
+          const at = entries.indexOf(entry);
+          // Not there: the outbox was closed meanwhile (its totals already given back).
+          if (at >= 0) {
+            entries.splice(at, 1);
+            docBytes -= entry.bytes;
+            totals.updates--;
+            totals.bytes -= entry.bytes;
+            onCommitted(seq, entry.record.update);
+          }
           settled();
         },
         (error: unknown) => {
