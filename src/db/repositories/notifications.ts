@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { NotificationCategory, NotificationPriority, StoredPreferences } from '../../notify/model.js';
 import type { NotificationStore, PushSubscription, StoredNotification } from '../../services/notifications/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
@@ -95,73 +95,6 @@ export function createNotificationRepository(db: DrizzleDatabase): NotificationS
         .onConflictDoUpdate({ target: notificationPreferences.userId, set: { settings, updatedAt: when } });
     },
 
-    async countSince(userId, fingerprint, since) {
-      const [row] = await db
-        .select({ n: count() })
-        .from(notifications)
-        .where(and(eq(notifications.userId, userId), eq(notifications.fingerprint, fingerprint), gte(notifications.createdAt, new Date(since))));
-      return Number(row?.n ?? 0);
-    },
-    async create(n, deliveries) {
-      return db.transaction(async (tx) => {
-        const inserted = await tx
-          .insert(notifications)
-          .values({
-            id: n.id,
-            userId: n.userId,
-            projectId: n.projectId,
-            category: n.category,
-            priority: n.priority,
-            fingerprint: n.fingerprint,
-            title: n.title,
-            body: n.body,
-            data: n.data ?? null,
-            routing: n.routing,
-            folded: n.folded,
-            dedupeKey: n.dedupeKey,
-            createdAt: new Date(n.createdAt),
-          })
-          .onConflictDoNothing()
-          .returning({ id: notifications.id });
-        if (inserted.length === 0) return { created: false };
-        const now = new Date(n.createdAt);
-        for (const d of deliveries) {
-          const values = {
-            id: d.id,
-            userId: n.userId,
-            notificationIds: [n.id],
-            channel: d.channel,
-            kind: d.kind,
-            status: d.status,
-            holdReason: d.holdReason,
-            silent: d.silent,
-            dueAt: new Date(d.dueAt),
-            idempotencyKey: d.idempotencyKey,
-            createdAt: now,
-            updatedAt: now,
-          };
-          if (d.kind === 'single') {
-            await tx.insert(notificationDeliveries).values(values).onConflictDoNothing();
-            continue;
-          }
-          // A digest collects notifications until it is due; one already sent (a late arrival
-          // after its time) does not take more, so this one goes in a digest of its own.
-          const appended = await tx
-            .insert(notificationDeliveries)
-            .values(values)
-            .onConflictDoUpdate({
-              target: notificationDeliveries.idempotencyKey,
-              set: { notificationIds: sql`${notificationDeliveries.notificationIds} || ${JSON.stringify([n.id])}::jsonb`, updatedAt: now },
-              setWhere: eq(notificationDeliveries.status, 'pending'),
-            })
-            .returning({ id: notificationDeliveries.id });
-          if (appended.length === 0) {
-            await tx.insert(notificationDeliveries).values({ ...values, idempotencyKey: `${d.idempotencyKey}:late:${n.id}` }).onConflictDoNothing();
-          }
-        }
-        return { created: true };
-      });
-    },
     async list(q) {
       const after = q.cursor ? decodeCursor(q.cursor) : null;
       const rows = await db

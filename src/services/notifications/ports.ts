@@ -95,20 +95,17 @@ export interface NotificationStore {
   /** The writers' zones from the writing preferences, in one query (users without a row are absent). */
   writerZones(userIds: readonly string[]): Promise<Map<string, string>>;
 
-  /** Notifications of user + fingerprint created in [since, now). */
-  countSince(userId: string, fingerprint: string, since: number): Promise<number>;
-  /** countSince for many (user, fingerprint) pairs in one query; keyed by `fingerprintKey`. Zero counts are absent. */
+  /**
+   * Notifications of each (user, fingerprint) created since `since` (auto-mute), in one query;
+   * keyed by `fingerprintKey`. Zero counts are absent.
+   */
   countsSince(pairs: readonly { userId: string; fingerprint: string }[], since: number): Promise<Map<string, number>>;
   /**
-   * Inserts the notification and its deliveries in one transaction. A digest delivery whose key
-   * exists and is still pending gets this notification appended; a notification whose
-   * `dedupeKey` exists is not inserted again (`created: false`).
-   */
-  create(notification: StoredNotification & { dedupeKey: string | null }, deliveries: (PlannedDelivery & { id: string })[]): Promise<{ created: boolean }>;
-  /**
-   * `create` for many notifications in one transaction (group commit): one multi-row insert per
-   * table, digests appended per key. Returns the ids of the notifications inserted (those whose
-   * dedupe key existed are left out, with their deliveries). A delivery with `claim` is stored
+   * Inserts notifications and their deliveries in one transaction (group commit): one multi-row
+   * insert per table; a digest delivery whose key exists and is still pending gets the
+   * notifications appended (a digest already sent gets a late digest of its own). Returns the
+   * ids of the notifications inserted (those whose dedupe key existed are left out, with their
+   * deliveries). A delivery with `claim` is stored
    * already claimed under that lease (the caller sends it itself; if it dies, the lease runs out
    * and the outbox worker sends it).
    */
