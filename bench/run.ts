@@ -17,6 +17,7 @@ import { hotDoc } from './scenarios/hot-doc.js';
 import { idle } from './scenarios/idle.js';
 import { manyDocs } from './scenarios/many-docs.js';
 import { queries } from './scenarios/queries.js';
+import { startup } from './scenarios/startup.js';
 import { stepUp } from './scenarios/step-up.js';
 import { tracker } from './scenarios/tracker.js';
 import { versionsBench } from './scenarios/versions.js';
@@ -32,6 +33,7 @@ const scenarios: Record<string, () => Promise<string>> = {
   'step-up': stepUp,
   idle,
   'cold-load': coldLoad,
+  startup,
   'analytics-lag': analyticsLag,
   tracker,
   queries,
