@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { MAINTENANCE_INTERVAL_MS, maintenancePass } from './maintenance.js';
-import { PGLITE_MEMORY } from './memory.js';
+import { PGLITE_MEMORY, baselineWasmOnly } from './memory.js';
 import { unpackTarGz } from './untar.js';
 import { INITIALIZING_MARKER, type Initialized, type QueryResult, type SerializedError, type WorkerHello, type WorkerOptions, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
@@ -70,6 +70,7 @@ function compactRows(rows: unknown[]): unknown[] {
 const INITIALIZING = join(dir, INITIALIZING_MARKER);
 
 async function create(): Promise<{ db: PGlite; initialized: Initialized }> {
+  baselineWasmOnly();
   const options = { dataDir: dir, ...PGLITE_MEMORY };
   if (existsSync(INITIALIZING)) await rm(dir, { recursive: true, force: true });
   if (existsSync(join(dir, 'PG_VERSION'))) return { db: await PGlite.create(options), initialized: 'existing' };
