@@ -154,7 +154,7 @@ export async function versionsBench(): Promise<string> {
     '',
     '| storage | words | stored by the last create | create, document open: p50 / p99 / max ms | create, nobody connected | list first page (50 of 1,000) | walk 1,000 in pages of 200 (per request) |',
     '|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.storage} | ${r.words.toLocaleString('en-US')} | ${fmt(r.stateBytes / 1024 / 1024, 2)} MiB | ${ms(r.createOpen)} (n=${r.createOpen.count}) | ${ms(r.createClosed)} (n=${r.createClosed.count}) | ${ms(r.firstPage)} (n=${r.firstPage.count}) | ${ms(r.walk)} (n=${r.walk.count}) |`),
+    ...results.map((r) => `| ${r.storage} | ${r.words.toLocaleString('en-US')} | ${fmt(r.stateBytes / 1024, 1)} KiB | ${ms(r.createOpen)} (n=${r.createOpen.count}) | ${ms(r.createClosed)} (n=${r.createClosed.count}) | ${ms(r.firstPage)} (n=${r.firstPage.count}) | ${ms(r.walk)} (n=${r.walk.count}) |`),
     '',
     'Targets: create < 100 ms; listing p99 < 50 ms.',
   ];
