@@ -161,13 +161,9 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
         case 'run_step':
           void runStep(h, effect);
           break;
-        case 'set_timer': {
-          clearTimeout(h.timers.get(effect.stepId));
-          const timer = setTimeout(() => feed(h, { type: 'timer_fired', stepId: effect.stepId }), Math.max(0, effect.at - clock.now()));
-          timer.unref();
-          h.timers.set(effect.stepId, timer);
+        case 'set_timer':
+          arm(h, effect.stepId, effect.at);
           break;
-        }
         case 'abort_step': {
           const controller = h.aborts.get(effect.stepId);
           if (controller) controller.abort(new Error('cancelled'));
@@ -183,6 +179,21 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
           break;
       }
     }
+  }
+
+  /**
+   * A durable timer's in-process half. Node counts a timer from the event loop's cached time,
+   * which lags the clock after a long tick: a timer can fire a few ms before `at`, and the engine
+   * ignores an early `timer_fired` (the step would then wait forever), so it waits the rest.
+   */
+  function arm(h: Held, stepId: string, at: number): void {
+    clearTimeout(h.timers.get(stepId));
+    const timer = setTimeout(() => {
+      if (clock.now() < at) arm(h, stepId, at);
+      else feed(h, { type: 'timer_fired', stepId });
+    }, Math.max(1, at - clock.now()));
+    timer.unref();
+    h.timers.set(stepId, timer);
   }
 
   async function runStep(h: Held, effect: Extract<Effect, { type: 'run_step' }>): Promise<void> {
