@@ -60,8 +60,9 @@ interface Entry {
  * document received it, so the rows commit in that order), and a record whose write failed is
  * kept and retried with backoff (lib/backoff.ts) instead of failing its writer. While a document
  * is retrying, records queued behind the failure wait for the next round, so they commit in
- * their order when the store returns. (A record written in a later batch just as the store came
- * back may commit before an earlier one that failed; Yjs applies such rows in any order.)
+ * their order when the store returns; each retry probes with the oldest record alone. (A record
+ * written in a later batch just as the store came back may commit before an earlier one that
+ * failed; Yjs applies such rows in any order.)
  *
  * Nothing here acknowledges anything: the persistence extension holds a writer's acknowledgement
  * until `drained()` says the rows up to its change are committed.
@@ -134,18 +135,26 @@ export function createOutboxes(deps: { appender: UpdateAppender; health: Persist
         logger.info({ document: name }, 'update log takes writes again; every held update is committed');
       } else if (failedThisRound) {
         const delay = backoffDelay(attempt++, APPEND_RETRY);
-        timer = setTimeout(round, delay);
+        timer = setTimeout(() => round(true), delay);
         timer.unref();
       } else {
-        // The round went through, but records queued meanwhile still wait: write them now.
-        round();
+        // The round went through, but records queued behind it still wait: write them all now.
+        round(false);
       }
     }
 
-    function round(): void {
+    /**
+     * A retry first writes only the oldest record (a probe): while the store is down, each
+     * attempt costs one small row instead of every held one; once it commits, the rest follow.
+     */
+    function round(probe: boolean): void {
       timer = undefined;
       failedThisRound = false;
-      for (const entry of entries) if (!entry.writing) submit(entry);
+      for (const entry of entries) {
+        if (entry.writing) continue;
+        submit(entry);
+        if (probe) break;
+      }
     }
 
     return {
