@@ -3,9 +3,9 @@
  * through the manuscript schema the editor uses (src/manuscript/schema.ts). The one place that
  * turns a Yjs document into something to read.
  */
-import { generateHTML } from '@tiptap/html';
 import * as Y from 'yjs';
 import { docToJSON } from '../../manuscript/convert.js';
+import { loadTiptapHtml } from '../../manuscript/libs.js';
 import { manuscriptExtensions, type ManuscriptJSON } from '../../manuscript/schema.js';
 import { blockText } from '../../tracking/writing/fragment-word-index.js';
 import { countWords } from '../../tracking/writing/word-count.js';
@@ -44,7 +44,8 @@ export function documentJSON(doc: Y.Doc): ProseMirrorJSON {
   return docToJSON(doc);
 }
 
-/** HTML of the document with the editor's extensions. */
-export function documentHTML(json: ProseMirrorJSON): string {
+/** HTML of the document with the editor's extensions (its renderer, with happy-dom, loads on first use). */
+export async function documentHTML(json: ProseMirrorJSON): Promise<string> {
+  const { generateHTML } = await loadTiptapHtml();
   return generateHTML(json, manuscriptExtensions());
 }

@@ -178,7 +178,7 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
     async get(ref, versionId) {
       const version = await find(ref, versionId);
       const json = documentJSON(decodeVersion(version));
-      return { ...metaOf(version), content: { json, html: documentHTML(json) } };
+      return { ...metaOf(version), content: { json, html: await documentHTML(json) } };
     },
 
     async diff(ref, versionId) {
