@@ -246,7 +246,8 @@ export function createPersistenceExtension(deps: {
       const state = docs.get(name);
       if (!state) return;
       await state.outbox.idle();
-      if (state.outbox.size() > 0) throw new AppError('service-unavailable', `The change to ${name} is not stored yet; it is retried`);
+      // Retrying, not merely non-empty: a writer's next update may be queued by now.
+      if (state.outbox.retrying()) throw new AppError('service-unavailable', `The change to ${name} is not stored yet; it is retried`);
     },
     async flushAll(documents) {
       const failures: unknown[] = [];
