@@ -8,33 +8,13 @@ import { AppError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { uuidv7 } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
-import { NOTIFICATION_CATEGORIES, NOTIFICATION_PRIORITIES, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type NotificationPriority, type StoredPreferences } from '../../notify/model.js';
+import { NOTIFICATION_CATEGORIES, NOTIFICATION_PRIORITIES, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type StoredPreferences } from '../../notify/model.js';
 import type { ChannelName, DeliveryChannel } from './channels/channel.js';
 import { createBatchNotifier } from './notify-batch.js';
+import type { NotifyInput, WriterState } from './ports.js';
+
+export type { NotifyInput, WriterState } from './ports.js';
 import type { DeliveryRecord, InboxQuery, NotificationStore, PushSubscription, StoredNotification } from './ports.js';
-
-export interface NotifyInput {
-  userId: string;
-  projectId: string;
-  category: NotificationCategory;
-  priority: NotificationPriority;
-  title: string;
-  body: string;
-  data?: unknown;
-  fingerprint?: string;
-  /** Makes a repeated call (a redelivered event) add nothing. */
-  dedupeKey?: string;
-  onlyChannels?: readonly NotificationChannel[];
-}
-
-/** Where the live writing state comes from (the writing service, across instances). */
-export interface WriterState {
-  inFlow(userId: string): Promise<boolean>;
-  /** The writer's zone from the writing preferences (default quiet hours are in it). */
-  timeZone(userId: string): Promise<string>;
-  /** timeZone for many writers in one lookup (a batch); without it, timeZone is asked per writer. */
-  timeZones?(userIds: readonly string[]): Promise<Map<string, string>>;
-}
 
 export interface NotificationServiceDeps {
   store: NotificationStore;

@@ -17,8 +17,7 @@ import { AUTO_MUTE_WINDOW_MS, defaultFingerprint, effectivePreferences } from '.
 import { route, type PlannedDelivery } from '../../notify/route.js';
 import type { ChannelName, DeliveryChannel, SendResult } from './channels/channel.js';
 import { outboundOf, type InAppMessage } from './in-app-channel.js';
-import type { NotifyInput, WriterState } from './notification-service.js';
-import { fingerprintKey, type NotificationStore, type StoredNotification } from './ports.js';
+import { fingerprintKey, type NotificationStore, type NotifyInput, type StoredNotification, type WriterState } from './ports.js';
 
 export interface BatchNotifierDeps {
   store: NotificationStore;

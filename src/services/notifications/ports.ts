@@ -146,3 +146,26 @@ export interface NotificationStore {
   /** Counts by status, for readiness details and tests. */
   statusCounts(): Promise<Record<DeliveryStatus, number>>;
 }
+
+export interface NotifyInput {
+  userId: string;
+  projectId: string;
+  category: NotificationCategory;
+  priority: NotificationPriority;
+  title: string;
+  body: string;
+  data?: unknown;
+  fingerprint?: string;
+  /** Makes a repeated call (a redelivered event) add nothing. */
+  dedupeKey?: string;
+  onlyChannels?: readonly NotificationChannel[];
+}
+
+/** Where the live writing state comes from (the writing service, across instances). */
+export interface WriterState {
+  inFlow(userId: string): Promise<boolean>;
+  /** The writer's zone from the writing preferences (default quiet hours are in it). */
+  timeZone(userId: string): Promise<string>;
+  /** timeZone for many writers in one lookup (a batch); without it, timeZone is asked per writer. */
+  timeZones?(userIds: readonly string[]): Promise<Map<string, string>>;
+}
