@@ -208,6 +208,12 @@ onEveryDatabase((name, open) => {
       const runs = await db.workflows.listRuns(cron.id, 10);
       expect(runs).toHaveLength(1);
       expect((await waitForStatus(db, runs[0]!.id, ['completed'])).state.trigger).toMatchObject({ type: 'cron' });
+      // The tick and its run are one transaction: a run that cannot be stored (here, its id is
+      // taken) leaves no tick behind, so the tick fires again instead of being lost.
+      const lastTick = await db.workflows.lastCronTick(cron.id);
+      const clash = { ...(await db.workflows.getRun(runs[0]!.id))!.state, status: 'pending' as const };
+      await expect(db.workflows.insertCronRun(lastTick! + 60_000, clash, Date.now())).rejects.toThrow();
+      expect(await db.workflows.lastCronTick(cron.id)).toBe(lastTick);
     } finally {
       await Promise.all([a.runner.stop(1000), b.runner.stop(1000)]);
       await cleanup();

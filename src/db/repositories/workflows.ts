@@ -55,19 +55,7 @@ const toRun = (row: typeof r.$inferSelect): RunRecord => ({
 export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
   async function insertRuns(batch: readonly NewRun[]): Promise<void> {
     if (batch.length === 0) return;
-    await db.insert(r).values(
-      batch.map(({ run, wakeAt }) => ({
-        id: run.id,
-        workflowId: run.workflowId,
-        projectId: run.definition.projectId,
-        version: run.version,
-        status: run.status,
-        state: checkpointOf(run),
-        definition: run.definition,
-        nextWakeAt: date(wakeAt),
-        createdAt: new Date(run.createdAt),
-      })),
-    );
+    await db.insert(r).values(batch.map(runRow));
   }
 
   return {
@@ -216,13 +204,17 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
       return { byStatus: Object.fromEntries(byStatus.map((row) => [row.status, row.n])), due: due[0]?.n ?? 0, workflows: count[0]?.n ?? 0 };
     },
 
-    async claimCronTick(workflowId, tickAt, runId) {
-      const rows = await db
-        .insert(workflowCronTicks)
-        .values({ workflowId, tickAt: new Date(tickAt), runId })
-        .onConflictDoNothing()
-        .returning({ runId: workflowCronTicks.runId });
-      return rows.length === 1;
+    async insertCronRun(tickAt, run, wakeAt) {
+      return db.transaction(async (tx) => {
+        const rows = await tx
+          .insert(workflowCronTicks)
+          .values({ workflowId: run.workflowId, tickAt: new Date(tickAt), runId: run.id })
+          .onConflictDoNothing()
+          .returning({ runId: workflowCronTicks.runId });
+        if (rows.length !== 1) return false;
+        await tx.insert(r).values(runRow({ run, wakeAt }));
+        return true;
+      });
     },
 
     async lastCronTick(workflowId) {
@@ -233,5 +225,20 @@ export function createWorkflowRepository(db: DrizzleDatabase): WorkflowStore {
       const at = rows[0]?.at;
       return at ? new Date(at).getTime() : null;
     },
+  };
+}
+
+/** A new run's row: due at `wakeAt`, unleased; the definition once, beside the checkpoint. */
+function runRow({ run, wakeAt }: NewRun): typeof r.$inferInsert {
+  return {
+    id: run.id,
+    workflowId: run.workflowId,
+    projectId: run.definition.projectId,
+    version: run.version,
+    status: run.status,
+    state: checkpointOf(run),
+    definition: run.definition,
+    nextWakeAt: date(wakeAt),
+    createdAt: new Date(run.createdAt),
   };
 }

@@ -78,8 +78,12 @@ export interface WorkflowStore {
   /** Runs by status (of one project, or all) and the unfinished ones that are due now. */
   stats(now: number, projectId?: string): Promise<{ byStatus: Record<string, number>; due: number; workflows: number }>;
 
-  /** Records that `tickAt` of a cron workflow fired; false when another instance did first. */
-  claimCronTick(workflowId: string, tickAt: number, runId: string): Promise<boolean>;
+  /**
+   * Fires `tickAt` of a cron workflow: its tick row and its run in one transaction, so a crash
+   * cannot leave a tick recorded without its run. False (nothing stored) when another instance
+   * fired it first.
+   */
+  insertCronRun(tickAt: number, run: RunState, wakeAt: number | null): Promise<boolean>;
   lastCronTick(workflowId: string): Promise<number | null>;
 }
 

@@ -187,11 +187,8 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
         const ticks = cronTimesBetween(trigger.cron, trigger.timeZone, since, now, 1000);
         const tick = ticks.at(-1);
         if (tick === undefined) continue;
-        const runId = uuidv7(now);
-        if (!(await store.claimCronTick(workflow.id, tick, runId))) continue;
-        const run = newRun({ id: runId, workflowId: workflow.id, version: workflow.version, definition: workflow.definition, trigger: { type: 'cron', tickAt: new Date(tick).toISOString() }, now });
-        await store.insertRun(run, now);
-        started++;
+        const run = newRun({ id: uuidv7(now), workflowId: workflow.id, version: workflow.version, definition: workflow.definition, trigger: { type: 'cron', tickAt: new Date(tick).toISOString() }, now });
+        if (await store.insertCronRun(tick, run, now)) started++;
       }
       if (started > 0) runner.kick();
       return started;
