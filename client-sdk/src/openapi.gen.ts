@@ -4933,8 +4933,10 @@ export interface components {
              * @example ENOSPC
              */
             lastError?: string;
-            /** @description Update log appends not yet committed */
+            /** @description Updates applied and not yet committed to the update log (queued, in flight or retried) */
             pendingAppends: number;
+            /** @description Their bytes */
+            pendingBytes: number;
             /**
              * Format: date-time
              * @description When writes started failing (while failing)
@@ -4942,7 +4944,7 @@ export interface components {
             since?: string;
             /** @enum {string} */
             status: "ok" | "failing";
-            /** @description Loaded documents holding a change not yet stored (they refuse syncs until it is) */
+            /** @description Loaded documents whose log appends failed and are retried (edits still reach their writers; acknowledgements wait) */
             undurableDocuments: number;
         };
         ProjectWritingReport: {
