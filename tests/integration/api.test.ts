@@ -18,7 +18,7 @@ describe('REST basics', () => {
     expect(await ready.json()).toEqual({
       status: 'ok',
       checks: { database: 'ok', persistence: 'ok' },
-      persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0 },
+      persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0, pendingBytes: 0 },
       // Informational (docs/notifications.md): no SMTP_URL here, so email is not configured.
       notifications: { channels: expect.objectContaining({ in_app: { configured: true, detail: expect.any(String) }, email: expect.objectContaining({ configured: false }) }) },
     });

@@ -80,7 +80,7 @@ describe('security: HTTP requests', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       checks: { database: 'ok', persistence: 'ok' },
-      persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0 },
+      persistence: { status: 'ok', undurableDocuments: 0, pendingAppends: 0, pendingBytes: 0 },
       notifications: { channels: expect.objectContaining({ in_app: { configured: true, detail: expect.any(String) } }) },
     });
 
