@@ -19,7 +19,9 @@ WORKDIR /src
 # install script (esbuild's only checks its binary, which comes as an optional dependency).
 COPY package.json package-lock.json ./
 COPY client-sdk/package.json client-sdk/package.json
-RUN npm ci --ignore-scripts
+COPY patches patches
+RUN npm ci --ignore-scripts \
+    && npx patch-package
 
 COPY . .
 RUN npm run build \
@@ -39,10 +41,14 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 # Production dependencies only. --ignore-scripts: the postinstall web build has nothing to do here
-# (no scripts/, no Vite); the web app comes built from the build stage.
+# (no scripts/, no Vite); the web app comes built from the build stage. The driver patches
+# (patches/, e.g. postgres.js's crash on a closed socket) are applied here too: patch-package is a
+# development dependency, so npx fetches the same version for this one step.
 COPY package.json package-lock.json ./
 COPY client-sdk/package.json client-sdk/package.json
+COPY patches patches
 RUN npm ci --omit=dev --ignore-scripts \
+    && npx --yes patch-package@8.0.1 \
     && npm cache clean --force
 
 # Everything stays owned by root (read-only for the app); only the PGlite data folder (used when
