@@ -35,6 +35,25 @@ function acked(provider: HocuspocusProvider): Promise<void> {
   });
 }
 
+/**
+ * Bounded backlog on both sides of the socket. With DURABLE_ACK=false an acknowledgement means
+ * applied, not committed, so pacing on acks alone lets the update log's outbox grow without limit
+ * (the replay outruns PGlite's group commit), and past PENDING_LOG_MAX_UPDATES_PER_DOCUMENT the
+ * server rightly refuses the writer 4503; its reconnect re-sends the rest as one merged sync step,
+ * which is no longer the trace's one update per transaction. So wait for the log too.
+ */
+async function drained(t: TestServer, provider: HocuspocusProvider, documentName: string): Promise<void> {
+  await acked(provider);
+  await t.server.collaboration.persistence.settled(documentName);
+}
+
+/** The first close of a client's socket, if any: a replay must run on one unbroken connection. */
+function watchClose(client: TestClient): () => { code: number; reason: string } | null {
+  let closed: { code: number; reason: string } | null = null;
+  void client.closed.then((event) => (closed = event));
+  return () => closed;
+}
+
 /** Collects bus events of one project (its own consumer group). */
 function collect(t: TestServer, projectId: string): StoryloomEvent[] {
   const events: StoryloomEvent[] = [];
@@ -146,6 +165,7 @@ describe('clownschool (3 writers, 23,136 transactions) through real providers', 
 
     const serverDoc = t.server.collaboration.hocuspocus.documents.get(`${project}/clownschool`)!;
     const serverClock = followTraceTime(serverDoc, clock);
+    const closes = clients.map(watchClose);
     let sent = false;
     for (const c of clients) c.ydoc.on('update', (_update: Uint8Array, origin: unknown) => void (origin !== c.provider && (sent = true)));
 
@@ -157,6 +177,7 @@ describe('clownschool (3 writers, 23,136 transactions) through real providers', 
       // Trace order on the server: another writer's update goes out only once everything sent
       // before it has been applied (each socket is in order by itself).
       if (previous >= 0 && previous !== u.agent) await acked(clients[previous]!.provider);
+      if (u.index % 5_000 === 4_999 && previous >= 0) await drained(t, clients[previous]!.provider, `${project}/clownschool`);
       // The writer's replica needs the others' earlier updates to integrate its own at once (the
       // server's broadcasts of them may still be on the wire). Origin = the provider: not re-sent.
       if (given[u.agent]! < u.index - 1) {
@@ -173,6 +194,7 @@ describe('clownschool (3 writers, 23,136 transactions) through real providers', 
     await Promise.all(clients.map((c) => acked(c.provider)));
     const seconds = (performance.now() - started) / 1000;
     console.log(`[replay] clownschool: ${updates.length} transactions (${serverClock.count()} updates sent) through 3 providers in ${seconds.toFixed(1)} s`);
+    expect(closes.map((closed) => closed())).toEqual(clients.map(() => null));
     expect(serverClock.pending()).toBe(0);
 
     expect(serverDoc.getText('text').toString()).toBe(trace.endContent);
@@ -247,6 +269,7 @@ describe('seph-blog1 (one writer, 137,154 transactions over 90 days) through a r
     await client.synced;
     const serverDoc = t.server.collaboration.hocuspocus.documents.get(`${project}/blog`)!;
     const serverClock = followTraceTime(serverDoc, clock);
+    const closed = watchClose(client);
     const doc = client.ydoc;
     const text = doc.getText('text');
     const index = createParagraphWordIndex(text);
@@ -269,11 +292,12 @@ describe('seph-blog1 (one writer, 137,154 transactions over 90 days) through a r
       });
       if (sent) serverClock.sent(at);
       if (words !== null) edits.push({ at, words });
-      // Bounded backlog: let the socket drain now and then instead of queueing 137k frames.
-      if (i % 5_000 === 4_999) await acked(client.provider);
+      // Bounded backlog: let the socket and the log drain now and then instead of queueing 137k frames.
+      if (i % 5_000 === 4_999) await drained(t, client.provider, `${project}/blog`);
     }
     expect(text.toString()).toBe(trace.endContent);
     await acked(client.provider);
+    expect(closed()).toBeNull();
     expect(serverClock.pending()).toBe(0);
     expect(serverDoc.getText('text').toString()).toBe(trace.endContent);
     const writing = t.server.writing!;
