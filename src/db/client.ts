@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { backoffDelay } from '../lib/backoff.js';
 import type { PGlite } from '@electric-sql/pglite';
 import { asc, lte, sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -125,6 +126,9 @@ async function templateFor(dir: string, templateDir: string | false | undefined,
   return choice.archive ?? undefined;
 }
 
+/** Reconnect delays to Postgres: full jitter up to 100 ms x 2^n, never over 2 s. */
+const RECONNECT_BACKOFF = { baseMs: 100, maxMs: 2_000 };
+
 /** A segment is sealed at this size; sealed segments go once compaction has folded them. */
 const SEGMENT_BYTES = 16 * 1024 * 1024;
 /** How often folds are made durable (after a PGlite CHECKPOINT) and dead segments deleted. */
@@ -186,6 +190,10 @@ async function openPostgres(databaseUrl: string, logger: Logger): Promise<Databa
   await migratePostgres(databaseUrl, logger);
   const client = postgres(databaseUrl, {
     onnotice: (notice) => logger.debug({ notice: notice.message }, 'postgres notice'),
+    // The driver's own backoff grows to 20 s between reconnects, and held edits (the update
+    // outbox) wait for it after an outage; the shared formula, capped at 2 s, brings them back
+    // within about a second of Postgres's return. Seconds, as the driver counts.
+    backoff: (retries: number) => backoffDelay(retries, RECONNECT_BACKOFF) / 1000,
   });
   const db = drizzlePostgres(client);
   logger.info({ backend: 'postgres', where }, 'database opened');
