@@ -88,3 +88,11 @@ export function retryDelay(policy: RetryPolicy, attempt: number, random: () => n
 export function retryPolicyOf(step: StepDefinition): RetryPolicy | undefined {
   return step.retry ?? (step.onError === 'retry' ? DEFAULT_RETRY : undefined);
 }
+
+/** When the run next needs attention without an outside event; null while a step runs. */
+export function wakeAt(run: RunState, now: number): number | null {
+  if (run.status === 'pending') return run.createdAt;
+  if (run.steps.some((s) => (s.status === 'running' && s.waitUntil === undefined) || s.compensation?.status === 'running')) return null;
+  const waits = run.steps.flatMap((s) => (s.waitUntil === undefined ? [] : [s.waitUntil]));
+  return waits.length > 0 ? Math.min(...waits) : now;
+}

@@ -3,8 +3,9 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Json } from '../../workflows/definition.js';
 import { resume, transition, type Effect, type Notice, type RunEvent } from '../../workflows/engine.js';
-import { isFinished, type RunState } from '../../workflows/run-state.js';
+import { isFinished, wakeAt, type RunState } from '../../workflows/run-state.js';
 import { ActionError, type ActionHandler } from './action-handlers.js';
+import { invokeAction } from './invoke-action.js';
 import { createCheckpointWriter, createSlots } from './checkpoints.js';
 import type { WorkflowStore } from './ports.js';
 
@@ -230,26 +231,9 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
     }
   }
 
-  /** Validates the input against the action's schema, runs it, validates the output. */
-  async function invoke(h: Held, stepId: string, attempt: number, action: string, input: Json, signal: AbortSignal): Promise<Json> {
-    const handler = handlers.get(action);
-    if (handler === undefined) throw new ActionError(`no handler for action "${action}" on this server`, { permanent: true });
-    const parsed = handler.spec.input.safeParse(input);
-    if (!parsed.success) {
-      throw new ActionError(`input does not fit ${action}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`, { permanent: true });
-    }
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason as Error);
-      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-    });
-    const ctx = { runId: h.run.id, workflowId: h.run.workflowId, projectId: h.run.definition.projectId, stepId, attempt, signal };
-    // A handler that ignores its signal still loses the race: the step fails at its timeout.
-    const output = await Promise.race([handler.run(parsed.data as Json, ctx), aborted]);
-    if (handler.spec.output) {
-      const checked = handler.spec.output.safeParse(output);
-      if (!checked.success) throw new ActionError(`${action} returned an output that does not fit its schema`, { permanent: true });
-    }
-    return output ?? null;
+  /** The action, with the run's context (src/services/workflows/invoke-action.ts). */
+  function invoke(h: Held, stepId: string, attempt: number, action: string, input: Json, signal: AbortSignal): Promise<Json> {
+    return invokeAction(handlers, action, input, { runId: h.run.id, workflowId: h.run.workflowId, projectId: h.run.definition.projectId, stepId, attempt, signal });
   }
 
   function forget(h: Held, why?: string): void {
@@ -328,12 +312,4 @@ export function createWorkflowRunner(deps: RunnerDeps): WorkflowRunner {
       for (const h of [...held.values()]) forget(h);
     },
   };
-}
-
-/** When the run next needs attention without an outside event; null while a step runs. */
-export function wakeAt(run: RunState, now: number): number | null {
-  if (run.status === 'pending') return run.createdAt;
-  if (run.steps.some((s) => (s.status === 'running' && s.waitUntil === undefined) || s.compensation?.status === 'running')) return null;
-  const waits = run.steps.flatMap((s) => (s.waitUntil === undefined ? [] : [s.waitUntil]));
-  return waits.length > 0 ? Math.min(...waits) : now;
 }
