@@ -7,4 +7,4 @@ export * from './notifications.js';
 export * from './versions.js';
 export * from './workflows.js';
 export * from './word-journal.js';
-export * from './word-keys.js';
+export * from './word-ranges.js';

@@ -1,0 +1,1 @@
+DROP TABLE "writing_word_keys" CASCADE;
