@@ -10,6 +10,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { DOCUMENT_EDIT, JOURNAL_WORDS, type DocumentEdit, type DocumentEditConsumer, type EditOrigin, type TouchedBlock } from '../tracking/document-edit.js';
 import { touchOf } from '../tracking/collab/edit-blocks.js';
+import { insertedRanges } from '../tracking/update-ranges.js';
 import { creditWords, mergeByClient, type WordCredit } from '../tracking/writing/word-credits.js';
 import { createParagraphWordIndex, type ParagraphWordIndex, type TransactionWords } from '../tracking/writing/word-count.js';
 import type { CollabContext } from './context.js';
@@ -73,6 +74,8 @@ export function tapDocument(
     consumers: () => readonly DocumentEditConsumer[];
     /** The writer who owns a Yjs client id of this document (services/writing/client-writers.ts), if known. */
     writerOf?: (clientId: number) => string | undefined;
+    /** Give edits that changed words their `insertedRanges` (several instances share the log). */
+    keyUpdates?: boolean;
   },
 ): () => void {
   const documentName = `${target.projectId}/${target.documentId}`;
@@ -119,6 +122,7 @@ export function tapDocument(
       const attribution = attributionOf(tr.origin);
       const journal = tr.meta.get(JOURNAL_WORDS) === true;
       const credits = journal ? foreignCredits(words, attribution.userId, deps.writerOf) : undefined;
+      const ranges = deps.keyUpdates === true && words !== null ? insertedRanges(tr) : [];
       const edit: DocumentEdit = {
         projectId: target.projectId,
         documentId: target.documentId,
@@ -131,6 +135,7 @@ export function tapDocument(
         netWords: words?.netWords ?? 0,
         documentWords,
         ...(credits !== undefined ? { credits } : journal ? { wordsJournaled: true } : {}),
+        ...(ranges.length > 0 ? { insertedRanges: ranges } : {}),
       };
       tr.meta.set(DOCUMENT_EDIT, edit);
       for (const consume of consumers) {

@@ -6,6 +6,7 @@ import { writingConsumer } from '../collab/edit-consumers.js';
 import { createDocumentTapExtension } from '../collab/extensions/document-tap.js';
 import { createPresenceExtension } from '../collab/extensions/presence.js';
 import { createWordCreditExtensions } from '../collab/extensions/word-credits.js';
+import { createRelayedWords } from '../collab/relayed-words.js';
 import { createCollaboration, type Collaboration } from '../collab/hocuspocus.js';
 import { createLiveDocuments } from '../collab/live-documents.js';
 import { createCollabSocketServer, type CollabSocketServer } from '../collab/websocket.js';
@@ -96,7 +97,7 @@ export function composeCollaboration(deps: {
   const presenceExtension = presence ? createPresenceExtension({ service: presence, clock, logger: logger.child({ module: 'presence-extension' }) }) : undefined;
   // Journaled words are credited by the Yjs client ids that typed them (issue 20: re-sends after a crash).
   const clientWriters = writing ? createClientWriters({ store: db.documentClients, logger: logger.child({ module: 'word-credits' }) }) : undefined;
-  const tap = writing || presenceExtension ? createDocumentTapExtension({ clock, logger: logger.child({ module: 'document-tap' }), ...(clientWriters ? { writerOf: clientWriters.writerOf } : {}) }) : undefined;
+  const tap = writing || presenceExtension ? createDocumentTapExtension({ clock, logger: logger.child({ module: 'document-tap' }), keyUpdates: redis !== undefined && clientWriters !== undefined, ...(clientWriters ? { writerOf: clientWriters.writerOf } : {}) }) : undefined;
   if (writing) tap?.subscribe(writingConsumer(writing));
   if (presenceExtension) tap?.subscribe(presenceExtension.onEdit);
 
@@ -119,6 +120,8 @@ export function composeCollaboration(deps: {
 
   const wordCredits = clientWriters ? createWordCreditExtensions({ writers: clientWriters, appender, clock, logger: logger.child({ module: 'word-credits' }) }) : undefined;
   if (wordCredits) tap?.subscribe(wordCredits.onEdit);
+  // Several instances: words of relayed updates whose instance died before logging them (issue 20).
+  if (redis && clientWriters) tap?.subscribe(createRelayedWords({ ranges: db.wordRanges, writers: clientWriters, appender, clock, logger: logger.child({ module: 'relayed-words' }) }).onEdit);
 
   collaboration = createCollaboration({
     options: {

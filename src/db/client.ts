@@ -16,6 +16,7 @@ import { openPgliteWorker, type PgliteWorkerClient } from './pglite/proxy.js';
 import { INITIALIZING_MARKER } from './pglite/protocol.js';
 import { chooseTemplate } from './pglite/template.js';
 import type { DrizzleDatabase } from './drizzle-database.js';
+import { createWordRangeRepository } from './repositories/word-ranges.js';
 import { createDocumentRepository } from './repositories/documents.js';
 import { createDocumentClientRepository } from './repositories/document-clients.js';
 import { createEventArchiveRepository } from './repositories/events.js';
@@ -214,6 +215,7 @@ function assemble(
     events: createEventArchiveRepository(db),
     writing: createWritingRepository(db),
     documentClients: createDocumentClientRepository(db),
+    wordRanges: createWordRangeRepository(db),
     notifications: createNotificationRepository(db),
     versions: createVersionRepository(db),
     workflows: createWorkflowRepository(db),

@@ -27,6 +27,12 @@ export interface UpdateRecord {
    * to `userId` in the minute of `receivedAt`. Absent when the update is nobody's writing.
    */
   words?: RecordWords;
+  /**
+   * Several instances: the struct ranges whose words `words` are (tracking/update-ranges.ts).
+   * The SQL log journals only the words no instance journaled before for these ranges
+   * (db/schema/word-ranges.ts); the row itself is logged either way.
+   */
+  wordRanges?: readonly WordRange[];
 }
 
 /** Words one update added and removed, as the writing analytics count them. */
@@ -92,6 +98,24 @@ export interface DocumentClientStore {
   deleteDocument(documentName: string): Promise<void>;
 }
 
+/** Inserted Yjs structs of one client: clocks `from` up to (not including) `to`. */
+export interface WordRange {
+  client: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Journaled struct ranges (db/schema/word-ranges.ts): what the relayed-words reconciler
+ * (collab/relayed-words.ts) asks before journaling an update another instance logs.
+ */
+export interface WordRangeStore {
+  /** Which of `items` are entirely covered by journaled ranges (same order). */
+  covered(items: readonly { documentName: string; ranges: readonly WordRange[] }[]): Promise<boolean[]>;
+  /** Forgets ranges journaled before `before` (their updates are long committed or lost). */
+  prune(before: Date): Promise<void>;
+}
+
 /** What the composition root holds: the store plus what readiness and shutdown need. */
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
@@ -101,6 +125,8 @@ export interface Database {
   readonly writing: WritingStore;
   /** Yjs client id -> user per document, for contributions after a reload. */
   readonly documentClients: DocumentClientStore;
+  /** Struct ranges of journaled words (several instances). */
+  readonly wordRanges: WordRangeStore;
   /** Stored versions of documents (services/versions). */
   readonly versions: VersionStore;
   /** Notifications: inbox, preferences, push subscriptions and the delivery outbox. */

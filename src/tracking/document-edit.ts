@@ -3,6 +3,7 @@
  * once per transaction and hands the same object to every consumer (writing, presence, later
  * notifications and workflows), so consumers import this type and never Yjs origins or collab/.
  */
+import type { InsertedRange } from './update-ranges.js';
 import type { TransactionWords } from './writing/word-count.js';
 import type { WordCredit } from './writing/word-credits.js';
 
@@ -53,6 +54,12 @@ export interface DocumentEdit {
    * from that record, so the writing service must not add them to its buckets a second time.
    */
   wordsJournaled?: boolean;
+  /**
+   * With several instances (tapped with `keyUpdates`), the struct ranges this transaction
+   * inserted (tracking/update-ranges.ts), set when it changed counted words: what the instance
+   * that logs an update and those it was relayed to agree on, so they journal its words once.
+   */
+  insertedRanges?: readonly InsertedRange[];
   /**
    * Set instead of `wordsJournaled` when the update carries words other writers typed (a re-send
    * after a crash: tracking/writing/word-credits.ts): each writer's share, to be journaled for

@@ -23,6 +23,8 @@ export function createDocumentTapExtension(deps: {
   consumers?: readonly DocumentEditConsumer[];
   /** Who owns a Yjs client id of a document: journaled words are credited by it (tracking/writing/word-credits.ts). */
   writerOf?: (documentName: string, clientId: number) => string | undefined;
+  /** Give edits that change words their inserted ranges (tracking/update-ranges.ts): several instances share the log. */
+  keyUpdates?: boolean;
 }): DocumentTapExtension {
   const { clock, logger, writerOf } = deps;
   let consumers: readonly DocumentEditConsumer[] = [...(deps.consumers ?? [])];
@@ -53,7 +55,7 @@ export function createDocumentTapExtension(deps: {
         try {
           detach(documentName);
           const target = targetOf(context, documentName);
-          if (target !== null) taps.set(documentName, tapDocument(document, target, { clock, logger, consumers: current, ...(writerOf ? { writerOf: (id: number) => writerOf(documentName, id) } : {}) }));
+          if (target !== null) taps.set(documentName, tapDocument(document, target, { clock, logger, consumers: current, keyUpdates: deps.keyUpdates === true, ...(writerOf ? { writerOf: (id: number) => writerOf(documentName, id) } : {}) }));
         } catch (error) {
           // Never fail a load over analytics: the document works, its edits are just not reported.
           logger.error({ err: error, document: documentName }, 'document tap not attached');

@@ -1,7 +1,7 @@
 import type { Extension, beforeSyncPayload, onChangePayload, onLoadDocumentPayload, onStoreDocumentPayload } from '@hocuspocus/server';
 import { isTransactionOrigin } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import type { DocumentStore, RecordWords } from '../../db/document-store.js';
+import type { DocumentStore, RecordWords, WordRange } from '../../db/document-store.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -161,15 +161,17 @@ export function createPersistenceExtension(deps: {
       // Hocuspocus applies it again after this hook, a no-op, and then sends the ack, which the
       // gate holds until the row is committed. Applied before it is queued so that its log
       // record carries the writer's words (the word journal), durable with the update.
-      let words: RecordWords | undefined;
+      let journaled: Journaled | undefined;
       if (deps.durableAck) {
         try {
-          words = applyJournaled(document, payload, { source: 'connection', connection });
+          journaled = applyJournaled(document, payload, { source: 'connection', connection });
         } catch {
           throw toRefusal(new AppError('invalid-message', 'The update could not be applied'));
         }
       }
-      state.outbox.enqueue({ documentName, update: payload, userId, receivedAt, ...(words ? { words } : {}) });
+      const words = journaled?.words;
+      const ranges = journaled?.ranges !== undefined ? { wordRanges: journaled.ranges } : {};
+      state.outbox.enqueue({ documentName, update: payload, userId, receivedAt, ...(words ? { words, ...ranges } : {}) });
       // Everything queued so far, not only this row: what this writer saw (and built on) was
       // applied here before it, possibly by another writer, and must be as durable as its ack.
       if (deps.durableAck) gate.holdNext(connection, state.outbox.drained());
@@ -271,13 +273,20 @@ export function createPersistenceExtension(deps: {
   };
 }
 
+interface Journaled {
+  words: RecordWords;
+  /** DocumentEdit.insertedRanges (several instances). */
+  ranges?: readonly WordRange[] | undefined;
+}
+
 /**
  * Applies a client's update in one transaction marked JOURNAL_WORDS and returns the words the
  * document tap counted for its writer (undefined when the tap is off, the update changed no
- * counted text, or it has no writer). The tap marks that transaction's DocumentEdit
- * `wordsJournaled`, so the writing service leaves these words to the journal.
+ * counted text, or it has no writer), with the ranges it inserted when the tap gives them. The tap
+ * marks that transaction's DocumentEdit `wordsJournaled`, so the writing service leaves these
+ * words to the journal.
  */
-function applyJournaled(document: Y.Doc, update: Uint8Array, origin: unknown): RecordWords | undefined {
+function applyJournaled(document: Y.Doc, update: Uint8Array, origin: unknown): Journaled | undefined {
   let transaction: Y.Transaction | undefined;
   document.transact((tr) => {
     transaction = tr;
@@ -286,5 +295,5 @@ function applyJournaled(document: Y.Doc, update: Uint8Array, origin: unknown): R
   }, origin);
   const edit = transaction?.meta.get(DOCUMENT_EDIT) as DocumentEdit | undefined;
   if (edit?.wordsJournaled !== true || edit.origin !== 'connection' || edit.userId === null || edit.words === null) return undefined;
-  return { added: edit.words.wordsAdded, removed: edit.words.wordsRemoved, net: edit.words.netWords };
+  return { words: { added: edit.words.wordsAdded, removed: edit.words.wordsRemoved, net: edit.words.netWords }, ranges: edit.insertedRanges };
 }

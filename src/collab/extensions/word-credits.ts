@@ -41,7 +41,12 @@ export function createWordCreditExtensions(deps: { writers: ClientWriters; appen
     onEdit(edit) {
       if (edit.credits === undefined) return;
       const records = waiting.get(edit.documentName) ?? [];
-      for (const c of edit.credits) records.push({ documentName: edit.documentName, update: EMPTY_UPDATE, userId: c.userId, receivedAt: edit.at, words: { added: c.added, removed: c.removed, net: c.net } });
+      const sender = edit.userId ?? undefined;
+      for (const c of edit.credits) {
+        // Several instances: each share claims the ranges of its writer's client ids (the sender's also those of unknown ids).
+        const ranges = edit.insertedRanges?.filter((r) => (writers.writerOf(edit.documentName, r.client) ?? sender) === c.userId);
+        records.push({ documentName: edit.documentName, update: EMPTY_UPDATE, userId: c.userId, receivedAt: edit.at, words: { added: c.added, removed: c.removed, net: c.net }, ...(ranges !== undefined && ranges.length > 0 ? { wordRanges: ranges } : {}) });
+      }
       waiting.set(edit.documentName, records);
     },
 

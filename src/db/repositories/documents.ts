@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { AppError, errorMessage } from '../../lib/errors.js';
 import type { DocumentStore, LoggedUpdate, StoredDocument, UpdateRecord } from '../document-store.js';
 import { documents, documentUpdates } from '../schema/index.js';
+import { claimWordRanges } from './word-ranges.js';
 import { hasWords, insertJournal, journalRows, pruneCounted, type WordJournalWriter } from './word-journal.js';
 
 import type { DrizzleDatabase } from '../drizzle-database.js';
@@ -106,7 +107,11 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore & W
       if (seqs.length !== records.length) {
         throw new Error(`appendUpdates inserted ${seqs.length} rows for ${records.length} records`);
       }
-      if (journaled) await insertJournal(tx, journalRows(records.map((r, i) => ({ ...r, seq: seqs[i]! })), false));
+      if (journaled) {
+        // Several instances: only the words no instance journaled yet for the same structs.
+        const toJournal = await claimWordRanges(tx, records);
+        await insertJournal(tx, journalRows(toJournal.map((r, i) => ({ ...r, seq: seqs[i]! })), false));
+      }
       return seqs;
     });
     for (const name of names) known.add(name);
@@ -216,3 +221,4 @@ export function splitDocumentName(name: string): { projectId: string; documentId
   }
   return { projectId: name.slice(0, slash), documentId: name.slice(slash + 1) };
 }
+
