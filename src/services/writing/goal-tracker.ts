@@ -11,6 +11,8 @@ import { liveKeys } from './session-view.js';
 import { usableTimeZone } from '../../lib/time-zones.js';
 import { dayIn, dayRange } from '../../tracking/calendar.js';
 
+const MINUTE = 60_000;
+
 /** A writer's progress toward their daily goal on one local day, as this instance sees it. */
 export interface GoalDay {
   goal: WritingGoal;
@@ -64,11 +66,12 @@ export function createGoalTracker(deps: {
   const rangeOf = (day: string, timeZone: string) => dayRange(day, usableTimeZone(timeZone));
   const dayOf = (at: number, timeZone: string) => dayIn(usableTimeZone(timeZone), at);
 
-  async function storedNet(slot: GoalSlot, day: string, timeZone: string): Promise<number> {
+  /** The day's stored words up to `before` (default: the whole day). */
+  async function storedNet(slot: GoalSlot, day: string, timeZone: string, before = Number.POSITIVE_INFINITY): Promise<number> {
     // Storage must hold everything counted so far, or the day's total would miss the last second.
     await buckets.flush();
     const { from, to } = rangeOf(day, timeZone);
-    return store.wordsBetween(slot.userId, slot.projectId, from, to);
+    return store.wordsBetween(slot.userId, slot.projectId, from, Math.min(to, before));
   }
 
   function goalEvent(type: 'analytics.goal_met' | 'analytics.goal_missed', slot: GoalSlot, state: GoalDay, actual: number, at: number) {
@@ -115,7 +118,11 @@ export function createGoalTracker(deps: {
         state = null;
       }
       if (state === null || state.goal.dailyWords !== goal.dailyWords || state.goal.timeZone !== goal.timeZone) {
-        state = { goal, day, net: await storedNet(slot, day, goal.timeZone), met: false };
+        // Up to this edit's minute only: the flush folds the word journal, which by now may hold
+        // this writer's next edits (committed, still queued behind this one) that onEdit will add
+        // itself; counting them twice met goals early. A re-count from the buckets (settle) at
+        // the day's end is whole; what this skips is words of this minute before the state began.
+        state = { goal, day, net: await storedNet(slot, day, goal.timeZone, Math.floor(at / MINUTE) * MINUTE), met: false };
         slot.goalDay = state;
       }
       state.net += netWords;
