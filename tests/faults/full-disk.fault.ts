@@ -40,7 +40,10 @@ describe.skipIf(!isRoot)('PGlite data directory on a full disk', () => {
     cleanups.push(async () => void execFileSync('umount', ['-l', mountPoint]));
     const dataDir = join(mountPoint, 'data');
     const filler = join(mountPoint, 'filler');
-    const env = { DATA_DIR: dataDir, SNAPSHOT_DEBOUNCE_MS: '500' };
+    // Since the update outbox, a refused write no longer closes the writer at once: its update is
+    // applied, delivered and held (unacknowledged) for a retry until PENDING_LOG_* is reached,
+    // then 4503. A small bound makes that refusal come within seconds of the disk filling.
+    const env = { DATA_DIR: dataDir, SNAPSHOT_DEBOUNCE_MS: '500', PENDING_LOG_MAX_UPDATES_PER_DOCUMENT: '300' };
 
     const server = await startFaultServer(env);
     cleanups.push(async () => void (await stop(server)));
