@@ -19,14 +19,8 @@ import { createVersionService } from '../../src/services/versions/version-servic
 import { startServerProcess } from '../helpers/server-process.js';
 import { storageBackends } from '../helpers/storage-backends.js';
 import { connectClient, startTestServer, TEST_SECRET, textOf, typeInto, type TestServer } from '../helpers/test-server.js';
+import { paragraph } from '../helpers/paragraph.js';
 
-function paragraph(text: string): Y.XmlElement {
-  const p = new Y.XmlElement('paragraph');
-  const t = new Y.XmlText();
-  t.insert(0, text);
-  p.insert(0, [t]);
-  return p;
-}
 
 const PARAGRAPHS = Array.from({ length: 60 }, (_, i) => `Paragraph ${i}: it was a truth universally acknowledged, that a single man in possession of a good fortune must be in want of a wife.`);
 

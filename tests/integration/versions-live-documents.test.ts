@@ -3,16 +3,9 @@
  * connected provider receives, logged with the actor's user id; a snapshot is a detached copy.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as Y from 'yjs';
 import { connectClient, startTestServer, textOf, typeInto, type TestClient, type TestServer } from '../helpers/test-server.js';
+import { paragraph } from '../helpers/paragraph.js';
 
-function paragraph(text: string): Y.XmlElement {
-  const p = new Y.XmlElement('paragraph');
-  const t = new Y.XmlText();
-  t.insert(0, text);
-  p.insert(0, [t]);
-  return p;
-}
 
 describe('live documents', () => {
   let t: TestServer;

@@ -9,14 +9,8 @@ import * as Y from 'yjs';
 import { documentJSON } from '../../src/services/versions/content.js';
 import { baseAfter, decodeVersion, encodeVersion, type VersionBase } from '../../src/services/versions/deltas.js';
 import type { LoadedVersion } from '../../src/services/versions/ports.js';
+import { paragraph } from '../helpers/paragraph.js';
 
-function paragraph(text: string): Y.XmlElement {
-  const p = new Y.XmlElement('paragraph');
-  const t = new Y.XmlText();
-  t.insert(0, text);
-  p.insert(0, [t]);
-  return p;
-}
 
 const fragment = (doc: Y.Doc) => doc.getXmlFragment('default');
 
