@@ -29,16 +29,7 @@ describe.runIf(run)('SDK: storage unavailable is retried', () => {
     db = await createTestDatabase();
     t = await startTestServer({ DATABASE_URL: db.url });
     sql = postgres(db.url, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`
-      CREATE TABLE fault_switch (on_log boolean NOT NULL);
-      INSERT INTO fault_switch VALUES (false);
-      CREATE FUNCTION fault_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF (SELECT on_log FROM fault_switch) THEN RAISE EXCEPTION 'injected' USING ERRCODE = '53100'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER fault_refuse_log BEFORE INSERT ON document_updates FOR EACH ROW EXECUTE FUNCTION fault_refuse();
-    `);
+    await installFaultSwitch(sql);
   }, 60_000);
 
   afterAll(async () => {
@@ -114,16 +105,7 @@ describe.runIf(run)('kill -9 while the update log refuses writes', () => {
     const env = { DATABASE_URL: db.url };
     servers.push(await startServerProcess(env, { startTimeoutMs: 90_000 }));
     sql = postgres(db.url, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`
-      CREATE TABLE fault_switch (on_log boolean NOT NULL);
-      INSERT INTO fault_switch VALUES (false);
-      CREATE FUNCTION fault_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF (SELECT on_log FROM fault_switch) THEN RAISE EXCEPTION 'injected' USING ERRCODE = '53100'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER fault_refuse_log BEFORE INSERT ON document_updates FOR EACH ROW EXECUTE FUNCTION fault_refuse();
-    `);
+    await installFaultSwitch(sql);
     proxy = await startTcpProxy(servers[0]!.port);
     const httpUrl = `http://127.0.0.1:${proxy.port}`;
     const wsUrl = `ws://127.0.0.1:${proxy.port}/collaboration`;
@@ -174,3 +156,17 @@ describe.runIf(run)('kill -9 while the update log refuses writes', () => {
     expect(paragraphs(provider.ydoc)).toEqual(want);
   }, 240_000);
 });
+
+/** A switch in the database that makes every insert into the update log fail while it is on. */
+async function installFaultSwitch(sql: postgres.Sql): Promise<void> {
+  await sql.unsafe(`
+    CREATE TABLE fault_switch (on_log boolean NOT NULL);
+    INSERT INTO fault_switch VALUES (false);
+    CREATE FUNCTION fault_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF (SELECT on_log FROM fault_switch) THEN RAISE EXCEPTION 'injected' USING ERRCODE = '53100'; END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER fault_refuse_log BEFORE INSERT ON document_updates FOR EACH ROW EXECUTE FUNCTION fault_refuse();
+  `);
+}
