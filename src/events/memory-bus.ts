@@ -21,6 +21,7 @@ import {
   type BusCommonOptions,
 } from './bus-options.js';
 import { startConsumer, type ConsumerSource, type Delivery, type EntryRef } from './consumer-loop.js';
+import { appendEntry, createStream, firstSeq, streamLength, trimStream, type PendingEntry, type Stream, type StreamLimits } from './memory-stream.js';
 import { EVENT_CATEGORIES, parseEvent, type EventCategory, type StoryloomEvent } from './schema.js';
 
 export interface MemoryBusOptions extends BusCommonOptions {
@@ -38,41 +39,6 @@ export interface MemoryBusOptions extends BusCommonOptions {
 /** Read entries kept per stream: one read batch of recent history for a `startAt: 'beginning'` group. */
 export const MEMORY_BUS_KEEP_CONSUMED = 256;
 
-interface Entry {
-  seq: number;
-  id: string;
-  at: number;
-  data: string;
-  /** The event as validated at publish: in-process deliveries skip parsing it again per group. */
-  event: StoryloomEvent;
-}
-
-interface PendingEntry {
-  entry: Entry;
-  consumer: string;
-  deliveries: number;
-  deliveredAt: number;
-}
-
-interface Group {
-  nextSeq: number;
-  pending: Map<string, PendingEntry>;
-  consumers: Set<string>;
-}
-
-interface Stream {
-  /** Live entries are entries[start..]; the prefix is compacted away in bulk (amortised O(1) trim). */
-  entries: Entry[];
-  start: number;
-  nextSeq: number;
-  lastMs: number;
-  lastCounter: number;
-  lastId: string | null;
-  groups: Map<string, Group>;
-  dead: DeadLetter[];
-  waiters: Set<() => void>;
-}
-
 /** Creates an in-process bus; `close()` stops its consumers. */
 export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
   const logger = options.logger ?? createLogger({ level: 'silent' });
@@ -81,47 +47,19 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
   const keepConsumed = options.keepConsumed ?? MEMORY_BUS_KEEP_CONSUMED;
   if (!Number.isInteger(keepConsumed) || keepConsumed < 0) throw new Error(`keepConsumed must be an integer >= 0, got ${String(keepConsumed)}`);
   const prefix = options.prefix ?? 'storyloom:events';
-  const streams = Object.fromEntries(
-    EVENT_CATEGORIES.map((category) => [
-      category,
-      { entries: [], start: 0, nextSeq: 0, lastMs: 0, lastCounter: 0, lastId: null, groups: new Map(), dead: [], waiters: new Set() },
-    ]),
-  ) as unknown as Record<EventCategory, Stream>;
+  const streams = Object.fromEntries(EVENT_CATEGORIES.map((category) => [category, createStream()])) as unknown as Record<EventCategory, Stream>;
   const seenByGroup = new Map<string, SeenIds>();
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
-  const length = (stream: Stream) => stream.entries.length - stream.start;
-  const firstSeq = (stream: Stream) => stream.entries[stream.start]?.seq ?? stream.nextSeq;
-
-  const trim = (category: EventCategory, stream: Stream, now: number) => {
-    const { maxLen, maxAgeMs } = retention[category];
-    while (maxLen !== null && length(stream) > maxLen) stream.start++;
-    while (maxAgeMs !== null && length(stream) > 0 && stream.entries[stream.start]!.at < now - maxAgeMs) stream.start++;
-    // Entries before every group's cursor were read by all (pending ones are held by their group).
-    let readByAll = stream.nextSeq;
-    for (const group of stream.groups.values()) readByAll = Math.min(readByAll, group.nextSeq);
-    while (length(stream) > keepConsumed && firstSeq(stream) < readByAll) stream.start++;
-    // Trimmed entries stay referenced until the prefix is cut: at most max(64, live) of them.
-    if (stream.start > 64 && stream.start * 2 > stream.entries.length) {
-      stream.entries = stream.entries.slice(stream.start);
-      stream.start = 0;
-    }
-  };
+  const length = streamLength;
+  const limits = Object.fromEntries(EVENT_CATEGORIES.map((category) => [category, { ...retention[category], keepConsumed }])) as Record<EventCategory, StreamLimits>;
+  const trim = (category: EventCategory, stream: Stream, now: number) => trimStream(stream, limits[category], now);
 
   const append = (category: EventCategory, data: string, event: StoryloomEvent) => {
     const stream = streams[category];
     const now = Date.now();
-    // Ids as Redis makes them: milliseconds, then a counter for entries in the same millisecond.
-    if (now > stream.lastMs) {
-      stream.lastMs = now;
-      stream.lastCounter = 0;
-    } else {
-      stream.lastCounter++;
-    }
-    const id = `${stream.lastMs}-${stream.lastCounter}`;
-    stream.entries.push({ seq: stream.nextSeq++, id, at: now, data, event });
-    stream.lastId = id;
+    appendEntry(stream, data, event, now);
     trim(category, stream, now);
     for (const wake of [...stream.waiters]) wake();
   };
