@@ -6,7 +6,7 @@
  *                  the wire protocol, the event schema
  *   2. domain      tracking/, notify/, workflows/, manuscript/   pure models; never import each other (they talk through events)
  *   3. services    services/   the application layer; owns its port interfaces
- *   4. adapters    db/, collab/, gateway/, api/, auth/, audit/, metrics/, events/ (all but the schema), delivery/, config.ts
+ *   4. adapters    db/, collab/, gateway/, api/, auth/, audit/, metrics/, events/ (all but the schema), delivery/, config.ts, config-env.ts
  *                  implement the services' ports; api/ calls services, never db/
  *   5. server.ts, compose/   the composition root: wires everything (compose/ holds its parts)
  *   6. main.ts     the process entry: reads the environment, listens, handles signals
@@ -19,7 +19,7 @@
 const LEAVES = '^src/(lib/|protocol/|events/schema(\\.ts$|/))';
 const DOMAIN = '^src/(tracking|notify|workflows|manuscript)(/|$)';
 const SERVICES = '^src/services(/|$)';
-const ADAPTERS = '^src/((db|collab|gateway|api|auth|audit|metrics|events|delivery)(/|$)|config\\.ts$)';
+const ADAPTERS = '^src/((db|collab|gateway|api|auth|audit|metrics|events|delivery)(/|$)|config(-env)?\\.ts$)';
 const SERVER = '^src/(server\\.ts$|compose/)';
 const MAIN = '^src/main\\.ts$';
 
