@@ -86,6 +86,13 @@ export interface ClientSighting {
   seenAt: number;
 }
 
+/** Who owns a client id of a document (DocumentClientStore.claim). */
+export interface ClientClaim {
+  documentName: string;
+  clientId: number;
+  userId: string;
+}
+
 /**
  * The Yjs client id -> user map of each document, kept so text written in earlier sessions is
  * still attributed to its author (tests/contracts/document-clients.contract.ts).
@@ -93,6 +100,11 @@ export interface ClientSighting {
 export interface DocumentClientStore {
   /** Inserts sightings in one batch; a (document, client id) already stored keeps its user. */
   record(sightings: readonly ClientSighting[]): Promise<void>;
+  /**
+   * Like `record`, in one round trip, and returns the stored owner of every valid (document,
+   * client id) among the sightings: the sighting's user where it was first, else whoever was.
+   */
+  claim(sightings: readonly ClientSighting[]): Promise<ClientClaim[]>;
   /** Every known client id of the document and its user. */
   load(documentName: string): Promise<Map<number, string>>;
   deleteDocument(documentName: string): Promise<void>;
