@@ -5,19 +5,34 @@
  * - event → in-app push on /ws/notifications p99 < 100 ms at 1,000 events/s, 1,000 subscribed users.
  *
  *   npm run bench -- notifications        (BENCH_NOTIFICATION_EMAILS=… to change the 1,000;
- *                                          BENCH_NOTIFICATION_USERS / _RATE for the push run)
+ *                                          BENCH_NOTIFICATION_USERS / _RATE / _SUBSCRIBER_PROCS for
+ *                                          the push run; BENCH_SERVER_NODE_OPTIONS=--cpu-prof
+ *                                          profiles its server process)
  *
  * Routing: 200,000 notifications over 1,000 users with varied preferences (quiet hours in six
  * zones, digests, mutes), contexts (flow, repeats) and instants across 2026, after a warm-up.
  * Outbox: the production service, worker and SMTP channel (nodemailer) over PGlite in a temp
  * dir, to an in-process smtp-server; the clock starts when the notifications are stored and
  * stops when the sink has accepted the last message.
- * Push: a real server in this process (PGlite, or Postgres/Redis when DATABASE_URL/REDIS_URL are
- * set), 1,000 plain `ws` sockets on /ws/notifications each subscribed to its `user:<id>`; events
- * published on the bus at 1,000/s, each turned by a rule into an in-app notification for one
- * user; latency = push arrival − the event's occurredAt. Each user gets one event a second, of a
- * different rule each second (eight rules, so eight seconds): auto-mute folds a repeat of the
- * same alert within the hour, and a folded repeat is rightly not pushed.
+ * Push: three kinds of process, so the publisher, the server and the subscribers do not share
+ * one event loop (until issue 14's second round they all ran here, and the 1,000 client sockets
+ * cost the server's loop about as much as the server itself):
+ * - the server (bench/lib/notify-server.ts): a real Storyloom server, PGlite in a temp dir, or
+ *   Postgres/Redis when DATABASE_URL/REDIS_URL are set, plus the publisher. The server gets its
+ *   own process rather than staying here because this process also collects the arrivals; and
+ *   the publisher must live with it because the default in-memory bus exists only inside the
+ *   server's process (as in production, where the server's own services publish these events).
+ *   The publisher's main-thread time per event is measured and reported next to the server CPU;
+ * - BENCH_NOTIFICATION_SUBSCRIBER_PROCS (2) subscriber processes (bench/lib/notify-subscriber.ts)
+ *   sharing 1,000 plain `ws` sockets on /ws/notifications, each subscribed to its `user:<id>`,
+ *   timestamping pushes and sending them here in batches every 100 ms;
+ * - this process: tokens, pacing commands and the statistics, idle while the events flow.
+ * Events are published on the bus at 1,000/s in 10 ms ticks, each turned by a rule into an in-app
+ * notification for one user; latency = push arrival (Date.now() in the subscriber) − the event's
+ * occurredAt (same machine, same clock). Each user gets one event a second, of a different rule
+ * each second (eight rules, so eight seconds): auto-mute folds a repeat of the same alert within
+ * the hour, and a folded repeat is rightly not pushed. Server CPU is its process's (every thread,
+ * PGlite's worker included) from the first publish until every push arrived.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,9 +49,8 @@ import { createInAppChannel } from '../../src/services/notifications/in-app-chan
 import { createNotificationService } from '../../src/services/notifications/notification-service.js';
 import { createOutboxWorker } from '../../src/services/notifications/outbox-worker.js';
 import { startSmtpSink } from '../../tests/helpers/smtp-sink.js';
-import { startTestServer } from '../../tests/helpers/test-server.js';
-import { WebSocket } from 'ws';
-import { createEvent, type StoryloomEvent } from '../../src/events/schema.js';
+import { forkChild, type BenchUser, type ChildHandle, type Cpu, type ServerReply, type ServerRequest, type SubscriberReply, type SubscriberRequest } from '../lib/notify-ipc.js';
+import { RULE_ROUNDS, ruleEvent } from '../lib/notify-events.js';
 import { summarize, type Summary } from '../lib/stats.js';
 import { fmt, header, writeResult } from '../lib/report.js';
 import { prng } from '../lib/prng.js';
@@ -123,7 +137,7 @@ async function consumerCapacity(): Promise<{ events: number; notifications: numb
     const rules = createEventRules({ service, store: db.notifications, logger });
     const users = Array.from({ length: 1_000 }, (_, i) => ({ id: `cap-u${i}`, actor: i.toString(16).padStart(16, '0'), project: `cap-p${i}` }));
     for (const u of users) await db.notifications.recordSighting({ userId: u.id, actor: u.actor, email: null, projects: { [u.project]: 'owner' }, at: Date.now() });
-    const events = Array.from({ length: 8 * users.length }, (_, i) => ruleEvent(Math.floor(i / users.length), users[i % users.length]!.actor, users[i % users.length]!.project, i));
+    const events = Array.from({ length: RULE_ROUNDS * users.length }, (_, i) => ruleEvent(Math.floor(i / users.length), users[i % users.length]!.actor, users[i % users.length]!.project, i));
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     for (let i = 0; i < events.length; i += 256) await rules.handleBatch(events.slice(i, i + 256));
@@ -139,118 +153,92 @@ async function consumerCapacity(): Promise<{ events: number; notifications: numb
 
 const PUSH_USERS = Number(process.env.BENCH_NOTIFICATION_USERS ?? 1_000);
 const PUSH_RATE = Number(process.env.BENCH_NOTIFICATION_RATE ?? 1_000);
+/** Subscriber processes; two share the 1,000 sockets on this two-core machine. */
+const SUBSCRIBER_PROCS = Math.max(1, Number(process.env.BENCH_NOTIFICATION_SUBSCRIBER_PROCS ?? 2));
 
-/** One event of rule `round` (0..7) for user `u` (actor `actor`, owner of project `project`). */
-function ruleEvent(round: number, actor: string, project: string, u: number): StoryloomEvent {
-  const base = { actor, projectId: project, occurredAt: Date.now() };
-  const id = `b${round}-${u}`;
-  switch (round) {
-    case 0: return createEvent('analytics.goal_met', { ...base, payload: { goalId: id, kind: 'daily_words', target: 500, actual: 612 } });
-    case 1: return createEvent('analytics.goal_missed', { ...base, payload: { goalId: id, kind: 'daily_words', target: 500, actual: 210 } });
-    case 2: return createEvent('writing.flow_entered', { ...base, payload: { sessionId: id, wpm: 40 } });
-    case 3: return createEvent('automation.workflow_failed', { ...base, actor: 'system', payload: { runId: id, workflowId: 'export', error: 'timeout' } });
-    case 4: return createEvent('analytics.sales_spike_detected', { ...base, actor: 'system', payload: { units: 40, baselineUnits: 10, ratio: 4, windowMs: 3_600_000 } });
-    case 5: return createEvent('publishing.upload_completed', { ...base, actor: 'system', payload: { uploadId: id, platform: 'kdp' } });
-    case 6: return createEvent('publishing.upload_failed', { ...base, actor: 'system', payload: { uploadId: id, platform: 'kdp', error: 'cover refused' } });
-    default: return createEvent('collaboration.conflict_predicted', { ...base, payload: { severity: 'high', blocks: [3], users: [actor, actor] } });
-  }
+interface PushResult {
+  users: number;
+  events: number;
+  delivered: number;
+  latency: Summary;
+  toStored: Summary;
+  toPush: Summary;
+  lastAfterPublishSeconds: number;
+  publishSeconds: number;
+  storage: string;
+  subscriberProcs: number;
+  /** Server process (every thread), first publish → all delivered (or the wait's end). */
+  serverCpu: Cpu & { msPerEvent: number; percent: number };
+  /** Main-thread time of creating and publishing the events (in the server's process, see notify-server.ts). */
+  publisherMsPerEvent: number;
+  /** All subscriber processes together, same window. */
+  subscriberCpuMsPerEvent: number;
 }
 
-async function push(): Promise<{ users: number; events: number; delivered: number; latency: Summary; toStored: Summary; toPush: Summary; lastAfterPublishSeconds: number; publishSeconds: number; storage: string; cpuMsPerEvent: number }> {
+type Server = ChildHandle<ServerRequest, ServerReply>;
+type Subscriber = ChildHandle<SubscriberRequest, SubscriberReply>;
+
+async function push(): Promise<PushResult> {
   const env: Record<string, string> = { MAX_CONNECTIONS_PER_IP: String(PUSH_USERS + 100) };
   if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
-  const t = await startTestServer(env);
-  const storage = `${env.DATABASE_URL ? 'Postgres' : 'PGlite'} + ${env.REDIS_URL ? 'Redis Streams' : 'in-memory'} bus`;
-  const run = Math.random().toString(36).slice(2, 8);
-  const sockets: WebSocket[] = [];
-  const latencies: number[] = [];
-  // The split: event → notification stored (the rules consumer), stored → push arrived (outbox + gateway).
-  const toStored: number[] = [];
-  const toPush: number[] = [];
-  let lastArrival = 0;
-  // Process CPU (all threads: server, PGlite worker, bus, the ws clients and the publisher) from the
-  // first publish to the last arrival: the figure a loaded machine does not distort much.
-  let cpu0: NodeJS.CpuUsage | undefined;
-  let cpuAtLast: NodeJS.CpuUsage = { user: 0, system: 0 };
-  const seen = new Set<string>();
+  // BENCH_SERVER_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server
+  // process only, as bench/lib/server-procs.ts does for the other scenarios.
+  const profile = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+  const server: Server = forkChild('./notify-server.ts', profile, { ...process.env, BENCH_NOTIFY_SERVER_ENV: JSON.stringify(env) });
+  const subscribers: Subscriber[] = [];
   try {
-    const users = Array.from({ length: PUSH_USERS }, (_, i) => ({ id: `bench-${run}-u${i}`, project: `bench-${run}-p${i}` }));
-    // Connect and subscribe in batches of 50: every user's token is seen (rules reach only known users).
-    for (let i = 0; i < users.length; i += 50) {
-      await Promise.all(
-        users.slice(i, i + 50).map(async (u) => {
-          const token = await t.token(u.id, { [u.project]: 'owner' });
-          const ws = new WebSocket(`ws://127.0.0.1:${t.port}/ws/notifications?token=${token}`);
-          sockets.push(ws);
-          await new Promise<void>((resolve, reject) => {
-            ws.once('error', reject);
-            ws.on('message', (raw) => {
-              const m = JSON.parse(String(raw)) as { type: string; data?: { type?: string; notification?: { id: string; createdAt: string; data?: { eventId?: string } } } };
-              if (m.type === 'subscribed') resolve();
-              if (m.type === 'error') reject(new Error(String(raw)));
-              const n = m.type === 'event' && m.data?.type === 'notification' ? m.data.notification : undefined;
-              const eventId = n?.data?.eventId;
-              if (!n || !eventId || seen.has(n.id)) return;
-              seen.add(n.id);
-              // uuidv7 of the event carries its occurredAt (ms): no lookup table needed.
-              const now = Date.now();
-              const occurred = parseInt(eventId.replace(/-/g, '').slice(0, 12), 16);
-              const stored = Date.parse(n.createdAt);
-              latencies.push(now - occurred);
-              toStored.push(stored - occurred);
-              toPush.push(now - stored);
-              lastArrival = now;
-              if (cpu0) cpuAtLast = process.cpuUsage(cpu0);
-            });
-            ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', channel: `user:${u.id}` })));
-          });
-        }),
-      );
-    }
-    const store = t.server.database.notifications;
-    const actors = users.map((u) => t.server.actorOf(u.id));
-    for (let waited = 0; (await store.usersByActor(actors)).length < users.length; waited++) {
-      if (waited > 600) throw new Error('the server did not remember every user within 60 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    // Publish at PUSH_RATE/s in 10 ms ticks, paced against the wall clock (no drift).
-    const rounds = 8;
-    const total = rounds * users.length;
-    const perTick = PUSH_RATE / 100;
-    const t0 = performance.now();
-    cpu0 = process.cpuUsage();
-    let sent = 0;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 10 + 1) * perTick));
-      const batch: Promise<void>[] = [];
-      for (; sent < due; sent++) {
-        const round = Math.floor(sent / users.length);
-        const u = sent % users.length;
-        batch.push(t.server.bus.publish(ruleEvent(round, actors[u]!, users[u]!.project, u)));
-      }
-      await Promise.all(batch);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const publishSeconds = (performance.now() - t0) / 1000;
-    const publishedAt = Date.now();
+    // A fresh PGlite (initdb) can take 25-40 s on two busy cores.
+    const { port, storage } = await server.next('ready', 120_000);
+    const run = Math.random().toString(36).slice(2, 8);
+    const users: BenchUser[] = Array.from({ length: PUSH_USERS }, (_, i) => ({ id: `bench-${run}-u${i}`, project: `bench-${run}-p${i}` }));
+    server.send({ type: 'tokens', users });
+    const { tokens } = await server.next('tokens', 60_000);
+    // Users dealt round-robin, so each process gets one event in every SUBSCRIBER_PROCS of a tick.
+    for (let k = 0; k < SUBSCRIBER_PROCS; k++) subscribers.push(forkChild('./notify-subscriber.ts'));
+    const rows: number[] = [];
+    for (const s of subscribers) s.child.on('message', (m: SubscriberReply) => {
+      if (m.type === 'arrivals') for (const x of m.rows) rows.push(x);
+    });
+    const url = `ws://127.0.0.1:${port}/ws/notifications`;
+    subscribers.forEach((s, k) => s.send({ type: 'connect', url, users: users.flatMap((u, i) => (i % SUBSCRIBER_PROCS === k ? [{ id: u.id, token: tokens[i]! }] : [])) }));
+    const subscribed = await Promise.all(subscribers.map((s) => s.next('subscribed', 120_000)));
+    if (subscribed.reduce((n, s) => n + s.count, 0) !== users.length) throw new Error('not every socket subscribed');
+    server.send({ type: 'await-known', users, timeoutMs: 60_000 });
+    await server.next('known', 70_000);
+
+    const total = RULE_ROUNDS * users.length;
+    for (const s of subscribers) s.send({ type: 'mark' });
+    server.send({ type: 'publish', users, rounds: RULE_ROUNDS, rate: PUSH_RATE });
+    const published = await server.next('published', 600_000);
     // Up to 60 s after the last publish for the backlog (a miss is reported, not hidden).
-    for (let waited = 0; latencies.length < total && waited < 600; waited++) await new Promise((r) => setTimeout(r, 100));
+    for (let waited = 0; rows.length / 4 < total && waited < 600; waited++) await new Promise((r) => setTimeout(r, 100));
+    server.send({ type: 'cpu' });
+    const { cpu } = await server.next('cpu', 10_000);
+    const reports = await Promise.all(subscribers.map((s) => (s.send({ type: 'collect' }), s.next('report', 10_000))));
+
+    const delivered = rows.length / 4;
+    const column = (c: number) => Array.from({ length: delivered }, (_, i) => rows[i * 4 + c]!);
+    const lastArrival = Math.max(0, ...column(3));
+    const perEvent = (c: Cpu) => (c.userMs + c.systemMs) / Math.max(1, delivered);
     return {
       users: users.length,
       events: total,
-      delivered: latencies.length,
-      latency: summarize(latencies),
-      toStored: summarize(toStored),
-      toPush: summarize(toPush),
-      lastAfterPublishSeconds: Math.max(0, lastArrival - publishedAt) / 1000,
-      publishSeconds,
+      delivered,
+      latency: summarize(column(0)),
+      toStored: summarize(column(1)),
+      toPush: summarize(column(2)),
+      lastAfterPublishSeconds: Math.max(0, lastArrival - published.publishedAt) / 1000,
+      publishSeconds: published.seconds,
       storage,
-      cpuMsPerEvent: (cpuAtLast.user + cpuAtLast.system) / 1000 / Math.max(1, latencies.length),
+      subscriberProcs: SUBSCRIBER_PROCS,
+      serverCpu: { ...cpu, msPerEvent: perEvent(cpu), percent: ((cpu.userMs + cpu.systemMs) / cpu.wallMs) * 100 },
+      publisherMsPerEvent: published.publisherMsPerEvent,
+      subscriberCpuMsPerEvent: reports.reduce((n, r) => n + perEvent(r.cpu), 0),
     };
   } finally {
-    for (const ws of sockets) ws.terminate();
-    await t.cleanup();
+    await Promise.all(subscribers.map((s) => s.close(5_000)));
+    await server.close();
   }
 }
 
@@ -268,8 +256,9 @@ export async function notificationsBench(): Promise<string> {
     `| routing (pure core, one process, ${fmt(ROUTED, 0)} notifications → ${fmt(r.deliveries, 0)} deliveries) | ${fmt(r.perSecond, 0)} notifications/s | ≥ 50,000/s |`,
     `| outbox drain: ${fmt(EMAILS, 0)} emails over SMTP (PGlite, nodemailer pool of 2, local smtp-server) | ${fmt(d.seconds, 2)} s (${fmt(EMAILS / d.seconds, 0)}/s); accepted ${fmt(d.accepted, 0)}, distinct keys ${fmt(d.unique, 0)}, rows sent ${fmt(d.sent, 0)} | no duplicate |`,
     `| rules consumer alone (handleBatch, reads of 256, PGlite in process, in-app pushes to nowhere): ${fmt(c.events, 0)} events → ${fmt(c.notifications, 0)} in-app sent | ${fmt(c.events / c.seconds, 0)} events/s; process CPU ${fmt(c.cpuMsPerEvent, 3)} ms per event | ≥ 1,000 events/s |`,
-    `| event → in-app push on /ws/notifications: ${fmt(p.events, 0)} events at ${fmt(PUSH_RATE, 0)}/s (published in ${fmt(p.publishSeconds, 1)} s) for ${fmt(p.users, 0)} subscribed users, ${p.storage} | p50 ${fmt(p.latency.p50, 1)} ms, p95 ${fmt(p.latency.p95, 1)} ms, p99 ${fmt(p.latency.p99, 1)} ms, max ${fmt(p.latency.max, 1)} ms; delivered ${fmt(p.delivered, 0)} of ${fmt(p.events, 0)} | p99 < 100 ms |`,
+    `| event → in-app push on /ws/notifications: ${fmt(p.events, 0)} events at ${fmt(PUSH_RATE, 0)}/s (published in ${fmt(p.publishSeconds, 1)} s) for ${fmt(p.users, 0)} subscribed users in ${p.subscriberProcs} subscriber processes, server in its own process, ${p.storage} | p50 ${fmt(p.latency.p50, 1)} ms, p95 ${fmt(p.latency.p95, 1)} ms, p99 ${fmt(p.latency.p99, 1)} ms, max ${fmt(p.latency.max, 1)} ms; delivered ${fmt(p.delivered, 0)} of ${fmt(p.events, 0)} | p99 < 100 ms |`,
     `| … of which event → notification stored (rules consumer) / stored → push arrived (outbox worker, gateway) | p50 ${fmt(p.toStored.p50, 1)} / ${fmt(p.toPush.p50, 1)} ms, p99 ${fmt(p.toStored.p99, 1)} / ${fmt(p.toPush.p99, 1)} ms; last push ${fmt(p.lastAfterPublishSeconds, 1)} s after the last publish | |`,
-    `| … process CPU per delivered event (server, bus, store, ws clients and publisher together; first publish → last push) | ${fmt(p.cpuMsPerEvent, 3)} ms (≈ ${fmt(1000 / p.cpuMsPerEvent, 0)} events/s per core) | |`,
+    `| … server process CPU (every thread; first publish → all delivered, ${fmt(p.serverCpu.wallMs / 1000, 1)} s) | ${fmt(p.serverCpu.msPerEvent, 3)} ms per delivered event (user ${fmt(p.serverCpu.userMs, 0)} ms, system ${fmt(p.serverCpu.systemMs, 0)} ms; ${fmt(p.serverCpu.percent, 0)} % of one core), of which the publisher's main-thread time ${fmt(p.publisherMsPerEvent, 3)} ms | |`,
+    `| … subscriber processes' CPU (all ${p.subscriberProcs}, same window) | ${fmt(p.subscriberCpuMsPerEvent, 3)} ms per delivered event | |`,
   ].join('\n');
 }
