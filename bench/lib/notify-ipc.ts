@@ -6,7 +6,7 @@
  *     tokens {users}                 -> tokens {tokens}         (signed with the server's secret)
  *     await-known {users}            -> known {ms}              (every token seen by the server)
  *     publish {users, rounds, rate}  -> published {...}         (paced; its CPU window starts here)
- *     cpu                            -> cpu {...}               (process CPU since the publish began)
+ *     cpu                            -> cpu {cpu, threads}      (process and per-thread CPU since the publish)
  *     close                          -> the server closes, the process exits
  *   parent -> subscriber (notify-subscriber.ts: a share of the sockets)
  *     connect {url, users}           -> subscribed {count, ms}
@@ -30,6 +30,12 @@ export interface Cpu {
   wallMs: number;
 }
 
+/** CPU of one thread of the server process (or of several pool threads of one name). */
+export interface ThreadCpu {
+  name: string;
+  ms: number;
+}
+
 export type ServerRequest =
   | { type: 'tokens'; users: BenchUser[] }
   | { type: 'await-known'; users: BenchUser[]; timeoutMs: number }
@@ -42,7 +48,7 @@ export type ServerReply =
   | { type: 'tokens'; tokens: string[] }
   | { type: 'known'; ms: number }
   | { type: 'published'; seconds: number; publishedAt: number; publisherMsPerEvent: number }
-  | { type: 'cpu'; cpu: Cpu }
+  | { type: 'cpu'; cpu: Cpu; threads: ThreadCpu[] }
   | { type: 'error'; message: string };
 
 export type SubscriberRequest =

@@ -10,12 +10,44 @@
  * and publishing, the synchronous part) so it can be told apart from the server's own work. The
  * 1,000 subscriber sockets, the cost that used to share this loop, are in notify-subscriber.ts.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../../tests/helpers/test-server.js';
-import type { Cpu, ServerReply, ServerRequest } from './notify-ipc.js';
+import type { Cpu, ServerReply, ServerRequest, ThreadCpu } from './notify-ipc.js';
 import { ruleEvent } from './notify-events.js';
 
 let server: TestServer | undefined;
-let cpuMark = { usage: process.cpuUsage(), at: performance.now() };
+let cpuMark = { usage: process.cpuUsage(), at: performance.now(), threads: threadTicks() };
+
+/**
+ * CPU ticks (1/100 s) of each thread of this process from /proc: the main event loop, PGlite's
+ * worker (all SQL runs there), V8's GC helpers and libuv's pool are separate lines, so a run
+ * says which of them was busy. Empty off Linux.
+ */
+function threadTicks(): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { name: tid === String(process.pid) ? 'main' : name, ticks: Number(fields[11]) + Number(fields[12]) });
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return out;
+}
+
+function threadCpuSince(mark: Map<string, { name: string; ticks: number }>): ThreadCpu[] {
+  const byName = new Map<string, number>();
+  for (const [tid, now] of threadTicks()) {
+    const ms = (now.ticks - (mark.get(tid)?.ticks ?? 0)) * 10;
+    // One line per thread that worked, pool threads summed under their shared name.
+    const name = now.name === 'main' || ms < 100 ? now.name : `${now.name} #${tid}`;
+    byName.set(name, (byName.get(name) ?? 0) + ms);
+  }
+  return [...byName].filter(([, ms]) => ms > 0).map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms);
+}
 
 function send(message: ServerReply): void {
   process.send?.(message);
@@ -55,7 +87,7 @@ async function handle(message: ServerRequest, t: TestServer): Promise<void> {
       const total = rounds * users.length;
       const perTick = rate / 100;
       let publisherMs = 0;
-      cpuMark = { usage: process.cpuUsage(), at: performance.now() };
+      cpuMark = { usage: process.cpuUsage(), at: performance.now(), threads: threadTicks() };
       const t0 = performance.now();
       let sent = 0;
       while (sent < total) {
@@ -78,7 +110,7 @@ async function handle(message: ServerRequest, t: TestServer): Promise<void> {
       // RUSAGE_SELF: every thread of this process (main loop, PGlite's worker, libuv pool).
       const usage = process.cpuUsage(cpuMark.usage);
       const cpu: Cpu = { userMs: usage.user / 1000, systemMs: usage.system / 1000, wallMs: performance.now() - cpuMark.at };
-      send({ type: 'cpu', cpu });
+      send({ type: 'cpu', cpu, threads: threadCpuSince(cpuMark.threads) });
       return;
     }
     case 'close':

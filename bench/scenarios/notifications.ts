@@ -49,7 +49,7 @@ import { createInAppChannel } from '../../src/services/notifications/in-app-chan
 import { createNotificationService } from '../../src/services/notifications/notification-service.js';
 import { createOutboxWorker } from '../../src/services/notifications/outbox-worker.js';
 import { startSmtpSink } from '../../tests/helpers/smtp-sink.js';
-import { forkChild, type BenchUser, type ChildHandle, type Cpu, type ServerReply, type ServerRequest, type SubscriberReply, type SubscriberRequest } from '../lib/notify-ipc.js';
+import { forkChild, type BenchUser, type ChildHandle, type Cpu, type ServerReply, type ServerRequest, type SubscriberReply, type ThreadCpu, type SubscriberRequest } from '../lib/notify-ipc.js';
 import { RULE_ROUNDS, ruleEvent } from '../lib/notify-events.js';
 import { summarize, type Summary } from '../lib/stats.js';
 import { fmt, header, writeResult } from '../lib/report.js';
@@ -169,6 +169,8 @@ interface PushResult {
   subscriberProcs: number;
   /** Server process (every thread), first publish → all delivered (or the wait's end). */
   serverCpu: Cpu & { msPerEvent: number; percent: number };
+  /** The same window per thread (main loop, PGlite worker, GC helpers...), busiest first. */
+  serverThreads: ThreadCpu[];
   /** Main-thread time of creating and publishing the events (in the server's process, see notify-server.ts). */
   publisherMsPerEvent: number;
   /** All subscriber processes together, same window. */
@@ -214,7 +216,7 @@ async function push(): Promise<PushResult> {
     // Up to 60 s after the last publish for the backlog (a miss is reported, not hidden).
     for (let waited = 0; rows.length / 4 < total && waited < 600; waited++) await new Promise((r) => setTimeout(r, 100));
     server.send({ type: 'cpu' });
-    const { cpu } = await server.next('cpu', 10_000);
+    const { cpu, threads } = await server.next('cpu', 10_000);
     const reports = await Promise.all(subscribers.map((s) => (s.send({ type: 'collect' }), s.next('report', 10_000))));
 
     const delivered = rows.length / 4;
@@ -233,6 +235,7 @@ async function push(): Promise<PushResult> {
       storage,
       subscriberProcs: SUBSCRIBER_PROCS,
       serverCpu: { ...cpu, msPerEvent: perEvent(cpu), percent: ((cpu.userMs + cpu.systemMs) / cpu.wallMs) * 100 },
+      serverThreads: threads,
       publisherMsPerEvent: published.publisherMsPerEvent,
       subscriberCpuMsPerEvent: reports.reduce((n, r) => n + perEvent(r.cpu), 0),
     };
@@ -259,6 +262,7 @@ export async function notificationsBench(): Promise<string> {
     `| event → in-app push on /ws/notifications: ${fmt(p.events, 0)} events at ${fmt(PUSH_RATE, 0)}/s (published in ${fmt(p.publishSeconds, 1)} s) for ${fmt(p.users, 0)} subscribed users in ${p.subscriberProcs} subscriber processes, server in its own process, ${p.storage} | p50 ${fmt(p.latency.p50, 1)} ms, p95 ${fmt(p.latency.p95, 1)} ms, p99 ${fmt(p.latency.p99, 1)} ms, max ${fmt(p.latency.max, 1)} ms; delivered ${fmt(p.delivered, 0)} of ${fmt(p.events, 0)} | p99 < 100 ms |`,
     `| … of which event → notification stored (rules consumer) / stored → push arrived (outbox worker, gateway) | p50 ${fmt(p.toStored.p50, 1)} / ${fmt(p.toPush.p50, 1)} ms, p99 ${fmt(p.toStored.p99, 1)} / ${fmt(p.toPush.p99, 1)} ms; last push ${fmt(p.lastAfterPublishSeconds, 1)} s after the last publish | |`,
     `| … server process CPU (every thread; first publish → all delivered, ${fmt(p.serverCpu.wallMs / 1000, 1)} s) | ${fmt(p.serverCpu.msPerEvent, 3)} ms per delivered event (user ${fmt(p.serverCpu.userMs, 0)} ms, system ${fmt(p.serverCpu.systemMs, 0)} ms; ${fmt(p.serverCpu.percent, 0)} % of one core), of which the publisher's main-thread time ${fmt(p.publisherMsPerEvent, 3)} ms | |`,
+    `| … server CPU by thread (ms in that window) | ${p.serverThreads.slice(0, 5).map((x) => `${x.name} ${fmt(x.ms, 0)}`).join(', ')} | |`,
     `| … subscriber processes' CPU (all ${p.subscriberProcs}, same window) | ${fmt(p.subscriberCpuMsPerEvent, 3)} ms per delivered event | |`,
   ].join('\n');
 }
