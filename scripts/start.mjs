@@ -4,10 +4,17 @@
  * and the server, so SIGTERM/SIGINT reach src/main.ts's handlers directly).
  * `npm run start:tsx` is the old way (tsx transpiling at run time); tests spawn that one.
  */
+import { enableCompileCache } from 'node:module';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureStartBuild, OUT } from './build-start.mjs';
 
 await ensureStartBuild();
+// V8's code cache on disk: later starts skip compiling the ~900 modules again (~10-15 % of the
+// main thread's import CPU, measured here). The env variable carries it into the PGlite worker.
+const compileCache = join(OUT, '..', 'node_modules', '.cache', 'storyloom', 'compile');
+process.env.NODE_COMPILE_CACHE ??= compileCache;
+enableCompileCache(process.env.NODE_COMPILE_CACHE);
 // No source maps by default: Node then reads and keeps every .js.map as modules load, ~20-50 MB
 // of RSS measured here. `NODE_OPTIONS=--enable-source-maps npm start` maps traces to src/*.ts.
 await import(pathToFileURL(`${OUT}/main.js`).href);

@@ -2,7 +2,6 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
-import { Redis } from 'ioredis';
 import { createApi } from './api/app.js';
 import { createRestRateLimit } from './api/middleware/rate-limit.js';
 import { DEMO_DOCUMENT } from './api/routes/dev.js';
@@ -20,7 +19,6 @@ import type { Database } from './db/document-store.js';
 import { createActorHasher } from './events/actor.js';
 import type { EventBus } from './events/bus.js';
 import { createMemoryBus } from './events/memory-bus.js';
-import { createRedisStreamsBus } from './events/redis-streams-bus.js';
 import { bridgeEventsToGateway } from './gateway/event-bridge.js';
 import { GATEWAY_PATHS, createGateway, type Gateway } from './gateway/gateway.js';
 import { createOriginPolicy } from './gateway/origin.js';
@@ -31,6 +29,7 @@ import { composeCollaboration, type CollaborationParts } from './compose/collabo
 import { composeManuscripts } from './compose/manuscripts.js';
 import { composeNotifications } from './compose/notifications.js';
 import { composeWorkflows } from './compose/workflows.js';
+import { loadRedisLibs } from './compose/redis-libs.js';
 import { createArchiveQueryService } from './services/archive/archive-service.js';
 import { createWritingReports } from './services/reports/writing-reports.js';
 import { invalidatingWritingStore } from './services/writing/invalidating-store.js';
@@ -89,7 +88,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   const actorOf = createActorHasher(`storyloom-actor:${secret}`);
 
   const db = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
+  const redisLibs = config.redisUrl ? await loadRedisLibs() : undefined;
+  const redis = config.redisUrl && redisLibs ? new redisLibs.Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
 
   // Read at scrape time, once the edit path below exists.
@@ -111,8 +111,8 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
     pendingAppends: () => collab?.groupCommit.pending() ?? 0,
   });
 
-  const bus: EventBus = redis
-    ? createRedisStreamsBus({ redis, logger: logger.child({ module: 'bus' }), registry: metrics.registry })
+  const bus: EventBus = redis && redisLibs
+    ? redisLibs.createRedisStreamsBus({ redis, logger: logger.child({ module: 'bus' }), registry: metrics.registry })
     : createMemoryBus({ logger: logger.child({ module: 'bus' }), registry: metrics.registry, keepConsumed: config.events.memoryBusKeepConsumed });
   const gateway = createGateway({
     verifier,
@@ -145,7 +145,7 @@ export async function createServer(config: Config, deps: { logger?: Logger; cloc
   collab = composeCollaboration({
     config,
     db,
-    redis,
+    redis: redis && redisLibs ? { client: redis, Extension: redisLibs.RedisExtension } : undefined,
     bus,
     gateway,
     verifier,

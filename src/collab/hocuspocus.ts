@@ -1,5 +1,5 @@
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
-import { Redis as RedisExtension } from '@hocuspocus/extension-redis';
+import type { Redis as RedisExtension } from '@hocuspocus/extension-redis';
 import type { Redis as RedisClient } from 'ioredis';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { DocumentStore } from '../db/document-store.js';
@@ -51,8 +51,11 @@ export function createCollaboration(deps: {
   appender: UpdateAppender;
   clock: Clock;
   logger: Logger;
-  /** Set when REDIS_URL is: documents open on several instances stay in sync through it. */
-  redis?: RedisClient;
+  /**
+   * Set when REDIS_URL is: documents open on several instances stay in sync through it. The
+   * extension's class comes with the client because it is loaded only then (src/compose/redis-libs.ts).
+   */
+  redis?: { client: RedisClient; Extension: typeof RedisExtension };
   extra?: Extension<CollabContext>[];
 }): Collaboration {
   const { options, logger } = deps;
@@ -76,7 +79,7 @@ export function createCollaboration(deps: {
   ];
   if (deps.redis) {
     // The extension duplicates our client for pub/sub, so it shares our connection settings.
-    extensions.unshift(new RedisExtension({ redis: deps.redis, prefix: 'storyloom:collab' }) as Extension<CollabContext>);
+    extensions.unshift(new deps.redis.Extension({ redis: deps.redis.client, prefix: 'storyloom:collab' }) as Extension<CollabContext>);
   }
   const hocuspocus = new Hocuspocus<CollabContext>({
     name: 'storyloom',

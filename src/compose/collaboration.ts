@@ -1,3 +1,4 @@
+import type { Redis as RedisExtension } from '@hocuspocus/extension-redis';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { createConnectionRegistry, type ConnectionRegistry } from '../collab/connection-registry.js';
@@ -46,7 +47,8 @@ export interface CollaborationParts {
 export function composeCollaboration(deps: {
   config: Config;
   db: Database;
-  redis: Redis | undefined;
+  /** With the Hocuspocus extension's class, loaded only when REDIS_URL is set (redis-libs.ts). */
+  redis: { client: Redis; Extension: typeof RedisExtension } | undefined;
   bus: EventBus;
   gateway: Pick<Gateway, 'publish'>;
   verifier: TokenVerifier;
@@ -57,7 +59,8 @@ export function composeCollaboration(deps: {
   clock: Clock;
   logger: Logger;
 }): CollaborationParts {
-  const { config, db, redis, bus, gateway, actorOf, clock, logger } = deps;
+  const { config, db, bus, gateway, actorOf, clock, logger } = deps;
+  const redis = deps.redis?.client;
   let collaboration: Collaboration | undefined;
 
   // Real-time tracking off: no tracker extension, no service, and its routes answer 503.
@@ -139,7 +142,7 @@ export function composeCollaboration(deps: {
     appender,
     clock,
     logger,
-    ...(redis ? { redis } : {}),
+    ...(deps.redis ? { redis: deps.redis } : {}),
     extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : []), ...(wordCredits ? [wordCredits.claims, wordCredits.journal] : [])],
   });
   const { hocuspocus, persistence } = collaboration;
