@@ -35,7 +35,8 @@
  * PGlite's worker included) from the first publish until every push arrived.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase } from '../../src/db/client.js';
 import { createSmtpEmailChannel } from '../../src/delivery/email-smtp.js';
@@ -173,9 +174,29 @@ interface PushResult {
   serverThreads: ThreadCpu[];
   /** Main-thread time of creating and publishing the events (in the server's process, see notify-server.ts). */
   publisherMsPerEvent: number;
+  /**
+   * The machine over the same window: how busy all cores were, how many cores' worth went to
+   * processes other than this run's server and subscribers (other work on a shared machine), and
+   * the 1-minute load average at the start and the end.
+   */
+  machine: { cores: number; busyPercent: number; othersCores: number; load: number[] };
   /** All subscriber processes together, same window. */
   subscriberCpuMsPerEvent: number;
 }
+
+/** Machine-wide busy and total CPU ms (all cores) from /proc/stat; zeros off Linux. */
+function machineCpu(): { busyMs: number; totalMs: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+    const total = line.reduce((a, b) => a + b, 0);
+    const idle = (line[3] ?? 0) + (line[4] ?? 0); // idle + iowait
+    return { busyMs: (total - idle) * 10, totalMs: total * 10 };
+  } catch {
+    return { busyMs: 0, totalMs: 0 };
+  }
+}
+
+const loadAverage = () => loadavg()[0]!;
 
 type Server = ChildHandle<ServerRequest, ServerReply>;
 type Subscriber = ChildHandle<SubscriberRequest, SubscriberReply>;
@@ -211,6 +232,8 @@ async function push(): Promise<PushResult> {
 
     const total = RULE_ROUNDS * users.length;
     for (const s of subscribers) s.send({ type: 'mark' });
+    const machine0 = machineCpu();
+    const load0 = loadAverage();
     server.send({ type: 'publish', users, rounds: RULE_ROUNDS, rate: PUSH_RATE });
     const published = await server.next('published', 600_000);
     // Up to 60 s after the last publish for the backlog (a miss is reported, not hidden).
@@ -218,6 +241,8 @@ async function push(): Promise<PushResult> {
     server.send({ type: 'cpu' });
     const { cpu, threads } = await server.next('cpu', 10_000);
     const reports = await Promise.all(subscribers.map((s) => (s.send({ type: 'collect' }), s.next('report', 10_000))));
+    const machine1 = machineCpu();
+    const ours = cpu.userMs + cpu.systemMs + reports.reduce((n, r) => n + r.cpu.userMs + r.cpu.systemMs, 0);
 
     const delivered = rows.length / 4;
     const column = (c: number) => Array.from({ length: delivered }, (_, i) => rows[i * 4 + c]!);
@@ -237,6 +262,12 @@ async function push(): Promise<PushResult> {
       serverCpu: { ...cpu, msPerEvent: perEvent(cpu), percent: ((cpu.userMs + cpu.systemMs) / cpu.wallMs) * 100 },
       serverThreads: threads,
       publisherMsPerEvent: published.publisherMsPerEvent,
+      machine: {
+        cores: cpus().length,
+        busyPercent: (100 * (machine1.busyMs - machine0.busyMs)) / Math.max(1, machine1.totalMs - machine0.totalMs),
+        othersCores: (machine1.busyMs - machine0.busyMs - ours) / cpu.wallMs,
+        load: [load0, loadAverage()],
+      },
       subscriberCpuMsPerEvent: reports.reduce((n, r) => n + perEvent(r.cpu), 0),
     };
   } finally {
@@ -264,5 +295,6 @@ export async function notificationsBench(): Promise<string> {
     `| … server process CPU (every thread; first publish → all delivered, ${fmt(p.serverCpu.wallMs / 1000, 1)} s) | ${fmt(p.serverCpu.msPerEvent, 3)} ms per delivered event (user ${fmt(p.serverCpu.userMs, 0)} ms, system ${fmt(p.serverCpu.systemMs, 0)} ms; ${fmt(p.serverCpu.percent, 0)} % of one core), of which the publisher's main-thread time ${fmt(p.publisherMsPerEvent, 3)} ms | |`,
     `| … server CPU by thread (ms in that window) | ${p.serverThreads.slice(0, 5).map((x) => `${x.name} ${fmt(x.ms, 0)}`).join(', ')} | |`,
     `| … subscriber processes' CPU (all ${p.subscriberProcs}, same window) | ${fmt(p.subscriberCpuMsPerEvent, 3)} ms per delivered event | |`,
+    `| … the machine in that window (${p.machine.cores} cores) | ${fmt(p.machine.busyPercent, 0)} % busy; other processes used ${fmt(p.machine.othersCores, 2)} cores; load average ${p.machine.load.map((x) => fmt(x, 2)).join(' → ')} | |`,
   ].join('\n');
 }
