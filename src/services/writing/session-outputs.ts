@@ -68,10 +68,27 @@ export interface Milestone {
  * whoever wrote the words (the auto-save template saves a version then). Starts at the count the
  * document had when this instance first saw it, so reopening a long novel announces nothing.
  */
+/** Documents whose milestone mark is remembered before the map starts over. */
+export const MAX_DOCUMENT_MARKS = 10_000;
+
 export class DocumentMilestones {
+  /**
+   * One entry per document ever written here, and nothing unloads them: without a bound the map
+   * grows for the life of the process (found looking for the load test's leak). Past `limit` it
+   * starts over; a forgotten mark is rebuilt from the document's count before the next edit, so
+   * no milestone is missed or announced twice because of it.
+   */
   private readonly marks = new Map<string, number>();
 
-  constructor(readonly step: number) {}
+  constructor(
+    readonly step: number,
+    readonly limit = MAX_DOCUMENT_MARKS,
+  ) {}
+
+  /** Documents with a remembered mark (bounded by `limit`). */
+  get size(): number {
+    return this.marks.size;
+  }
 
   /**
    * The milestone `edit` reaches, if any. From the document's word count when the editor is on
@@ -89,6 +106,7 @@ export class DocumentMilestones {
     const key = `${projectId}/${edit.documentId}`;
     const mark = this.marks.get(key) ?? Math.floor(Math.max(0, edit.documentWords - edit.netWords) / step) * step;
     const reached = Math.floor(edit.documentWords / step) * step;
+    if (!this.marks.has(key) && this.marks.size >= this.limit) this.marks.clear();
     this.marks.set(key, Math.max(mark, reached));
     return reached > mark ? { reached, value: edit.documentWords } : null;
   }
