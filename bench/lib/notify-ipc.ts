@@ -59,7 +59,7 @@ export type SubscriberRequest =
 
 /**
  * One row per first arrival of a notification, flattened in fours: latency (arrival −
- * occurredAt), event → stored (createdAt − occurredAt), stored → arrival, arrival (epoch ms).
+ * occurredAt), event → routing began (createdAt − occurredAt), createdAt → arrival, arrival (epoch ms).
  */
 export type SubscriberReply =
   | { type: 'subscribed'; count: number; ms: number }

@@ -162,6 +162,12 @@ interface PushResult {
   events: number;
   delivered: number;
   latency: Summary;
+  /**
+   * The split at the notification's createdAt, which the consumer stamps when it starts routing
+   * the event's batch (src/services/notifications/notify-batch.ts): before it, the bus and the
+   * wait for the consumer; after it, the batch's context queries, its insert transaction and the
+   * in-app push (straight from the consumer, not through the outbox worker) to the socket.
+   */
   toStored: Summary;
   toPush: Summary;
   lastAfterPublishSeconds: number;
@@ -291,7 +297,7 @@ export async function notificationsBench(): Promise<string> {
     `| outbox drain: ${fmt(EMAILS, 0)} emails over SMTP (PGlite, nodemailer pool of 2, local smtp-server) | ${fmt(d.seconds, 2)} s (${fmt(EMAILS / d.seconds, 0)}/s); accepted ${fmt(d.accepted, 0)}, distinct keys ${fmt(d.unique, 0)}, rows sent ${fmt(d.sent, 0)} | no duplicate |`,
     `| rules consumer alone (handleBatch, reads of 256, PGlite in process, in-app pushes to nowhere): ${fmt(c.events, 0)} events → ${fmt(c.notifications, 0)} in-app sent | ${fmt(c.events / c.seconds, 0)} events/s; process CPU ${fmt(c.cpuMsPerEvent, 3)} ms per event | ≥ 1,000 events/s |`,
     `| event → in-app push on /ws/notifications: ${fmt(p.events, 0)} events at ${fmt(PUSH_RATE, 0)}/s (published in ${fmt(p.publishSeconds, 1)} s) for ${fmt(p.users, 0)} subscribed users in ${p.subscriberProcs} subscriber processes, server in its own process, ${p.storage} | p50 ${fmt(p.latency.p50, 1)} ms, p95 ${fmt(p.latency.p95, 1)} ms, p99 ${fmt(p.latency.p99, 1)} ms, max ${fmt(p.latency.max, 1)} ms; delivered ${fmt(p.delivered, 0)} of ${fmt(p.events, 0)} | p99 < 100 ms |`,
-    `| … of which event → notification stored (rules consumer) / stored → push arrived (outbox worker, gateway) | p50 ${fmt(p.toStored.p50, 1)} / ${fmt(p.toPush.p50, 1)} ms, p99 ${fmt(p.toStored.p99, 1)} / ${fmt(p.toPush.p99, 1)} ms; last push ${fmt(p.lastAfterPublishSeconds, 1)} s after the last publish | |`,
+    `| … of which event → its batch starts routing (createdAt: bus, wait for the consumer) / createdAt → push arrived (the batch's queries and insert transaction, the push, the gateway) | p50 ${fmt(p.toStored.p50, 1)} / ${fmt(p.toPush.p50, 1)} ms, p99 ${fmt(p.toStored.p99, 1)} / ${fmt(p.toPush.p99, 1)} ms; last push ${fmt(p.lastAfterPublishSeconds, 1)} s after the last publish | |`,
     `| … server process CPU (every thread; first publish → all delivered, ${fmt(p.serverCpu.wallMs / 1000, 1)} s) | ${fmt(p.serverCpu.msPerEvent, 3)} ms per delivered event (user ${fmt(p.serverCpu.userMs, 0)} ms, system ${fmt(p.serverCpu.systemMs, 0)} ms; ${fmt(p.serverCpu.percent, 0)} % of one core), of which the publisher's main-thread time ${fmt(p.publisherMsPerEvent, 3)} ms | |`,
     `| … server CPU by thread (ms in that window) | ${p.serverThreads.slice(0, 5).map((x) => `${x.name} ${fmt(x.ms, 0)}`).join(', ')} | |`,
     `| … subscriber processes' CPU (all ${p.subscriberProcs}, same window) | ${fmt(p.subscriberCpuMsPerEvent, 3)} ms per delivered event | |`,
