@@ -14,8 +14,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../../tests/helpers/test-server.js';
 import type { Cpu, ServerReply, ServerRequest, ThreadCpu } from './notify-ipc.js';
 import { ruleEvent } from './notify-events.js';
+import { attachWorkerProfiler, type WorkerProfiler } from './notify-worker-profile.js';
 
 let server: TestServer | undefined;
+// BENCH_NOTIFY_WORKER_PROFILE=<dir>: PGlite worker's CPU profile over the push window.
+let workerProfiler: WorkerProfiler | undefined;
 let cpuMark = { usage: process.cpuUsage(), at: performance.now(), threads: threadTicks() };
 
 /**
@@ -58,6 +61,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function start(): Promise<void> {
   const env = JSON.parse(process.env.BENCH_NOTIFY_SERVER_ENV ?? '{}') as Record<string, string>;
   server = await startTestServer(env);
+  if (process.env.BENCH_NOTIFY_WORKER_PROFILE) workerProfiler = await attachWorkerProfiler(process.env.BENCH_NOTIFY_WORKER_PROFILE);
   const storage = `${env.DATABASE_URL ? 'Postgres' : 'PGlite'} + ${env.REDIS_URL ? 'Redis Streams' : 'in-memory'} bus`;
   send({ type: 'ready', port: server.port, storage });
 }
@@ -87,6 +91,7 @@ async function handle(message: ServerRequest, t: TestServer): Promise<void> {
       const total = rounds * users.length;
       const perTick = rate / 100;
       let publisherMs = 0;
+      await workerProfiler?.start();
       cpuMark = { usage: process.cpuUsage(), at: performance.now(), threads: threadTicks() };
       const t0 = performance.now();
       let sent = 0;
@@ -110,7 +115,10 @@ async function handle(message: ServerRequest, t: TestServer): Promise<void> {
       // RUSAGE_SELF: every thread of this process (main loop, PGlite's worker, libuv pool).
       const usage = process.cpuUsage(cpuMark.usage);
       const cpu: Cpu = { userMs: usage.user / 1000, systemMs: usage.system / 1000, wallMs: performance.now() - cpuMark.at };
-      send({ type: 'cpu', cpu, threads: threadCpuSince(cpuMark.threads) });
+      const threads = threadCpuSince(cpuMark.threads);
+      const profiles = (await workerProfiler?.stop()) ?? [];
+      if (profiles.length > 0) console.error(`worker profiles: ${profiles.join(', ')}`);
+      send({ type: 'cpu', cpu, threads });
       return;
     }
     case 'close':

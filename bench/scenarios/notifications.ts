@@ -7,7 +7,8 @@
  *   npm run bench -- notifications        (BENCH_NOTIFICATION_EMAILS=… to change the 1,000;
  *                                          BENCH_NOTIFICATION_USERS / _RATE / _SUBSCRIBER_PROCS for
  *                                          the push run; BENCH_SERVER_NODE_OPTIONS=--cpu-prof
- *                                          profiles its server process)
+ *                                          profiles its server process's main thread,
+ *                                          BENCH_NOTIFY_WORKER_PROFILE=<dir> its PGlite worker)
  *
  * Routing: 200,000 notifications over 1,000 users with varied preferences (quiet hours in six
  * zones, digests, mutes), contexts (flow, repeats) and instants across 2026, after a warm-up.
