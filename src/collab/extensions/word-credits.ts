@@ -3,19 +3,23 @@
  * two hooks around persistence (700):
  * - `claims` (750), before the update is applied: loads the document's client id -> writer map
  *   with the document, and claims the update's unclaimed client ids for the connection's user,
- *   durably, before the update can be acknowledged;
+ *   durably, before the update can be acknowledged. A writer's awareness names its client id
+ *   when it connects, before its first keystroke: that id is claimed then, in the background, so
+ *   the first keystroke usually finds it stored instead of waiting for the database (a connect
+ *   burst made every first keystroke queue behind the others' claims: many-docs warm-up);
  * - `journal` (650), after persistence applied and queued it: an update that carried another
  *   writer's words (the tap then leaves them out of its log record: DocumentEdit.credits) gets
  *   each writer's share journaled as a words-only log record (an empty Yjs update), committed
  *   before Hocuspocus acknowledges the update.
  */
-import type { Extension, afterUnloadDocumentPayload, beforeSyncPayload, onLoadDocumentPayload } from '@hocuspocus/server';
+import type { Extension, afterUnloadDocumentPayload, beforeSyncPayload, onAwarenessUpdatePayload, onLoadDocumentPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { UpdateRecord } from '../../db/document-store.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ClientWriters } from '../../services/writing/client-writers.js';
 import type { DocumentEditConsumer } from '../../tracking/document-edit.js';
 import { refuseForStorage } from '../close-codes.js';
+import { safeHook } from '../safe-hook.js';
 import type { CollabContext } from '../context.js';
 
 const SYNC_STEP_2 = 1;
@@ -61,6 +65,16 @@ export function createWordCreditExtensions(deps: { writers: ClientWriters; appen
           logger.warn({ err: error, document: documentName }, 'client id -> writer map not loaded');
         }
       },
+      // After awareness-identity (600) stamped each state with the connection's user: only ids this
+      // connection introduced carry its user, so nobody claims ahead for someone else's id.
+      onAwarenessUpdate: safeHook<onAwarenessUpdatePayload<CollabContext>>(logger, 'word-claims.onAwarenessUpdate', ({ connection, added, awareness, documentName }) => {
+        const userId = connection?.context?.user?.userId;
+        if (connection === undefined || connection.readOnly || userId === undefined || added.length === 0) return;
+        const states = awareness.getStates();
+        const own = added.filter((id) => (states.get(id) as { user?: { id?: unknown } } | undefined)?.user?.id === userId);
+        // Not awaited: a failed claim logs and stays in memory; the keystroke's own claim waits for this one.
+        if (own.length > 0) void writers.claim(documentName, own, userId, clock.now());
+      }),
       async beforeSync({ type, payload, connection, context, documentName }: beforeSyncPayload<CollabContext>) {
         const userId = context.user?.userId;
         if (connection.readOnly || userId === undefined || !isUpdate(type, payload)) return;
