@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_SECRET } from '../../tests/helpers/test-server.js';
 import { mergeHistograms, summarizeHistogram } from './histogram.js';
+import { nextMessage } from './notify-ipc.js';
 import type { ClientSpec, ParentMessage, WorkerMessage } from './load-worker.js';
 import type { BenchServer, ProcUsage } from './server-procs.js';
 import { sampleProcess } from './server-procs.js';
@@ -75,25 +76,7 @@ function startWorker(): WorkerHandle {
   const handle: WorkerHandle = {
     child,
     sent: 0,
-    next(type, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`load worker: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
-        const onMessage = (message: WorkerMessage) => {
-          if (message.type === type) finish(undefined, message);
-          else if (message.type === 'error') finish(new Error(`load worker: ${message.message}`));
-        };
-        const onExit = (code: number | null) => finish(new Error(`load worker exited (${code}) while waiting for "${type}"`));
-        function finish(error?: Error, message?: WorkerMessage) {
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          child.off('exit', onExit);
-          if (error) reject(error);
-          else resolve(message as never);
-        }
-        child.on('message', onMessage);
-        child.once('exit', onExit);
-      });
-    },
+    next: (type, timeoutMs) => nextMessage(child, 'load worker', type, timeoutMs) as never,
   };
   child.on('message', (message: WorkerMessage) => {
     if (message.type === 'progress') handle.sent = message.sent;

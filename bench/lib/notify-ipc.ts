@@ -86,25 +86,7 @@ export function forkChild<Req extends { type: string }, Rep extends { type: stri
     send: (message) => {
       if (child.connected) child.send(message);
     },
-    next(type, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`${file}: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
-        const onMessage = (message: Rep) => {
-          if (message.type === type) finish(undefined, message);
-          else if (message.type === 'error') finish(new Error(`${file}: ${(message as { message?: string }).message}`));
-        };
-        const onExit = (code: number | null) => finish(new Error(`${file} exited (${code}) while waiting for "${type}"`));
-        function finish(error?: Error, message?: Rep) {
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          child.off('exit', onExit);
-          if (error) reject(error);
-          else resolve(message as never);
-        }
-        child.on('message', onMessage);
-        child.once('exit', onExit);
-      });
-    },
+    next: (type, timeoutMs) => nextMessage(child, file, type, timeoutMs),
     async close(graceMs = 35_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send({ type: 'close' });
@@ -113,4 +95,28 @@ export function forkChild<Req extends { type: string }, Rep extends { type: stri
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The child's next IPC message of `type` (an `error` message or the child's exit rejects), for
+ * the bench's forked helpers (load workers, notification server and subscribers).
+ */
+export function nextMessage<M extends { type: string }>(child: ChildProcess, label: string, type: string, timeoutMs: number): Promise<M> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`${label}: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (message: M) => {
+      if (message.type === type) finish(undefined, message);
+      else if (message.type === 'error') finish(new Error(`${label}: ${(message as { message?: string }).message}`));
+    };
+    const onExit = (code: number | null) => finish(new Error(`${label} exited (${code}) while waiting for "${type}"`));
+    function finish(error?: Error, message?: M) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(message as M);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
 }
