@@ -150,7 +150,12 @@ describe.each(backends)('writing tracker on a live server ($name bus and live st
     const actors = [t.server.actorOf('erin'), t.server.actorOf('fay')];
     await eventually(() => expect(actors.map((a) => netOf(events, a))).toEqual([60, 60]));
     const milestones = events.filter((e) => e.type === 'writing.milestone_reached' && e.documentId === 'chapter-4');
-    expect(milestones.map((e) => e.payload)).toEqual([expect.objectContaining({ threshold: 100, value: 100 })]);
+    expect(milestones.map((e) => e.payload)).toEqual([expect.objectContaining({ threshold: 100 })]);
+    // Each writer's edits are tracked in that writer's own session queue, so the first edit seen
+    // past 100 may be the one that made 100 or a later one of the other writer (101 when both
+    // open their sessions at once): announced once, with the count the document had at that edit.
+    expect((milestones[0]!.payload as { value: number }).value).toBeGreaterThanOrEqual(100);
+    expect((milestones[0]!.payload as { value: number }).value).toBeLessThanOrEqual(120);
     expect(actors).toContain(milestones[0]!.actor);
   });
 
