@@ -3,6 +3,7 @@ import type { WritingStore } from '../services/writing/ports.js';
 import type { VersionStore } from '../services/versions/ports.js';
 import type { WorkflowStore } from '../services/workflows/ports.js';
 import type { EventArchive } from './event-archive.js';
+import type { ClientWriterClaim } from '../services/writing/client-writers.js';
 
 /**
  * What the collaboration layer needs from storage. Implemented once with drizzle
@@ -86,13 +87,6 @@ export interface ClientSighting {
   seenAt: number;
 }
 
-/** Who owns a client id of a document (DocumentClientStore.claim). */
-export interface ClientClaim {
-  documentName: string;
-  clientId: number;
-  userId: string;
-}
-
 /**
  * The Yjs client id -> user map of each document, kept so text written in earlier sessions is
  * still attributed to its author (tests/contracts/document-clients.contract.ts).
@@ -104,7 +98,7 @@ export interface DocumentClientStore {
    * Like `record`, in one round trip, and returns the stored owner of every valid (document,
    * client id) among the sightings: the sighting's user where it was first, else whoever was.
    */
-  claim(sightings: readonly ClientSighting[]): Promise<ClientClaim[]>;
+  claim(sightings: readonly ClientSighting[]): Promise<ClientWriterClaim[]>;
   /** Every known client id of the document and its user. */
   load(documentName: string): Promise<Map<number, string>>;
   deleteDocument(documentName: string): Promise<void>;

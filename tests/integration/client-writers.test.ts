@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
-import type { ClientClaim, ClientSighting, DocumentClientStore } from '../../src/db/document-store.js';
+import type { ClientSighting, DocumentClientStore } from '../../src/db/document-store.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createClientWriters } from '../../src/services/writing/client-writers.js';
+import { createClientWriters, type ClientWriterClaim } from '../../src/services/writing/client-writers.js';
 import { onEveryDatabase, type OpenDatabase } from '../helpers/databases.js';
 import { uniqueName } from '../helpers/services.js';
 
@@ -21,7 +21,7 @@ function counted(store: DocumentClientStore) {
     batches,
     store: {
       load: (name: string) => store.load(name),
-      claim: (sightings: readonly ClientSighting[]): Promise<ClientClaim[]> => {
+      claim: (sightings: readonly ClientSighting[]): Promise<ClientWriterClaim[]> => {
         batches.push([...sightings]);
         return store.claim(sightings);
       },

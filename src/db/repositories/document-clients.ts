@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
-import type { ClientClaim, ClientSighting, DocumentClientStore } from '../document-store.js';
+import type { ClientWriterClaim } from '../../services/writing/client-writers.js';
+import type { ClientSighting, DocumentClientStore } from '../document-store.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { documentClients } from '../schema/index.js';
 
@@ -34,7 +35,7 @@ export function createDocumentClientRepository(db: DrizzleDatabase): DocumentCli
     },
     async claim(sightings: readonly ClientSighting[]) {
       const rows = rowsOf(sightings);
-      const claims: ClientClaim[] = [];
+      const claims: ClientWriterClaim[] = [];
       for (let i = 0; i < rows.length; i += MAX_ROWS_PER_INSERT) {
         // DO NOTHING would return only the inserted rows, and a separate SELECT may miss a row a
         // concurrent instance commits meanwhile; a no-op DO UPDATE (which keeps the stored user)

@@ -62,15 +62,15 @@ export interface Milestone {
   value: number;
 }
 
+/** Documents whose milestone mark is remembered before the map starts over. */
+export const MAX_DOCUMENT_MARKS = 10_000;
+
 /**
  * Highest milestone announced per document (`<projectId>/<documentId>`), shared by all its
  * writers: a milestone marks the document's own word count passing a multiple of `step`,
  * whoever wrote the words (the auto-save template saves a version then). Starts at the count the
  * document had when this instance first saw it, so reopening a long novel announces nothing.
  */
-/** Documents whose milestone mark is remembered before the map starts over. */
-export const MAX_DOCUMENT_MARKS = 10_000;
-
 export class DocumentMilestones {
   /**
    * One entry per document ever written here, and nothing unloads them: without a bound the map
