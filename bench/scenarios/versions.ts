@@ -12,11 +12,13 @@
  * the owner POSTs a named version over loopback HTTP (latency = request sent → body read; the
  * server reads the state, diffs paragraphs against the previous version and stores a delta
  * against the document's snapshot, or a ~0.8 MB snapshot for the first and when the delta grew
- * past 1/8 of it, src/services/versions/deltas.ts). Also with nobody connected (the state is read from storage and
- * decoded into a fresh Y.Doc): the first of those creates is reported on its own, since it is
- * the one that pays for V8 and the heap meeting a 0.8 MB decode for the first time in the
- * process right after the live document (and the in-process client's copy) were freed; the
- * later ones are the steady cost. Listing: 1,000 versions of
+ * past 1/8 of it, src/services/versions/deltas.ts). Also with nobody connected, right after the
+ * writer left: a single instance keeps the document it just closed decoded for a few minutes
+ * (src/collab/recently-closed.ts), so those creates read no storage; the first is reported on
+ * its own. Then cold: the server restarts on the same storage and creates of the closed document
+ * read its ~0.8 MB state from storage and decode it into a fresh Y.Doc each time; the first of
+ * those pays for V8 and the heap meeting that decode for the first time in the process.
+ * Listing: 1,000 versions of
  * `bench-v/listed` are inserted through the store (small states: the list never reads them), then
  * GET the first page (limit 50) and walk all 1,000 in pages of 200.
  */
@@ -60,6 +62,9 @@ interface Measured {
   createClosedFirst: number;
   /** The later ones. */
   createClosed: Summary;
+  /** After a restart on the same storage: the first create of the closed document, then later ones. */
+  createColdFirst: number;
+  createCold: Summary;
   firstPage: Summary;
   walk: Summary;
 }
@@ -139,7 +144,31 @@ async function measure(storage: string, env: Record<string, string>): Promise<Me
       } while (cursor);
       if (seen !== LISTED) throw new Error(`walked ${seen} versions, not ${LISTED}`);
     }
-    return { storage, words, stateBytes, createOpen: summarize(open), createClosedFirst: closedFirst, createClosed: summarize(closed), firstPage: summarize(firstPage), walk: summarize(walk) };
+
+    // Cold: a new process on the same storage has nothing decoded (t.cleanup later removes the dir).
+    await t.close();
+    const restarted = await startTestServer({ ...env, DATA_DIR: t.dataDir });
+    try {
+      const postCold = () =>
+        fetch(`${restarted.httpUrl}/api/documents/bench-v/novel/versions`, { method: 'POST', headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' }, body: '{}' });
+      const coldFirst = (await timed(postCold)).ms;
+      const cold: number[] = [];
+      for (let i = 0; i < CLOSED_CREATES; i++) cold.push((await timed(postCold)).ms);
+      return {
+        storage,
+        words,
+        stateBytes,
+        createOpen: summarize(open),
+        createClosedFirst: closedFirst,
+        createClosed: summarize(closed),
+        createColdFirst: coldFirst,
+        createCold: summarize(cold),
+        firstPage: summarize(firstPage),
+        walk: summarize(walk),
+      };
+    } finally {
+      await restarted.cleanup();
+    }
   } finally {
     await t.cleanup();
   }
@@ -160,9 +189,9 @@ export async function versionsBench(): Promise<string> {
   const lines = [
     header(),
     '',
-    '| storage | words | stored by the last create | create, document open: p50 / p95 / p99 / max ms | create, nobody connected: first after close | later ones | list first page (50 of 1,000) | walk 1,000 in pages of 200 (per request) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.storage} | ${r.words.toLocaleString('en-US')} | ${fmt(r.stateBytes / 1024, 1)} KiB | ${ms(r.createOpen)} (n=${r.createOpen.count}) | ${fmt(r.createClosedFirst)} | ${ms(r.createClosed)} (n=${r.createClosed.count}) | ${ms(r.firstPage)} (n=${r.firstPage.count}) | ${ms(r.walk)} (n=${r.walk.count}) |`),
+    '| storage | words | stored by the last create | create, document open: p50 / p95 / p99 / max ms | create, nobody connected: first after close | later ones | after a restart: first | later ones | list first page (50 of 1,000) | walk 1,000 in pages of 200 (per request) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.storage} | ${r.words.toLocaleString('en-US')} | ${fmt(r.stateBytes / 1024, 1)} KiB | ${ms(r.createOpen)} (n=${r.createOpen.count}) | ${fmt(r.createClosedFirst)} | ${ms(r.createClosed)} (n=${r.createClosed.count}) | ${fmt(r.createColdFirst)} | ${ms(r.createCold)} (n=${r.createCold.count}) | ${ms(r.firstPage)} (n=${r.firstPage.count}) | ${ms(r.walk)} (n=${r.walk.count}) |`),
     '',
     'Targets: create < 100 ms; listing p99 < 50 ms.',
   ];

@@ -10,6 +10,8 @@ export interface LiveDocumentsDeps {
   hocuspocus: Hocuspocus<CollabContext>;
   /** Reads a document nobody has open here, without loading it into Hocuspocus. */
   store: Pick<DocumentStore, 'load'>;
+  /** Documents this instance closed recently, still decoded (recently-closed.ts); only with one instance. */
+  recent?: { get(documentName: string): Y.Doc | undefined };
   /** Resolves once the document's appended updates are in the log (persistence.settled). */
   settled(documentName: string): Promise<void>;
   logger: Logger;
@@ -27,12 +29,15 @@ const nameOf = (ref: DocumentRef) => `${ref.projectId}/${ref.documentId}`;
 export function createLiveDocuments(deps: LiveDocumentsDeps): LiveDocuments {
   const { hocuspocus, logger } = deps;
 
+  /** The document's decoded state when this instance has it: open here, or closed here a moment ago. */
+  const inMemory = (name: string): Y.Doc | undefined => hocuspocus.documents.get(name) ?? deps.recent?.get(name);
+
   async function snapshot(ref: DocumentRef): Promise<Y.Doc> {
     const name = nameOf(ref);
     const copy = new Y.Doc();
-    const loaded = hocuspocus.documents.get(name);
-    if (loaded) {
-      Y.applyUpdate(copy, Y.encodeStateAsUpdate(loaded));
+    const decoded = inMemory(name);
+    if (decoded) {
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(decoded));
       return copy;
     }
     // Not open here: the store has every acknowledged change (snapshot plus log), also those
@@ -73,8 +78,8 @@ export function createLiveDocuments(deps: LiveDocumentsDeps): LiveDocuments {
 
     snapshot,
     async read<T>(ref: DocumentRef, fn: (doc: Y.Doc) => T): Promise<T> {
-      const loaded = hocuspocus.documents.get(nameOf(ref));
-      return loaded ? fn(loaded) : fn(await snapshot(ref));
+      const decoded = inMemory(nameOf(ref));
+      return decoded ? fn(decoded) : fn(await snapshot(ref));
     },
   };
 }

@@ -10,6 +10,7 @@ import { createWordCreditExtensions } from '../collab/extensions/word-credits.js
 import { createRelayedWords } from '../collab/relayed-words.js';
 import { createCollaboration, type Collaboration } from '../collab/hocuspocus.js';
 import { createLiveDocuments } from '../collab/live-documents.js';
+import { createRecentlyClosed } from '../collab/recently-closed.js';
 import { createCollabSocketServer, type CollabSocketServer } from '../collab/websocket.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/document-store.js';
@@ -79,6 +80,7 @@ export function composeCollaboration(deps: {
         logger: logger.child({ module: 'writing' }),
         tickMs: config.writing.tickMs,
         flushMs: config.writing.flushMs,
+        thresholds: config.writing.thresholds,
       })
     : undefined;
 
@@ -93,6 +95,7 @@ export function composeCollaboration(deps: {
         actorOf,
         parseDocumentName: documentNameOf,
         clients: db.documentClients,
+        idleRetentionMs: config.presence.idleRetentionMs,
       })
     : undefined;
 
@@ -126,6 +129,10 @@ export function composeCollaboration(deps: {
   // Several instances: words of relayed updates whose instance died before logging them (issue 20).
   if (redis && clientWriters) tap?.subscribe(createRelayedWords({ ranges: db.wordRanges, writers: clientWriters, appender, clock, logger: logger.child({ module: 'relayed-words' }) }).onEdit);
 
+  // One instance (no REDIS_URL): nobody else can change a document this one closed, so the last
+  // few closed ones stay decoded for server-side reads (a version or export after everyone left).
+  const recent = deps.redis ? undefined : createRecentlyClosed();
+
   collaboration = createCollaboration({
     options: {
       maxDocumentBytes: config.limits.maxDocumentBytes,
@@ -143,12 +150,13 @@ export function composeCollaboration(deps: {
     clock,
     logger,
     ...(deps.redis ? { redis: deps.redis } : {}),
-    extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : []), ...(wordCredits ? [wordCredits.claims, wordCredits.journal] : [])],
+    extra: [...(tap ? [tap.extension] : []), ...(presenceExtension ? [presenceExtension.extension] : []), ...(wordCredits ? [wordCredits.claims, wordCredits.journal] : []), ...(recent ? [recent.extension] : [])],
   });
   const { hocuspocus, persistence } = collaboration;
   const liveDocuments = createLiveDocuments({
     hocuspocus,
     store: db.documents,
+    ...(recent ? { recent } : {}),
     settled: (name) => persistence.settled(name),
     logger: logger.child({ module: 'live-documents' }),
   });
