@@ -71,6 +71,12 @@ export const envSchema = z.object({
   WORKFLOW_AUTOMATION_ENABLED: bool(true),
   WRITING_TICK_MS: int(5_000, 100, 600_000),
   WRITING_FLUSH_MS: int(500, 50, 60_000),
+  // Writing-session timeouts (src/tracking/writing/thresholds.ts); pause < break < end (config.ts checks).
+  WRITING_PAUSE_AFTER_MS: int(60_000, 1_000, 86_400_000),
+  WRITING_BREAK_AFTER_MS: int(5 * 60_000, 1_000, 86_400_000),
+  WRITING_END_AFTER_MS: int(15 * 60_000, 1_000, 86_400_000),
+  // How long presence state of a document nobody is on stays readable (src/services/presence/).
+  PRESENCE_IDLE_RETENTION_MS: int(15 * 60_000, 1_000, 86_400_000),
   MEMORY_BUS_KEEP_CONSUMED: int(256, 0, 1_000_000),
   // Abuse limits (src/lib/rate-limit.ts); 0 turns a connection limit off.
   PUBLIC_URL: url(['http', 'https']),

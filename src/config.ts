@@ -37,8 +37,18 @@ export interface Config {
     readonly pending: { readonly maxBytesPerDocument: number; readonly maxUpdatesPerDocument: number; readonly maxBytes: number; readonly maxUpdates: number };
   };
   readonly features: { readonly realTimeTracking: boolean; readonly workflowAutomation: boolean };
-  /** Live writing service: session timeouts are advanced every tickMs; buckets, words and metrics flushed every flushMs. */
-  readonly writing: { readonly tickMs: number; readonly flushMs: number };
+  /**
+   * Live writing service: session timeouts are advanced every tickMs; buckets, words and metrics
+   * flushed every flushMs. A session pauses, takes a break and ends after that long without input
+   * (the session model's pauseAfterMs < breakAfterMs < endAfterMs); it is held in memory until it ends.
+   */
+  readonly writing: {
+    readonly tickMs: number;
+    readonly flushMs: number;
+    readonly thresholds: { readonly pauseAfterMs: number; readonly breakAfterMs: number; readonly endAfterMs: number };
+  };
+  /** Presence of a document nobody is on (its counters for the metrics route) is forgotten after idleRetentionMs. */
+  readonly presence: { readonly idleRetentionMs: number };
   /** In-process bus (no REDIS_URL): events every consumer has read kept per category (the rest is only memory). */
   readonly events: { readonly memoryBusKeepConsumed: number };
   /** Who may use a cookie credential on /ws/* (cross-site WebSocket hijacking), and abuse limits. */
@@ -136,6 +146,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   if ((env.AI_BASE_URL === undefined) !== (env.AI_MODEL === undefined)) {
     throw new ConfigError([{ variable: env.AI_BASE_URL ? 'AI_MODEL' : 'AI_BASE_URL', message: 'must be set together with the other (AI_BASE_URL and AI_MODEL, or neither)' }]);
   }
+  if (!(env.WRITING_PAUSE_AFTER_MS < env.WRITING_BREAK_AFTER_MS && env.WRITING_BREAK_AFTER_MS < env.WRITING_END_AFTER_MS)) {
+    throw new ConfigError([{ variable: 'WRITING_BREAK_AFTER_MS', message: 'must lie between WRITING_PAUSE_AFTER_MS and WRITING_END_AFTER_MS (pause < break < end)' }]);
+  }
   if (production && env.DEV_TOKENS === true) {
     throw new ConfigError([{ variable: 'DEV_TOKENS', message: 'must not be true when NODE_ENV=production (anyone could mint a token)' }]);
   }
@@ -169,7 +182,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       realTimeTracking: env.REAL_TIME_TRACKING_ENABLED,
       workflowAutomation: env.WORKFLOW_AUTOMATION_ENABLED,
     },
-    writing: { tickMs: env.WRITING_TICK_MS, flushMs: env.WRITING_FLUSH_MS },
+    writing: {
+      tickMs: env.WRITING_TICK_MS,
+      flushMs: env.WRITING_FLUSH_MS,
+      thresholds: { pauseAfterMs: env.WRITING_PAUSE_AFTER_MS, breakAfterMs: env.WRITING_BREAK_AFTER_MS, endAfterMs: env.WRITING_END_AFTER_MS },
+    },
+    presence: { idleRetentionMs: env.PRESENCE_IDLE_RETENTION_MS },
     events: { memoryBusKeepConsumed: env.MEMORY_BUS_KEEP_CONSUMED },
     abuse: {
       publicUrl: env.PUBLIC_URL,

@@ -13,6 +13,17 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c.persistence)).toBe(true);
   });
 
+  it('reads the writing-session timeouts and the presence retention: the product defaults unless set, pause < break < end', () => {
+    const defaults = loadConfig({});
+    expect(defaults.writing.thresholds).toEqual({ pauseAfterMs: 60_000, breakAfterMs: 300_000, endAfterMs: 900_000 });
+    expect(defaults.presence.idleRetentionMs).toBe(900_000);
+    const short = loadConfig({ WRITING_PAUSE_AFTER_MS: '5000', WRITING_BREAK_AFTER_MS: '10000', WRITING_END_AFTER_MS: '20000', PRESENCE_IDLE_RETENTION_MS: '20000' });
+    expect(short.writing.thresholds).toEqual({ pauseAfterMs: 5_000, breakAfterMs: 10_000, endAfterMs: 20_000 });
+    expect(short.presence.idleRetentionMs).toBe(20_000);
+    // An end before the default break would make the session model refuse to start: refused here, by name.
+    expect(() => loadConfig({ WRITING_END_AFTER_MS: '60000' })).toThrow(/WRITING_BREAK_AFTER_MS: must lie between/);
+  });
+
   it('names every bad variable in one readable message', () => {
     let error: unknown;
     try {

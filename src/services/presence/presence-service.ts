@@ -34,6 +34,11 @@ export interface PresenceServiceDeps extends PresencePorts {
   minIntervalMs?: number;
   /** A writer's `cursor_moved` is sampled at most this often. Default 10 s. */
   cursorSampleMs?: number;
+  /**
+   * How long a document nobody is on (unloaded, no REST client) keeps its presence state and
+   * counters after its last touch. Default: the presence timeout (15 min).
+   */
+  idleRetentionMs?: number;
 }
 
 /** Block positions sent by REST clients that are not on Yjs. */
@@ -70,7 +75,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   const docs = new Map<string, DocumentPresence>();
   let nextRestClient = -1;
   const clientIds = createClientIdStore({ ...(deps.clients ? { store: deps.clients } : {}), clock, logger, ...(deps.clientFlushMs !== undefined ? { flushMs: deps.clientFlushMs } : {}) });
-  const ticker = createPresenceTick({ ports: deps, clock, logger, options, minIntervalMs: deps.minIntervalMs ?? 500, cursorSampleMs: deps.cursorSampleMs ?? 10_000 });
+  const ticker = createPresenceTick({ ports: deps, clock, logger, options, minIntervalMs: deps.minIntervalMs ?? 500, cursorSampleMs: deps.cursorSampleMs ?? 10_000, idleRetentionMs: deps.idleRetentionMs ?? options.presenceTimeoutMs });
 
   function entryOf(name: string, ids?: { projectId: string; documentId: string }): DocumentPresence | null {
     const found = docs.get(name);

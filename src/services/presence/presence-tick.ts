@@ -31,6 +31,8 @@ export function createPresenceTick(deps: {
   minIntervalMs: number;
   /** A writer's `cursor_moved` is sampled at most this often. */
   cursorSampleMs: number;
+  /** A document nobody is on (no doc, no client, nothing queued) is forgotten this long after its last touch. */
+  idleRetentionMs: number;
 }): PresenceTick {
   const { ports, clock, logger, options } = deps;
 
@@ -133,9 +135,11 @@ export function createPresenceTick(deps: {
           // Warnings need ticks without messages too: their hysteresis runs on time alone.
           const idleCheck = entry.state.clients.size > 0 && now - (entry.lastComputeAt ?? 0) >= 30_000;
           if ((entry.dirty || entry.warnings.length > 0 || idleCheck) && shouldRecompute(entry.lastComputeAt, now, deps.minIntervalMs)) recompute(entry, now);
-          // Forget REST-only documents nobody has touched for the presence timeout.
-          const idle = entry.doc === null && entry.state.clients.size === 0 && entry.pending.size === 0 && entry.pendingEdits.length === 0;
-          if (idle && now - entry.lastTouchedAt > options.presenceTimeoutMs) docs.delete(entry.name);
+          // Forget documents nobody is on (unloaded, or REST-only) once untouched for the retention:
+          // until then their counters stay readable (metrics route). Recomputed first (not dirty),
+          // so the last leave was announced.
+          const idle = entry.doc === null && !entry.dirty && entry.state.clients.size === 0 && entry.pending.size === 0 && entry.pendingEdits.length === 0;
+          if (idle && now - entry.lastTouchedAt > deps.idleRetentionMs) docs.delete(entry.name);
         } catch (error) {
           logger.error({ err: error, document: entry.name }, 'presence recompute failed');
         }
