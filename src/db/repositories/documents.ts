@@ -15,6 +15,9 @@ import type { DrizzleDatabase } from '../drizzle-database.js';
  */
 const MAX_ROWS_PER_INSERT = 5_000;
 
+/** Document names remembered as having a row (~100 bytes each): far more than are open at once. */
+const MAX_KNOWN = 10_000;
+
 /** Seqs per `DELETE ... WHERE seq IN (...)`: one parameter each, kept well below the limit. */
 const MAX_SEQS_PER_DELETE = 10_000;
 
@@ -30,7 +33,9 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore & W
    * Documents whose `documents` row this process has seen exist. For them an append is one
    * INSERT statement (atomic on its own) instead of a transaction with an upsert: four round
    * trips become one on the hot path of every keystroke. A row deleted by another process meanwhile
-   * only means log rows without a snapshot row, which `load` reads the same way.
+   * only means log rows without a snapshot row, which `load` reads the same way. Bounded: past
+   * MAX_KNOWN names it starts over (forgetting costs a document one upsert on its next append),
+   * so an instance up for months does not keep every document name it ever wrote.
    */
   const known = new Set<string>();
 
@@ -114,6 +119,7 @@ export function createDocumentRepository(db: DrizzleDatabase): DocumentStore & W
       }
       return seqs;
     });
+    if (known.size + names.length > MAX_KNOWN) known.clear();
     for (const name of names) known.add(name);
     return seqs;
   }

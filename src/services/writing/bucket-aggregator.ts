@@ -50,7 +50,16 @@ export interface BucketKey {
  * summed in ms and sent as whole seconds (the column is an integer): each flush sends the
  * seconds completed since the last one, so a minute's seconds add up without rounding drift.
  */
-export function createBucketAggregator(deps: { store: Pick<WritingStore, 'addBuckets' | 'foldWordJournal'>; logger: Logger }): BucketAggregator {
+export function createBucketAggregator(deps: {
+  store: Pick<WritingStore, 'addBuckets' | 'foldWordJournal'>;
+  logger: Logger;
+  /**
+   * The clock the writing model runs on: sent buckets older than KEEP_MINUTES before it are
+   * dropped at a flush even when no new writing arrives (the newest minute seen alone kept the
+   * last burst's buckets until someone wrote again).
+   */
+  now?: () => number;
+}): BucketAggregator {
   const buckets = new Map<string, Bucket>();
   let latestMinute = 0;
   let running: Promise<void> | null = null;
@@ -71,10 +80,11 @@ export function createBucketAggregator(deps: { store: Pick<WritingStore, 'addBuc
   async function flushOnce(): Promise<void> {
     const deltas: WritingBucketDelta[] = [];
     const sent: { bucket: Bucket; delta: WritingBucketDelta }[] = [];
+    const newest = deps.now ? Math.max(latestMinute, Math.floor(deps.now() / MINUTE) * MINUTE) : latestMinute;
     for (const [id, b] of buckets) {
       const seconds = Math.floor(b.activeMs / 1000) - b.sentSeconds;
       if (b.wordsAdded === 0 && b.wordsRemoved === 0 && b.wordsNet === 0 && seconds <= 0) {
-        if (b.minute < latestMinute - KEEP_MINUTES * MINUTE) buckets.delete(id);
+        if (b.minute < newest - KEEP_MINUTES * MINUTE) buckets.delete(id);
         continue;
       }
       const delta: WritingBucketDelta = {

@@ -42,7 +42,7 @@ const goalKey = (userId: string, projectId: string) => `${projectId}\u0000${user
 /** The shared context every writer session runs with (caches, aggregators, pacing). */
 function createSessionContext(deps: WritingServiceDeps): SessionContext {
   const { store, live, clock, logger } = deps;
-  const buckets = createBucketAggregator({ store, logger });
+  const buckets = createBucketAggregator({ store, logger, now: () => clock.now() });
   const goalLookup = createCachedLookup<WritingGoal | null>({
     load: (key) => {
       const [projectId, userId] = key.split('\u0000') as [string, string];
