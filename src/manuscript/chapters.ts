@@ -6,7 +6,7 @@
  * block. Nothing is added to or dropped from the text: the chapters' blocks, in order, are the
  * documents' blocks, which is what keeps exported word counts equal to the documents'.
  */
-import { NODE, type ManuscriptJSON } from './schema.js';
+import { NODE, type ManuscriptJSON } from './names.js';
 
 /** One document of a book, in reading order. */
 export interface BookDocument {

@@ -7,7 +7,7 @@
 import type { IRunOptions, Paragraph, ParagraphChild } from 'docx';
 import { headingLevel, type Chapter } from './chapters.js';
 import { loadDocx } from './libs.js';
-import { MARK, NODE, type ManuscriptJSON } from './schema.js';
+import { MARK, NODE, type ManuscriptJSON } from './names.js';
 
 export interface DocxOptions {
   title: string;

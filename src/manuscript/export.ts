@@ -5,18 +5,10 @@ import { splitChapters, type BookDocument, type BookMeta } from './chapters.js';
 import { buildDocx } from './docx.js';
 import { buildEpub } from './epub.js';
 import { chaptersToHtml } from './html.js';
+import { EXPORT_TYPES, type ExportFormat } from './formats.js';
 import { chaptersToMarkdown } from './markdown.js';
 
-export const EXPORT_FORMATS = ['epub', 'docx', 'html', 'md'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-/** MIME type and file extension of each format. */
-export const EXPORT_TYPES: Readonly<Record<ExportFormat, { mediaType: string; extension: string }>> = {
-  epub: { mediaType: 'application/epub+zip', extension: 'epub' },
-  docx: { mediaType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', extension: 'docx' },
-  html: { mediaType: 'text/html; charset=utf-8', extension: 'html' },
-  md: { mediaType: 'text/markdown; charset=utf-8', extension: 'md' },
-};
+export { EXPORT_FORMATS, EXPORT_TYPES, type ExportFormat } from './formats.js';
 
 export interface ExportedFile {
   bytes: Uint8Array;

@@ -7,24 +7,11 @@
  */
 import { AppError } from '../lib/errors.js';
 import { validateJSON } from './convert.js';
+import type { ImportKind } from './formats.js';
 import { loadMammoth, loadMarked, loadTiptapHtml } from './libs.js';
 import { NODE, manuscriptExtensions, type ManuscriptJSON } from './schema.js';
 
-export const IMPORT_TYPES = {
-  markdown: 'text/markdown',
-  text: 'text/plain',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-} as const;
-export type ImportKind = keyof typeof IMPORT_TYPES;
-
-/** The import kind of a Content-Type header (parameters such as charset ignored), or null. */
-export function importKindOf(contentType: string | undefined): ImportKind | null {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === IMPORT_TYPES.markdown || type === 'text/x-markdown') return 'markdown';
-  if (type === IMPORT_TYPES.text) return 'text';
-  if (type === IMPORT_TYPES.docx) return 'docx';
-  return null;
-}
+export { IMPORT_TYPES, importKindOf, type ImportKind } from './formats.js';
 
 /** Parses a file of `kind`; throws AppError('validation-failed') for a file that is not one. */
 export async function importFile(kind: ImportKind, bytes: Uint8Array): Promise<ManuscriptJSON> {

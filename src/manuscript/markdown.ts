@@ -6,7 +6,7 @@
  */
 import type { Chapter } from './chapters.js';
 import { headingLevel } from './chapters.js';
-import { MARK, NODE, type ManuscriptJSON } from './schema.js';
+import { MARK, NODE, type ManuscriptJSON } from './names.js';
 
 /** The Markdown of one document's content. */
 export function toMarkdown(doc: ManuscriptJSON): string {

@@ -8,11 +8,8 @@
  *
  * Pure: no DOM, no IO. Browser and Node both import it.
  */
-import type { AnyExtension, JSONContent } from '@tiptap/core';
+import type { AnyExtension } from '@tiptap/core';
 import StarterKit from '@tiptap/starter-kit';
-
-/** The Y.XmlFragment the editor binds to (Collaboration `field`), where the server counts words and resolves carets. */
-export const MANUSCRIPT_FRAGMENT = 'default';
 
 /**
  * The editor's extensions without the collaboration ones (those need a live document; the SDK's
@@ -23,29 +20,5 @@ export function manuscriptExtensions(): AnyExtension[] {
   return [StarterKit.configure({ undoRedo: false })];
 }
 
-/** ProseMirror JSON of a manuscript document (`{type: 'doc', content: [...]}`). */
-export type ManuscriptJSON = JSONContent;
-
-/** Node and mark names of the schema that the exporters render (the rest are rendered as their text). */
-export const NODE = {
-  doc: 'doc',
-  paragraph: 'paragraph',
-  heading: 'heading',
-  blockquote: 'blockquote',
-  bulletList: 'bulletList',
-  orderedList: 'orderedList',
-  listItem: 'listItem',
-  codeBlock: 'codeBlock',
-  horizontalRule: 'horizontalRule',
-  hardBreak: 'hardBreak',
-  text: 'text',
-} as const;
-
-export const MARK = {
-  bold: 'bold',
-  italic: 'italic',
-  underline: 'underline',
-  strike: 'strike',
-  code: 'code',
-  link: 'link',
-} as const;
+// The names live in names.ts (no TipTap); re-exported so every user of the schema has one import.
+export { MANUSCRIPT_FRAGMENT, MARK, NODE, type ManuscriptJSON } from './names.js';

@@ -5,7 +5,7 @@
  * without a DOM.
  */
 import { headingLevel } from './chapters.js';
-import { MARK, NODE, type ManuscriptJSON } from './schema.js';
+import { MARK, NODE, type ManuscriptJSON } from './names.js';
 
 // eslint-disable-next-line no-control-regex -- XML 1.0 forbids these characters outright
 const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;

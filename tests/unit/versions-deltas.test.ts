@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { documentJSON } from '../../src/services/versions/content.js';
+import { docToJSON as documentJSON } from '../../src/manuscript/convert.js';
 import { baseAfter, decodeVersion, encodeVersion, type VersionBase } from '../../src/services/versions/deltas.js';
 import type { LoadedVersion } from '../../src/services/versions/ports.js';
 import { paragraph } from '../helpers/paragraph.js';

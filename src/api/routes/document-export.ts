@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import { EXPORT_FORMATS, EXPORT_TYPES } from '../../manuscript/export.js';
+import { EXPORT_FORMATS, EXPORT_TYPES } from '../../manuscript/formats.js';
 import type { ExportResult, PublishingService } from '../../services/publishing/publishing-service.js';
 import { access } from '../access.js';
 import { createResourceApp, type ApiApp, type ApiEnv } from '../context.js';

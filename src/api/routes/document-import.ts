@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../../auth/tokens.js';
-import { IMPORT_TYPES } from '../../manuscript/import.js';
+import { IMPORT_TYPES } from '../../manuscript/formats.js';
 import type { PublishingService } from '../../services/publishing/publishing-service.js';
 import { access } from '../access.js';
 import { createResourceApp, type ApiApp } from '../context.js';

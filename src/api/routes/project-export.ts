@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
-import { EXPORT_FORMATS } from '../../manuscript/export.js';
+import { EXPORT_FORMATS } from '../../manuscript/formats.js';
 import type { PublishingService } from '../../services/publishing/publishing-service.js';
 import { access } from '../access.js';
 import { createResourceApp, type ApiApp } from '../context.js';

@@ -10,10 +10,9 @@ import { AppError } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { BookDocument } from '../../manuscript/chapters.js';
-import { docToJSON, isEmptyDoc, writeJSON } from '../../manuscript/convert.js';
-import { exportBook, type ExportFormat } from '../../manuscript/export.js';
-import { importFile, importKindOf, IMPORT_TYPES } from '../../manuscript/import.js';
-import { MANUSCRIPT_FRAGMENT } from '../../manuscript/schema.js';
+import { importKindOf, IMPORT_TYPES, type ExportFormat } from '../../manuscript/formats.js';
+import { loadConvert, loadExporter, loadImporter } from '../../manuscript/load.js';
+import { MANUSCRIPT_FRAGMENT } from '../../manuscript/names.js';
 import { countDocumentWords } from '../../tracking/writing/word-count.js';
 import type { DocumentRef, LiveDocuments } from '../documents/ports.js';
 import type { PublishingPorts } from './ports.js';
@@ -71,6 +70,7 @@ export function createPublishingService(deps: PublishingServiceDeps): Publishing
   const { documents, clock, logger } = deps;
 
   const readDocument = async (ref: DocumentRef): Promise<BookDocument> => {
+    const { docToJSON } = await loadConvert();
     const doc = await documents.snapshot(ref);
     try {
       return { title: ref.documentId, content: docToJSON(doc) };
@@ -82,6 +82,7 @@ export function createPublishingService(deps: PublishingServiceDeps): Publishing
   const produce = async (projectId: string, documentId: string | undefined, format: ExportFormat, books: readonly BookDocument[], meta: { title: string; author: string; language?: string; cover?: BookRequest['cover'] }, caller: Caller): Promise<ExportResult> => {
     const started = clock.now();
     const exportId = uuidv7(started);
+    const { exportBook } = await loadExporter();
     const file = await exportBook(format, books, {
       title: meta.title,
       author: meta.author,
@@ -134,7 +135,8 @@ export function createPublishingService(deps: PublishingServiceDeps): Publishing
         throw new AppError('message-too-large', `The file is over the import limit of ${deps.maxImportBytes} bytes`, { maxBytes: deps.maxImportBytes });
       }
       // Parsed and checked against the schema before the document is touched (Yjs cannot roll back).
-      const json = await importFile(kind, file.bytes);
+      const json = await (await loadImporter()).importFile(kind, file.bytes);
+      const { isEmptyDoc, writeJSON } = await loadConvert();
       let words = 0;
       await documents.transact(ref, { userId: caller.userId, reason: `import:${kind}` }, (doc) => {
         if (!isEmptyDoc(doc)) throw new AppError('conflict', 'Import goes into an empty or new document; this one has text', { ...ref });

@@ -4,9 +4,9 @@
  * turns a Yjs document into something to read.
  */
 import * as Y from 'yjs';
-import { docToJSON } from '../../manuscript/convert.js';
 import { loadTiptapHtml } from '../../manuscript/libs.js';
-import { manuscriptExtensions, type ManuscriptJSON } from '../../manuscript/schema.js';
+import { loadConvert, loadSchema } from '../../manuscript/load.js';
+import type { ManuscriptJSON } from '../../manuscript/names.js';
 import { blockText } from '../../tracking/writing/fragment-word-index.js';
 import { countWords } from '../../tracking/writing/word-count.js';
 import { EDITOR_FRAGMENT } from '../documents/ports.js';
@@ -40,12 +40,17 @@ export function documentBlocks(doc: Y.Doc): Block[] {
   return blocks;
 }
 
-export function documentJSON(doc: Y.Doc): ProseMirrorJSON {
-  return docToJSON(doc);
+/**
+ * The Y.Doc -> ProseMirror JSON converter, loaded on first use (TipTap and ProseMirror: only
+ * viewing and restoring a version need it, not creating one). Synchronous once loaded, for reads
+ * inside a transaction.
+ */
+export async function documentJSONConverter(): Promise<(doc: Y.Doc) => ProseMirrorJSON> {
+  return (await loadConvert()).docToJSON;
 }
 
 /** HTML of the document with the editor's extensions (its renderer, with happy-dom, loads on first use). */
 export async function documentHTML(json: ProseMirrorJSON): Promise<string> {
-  const { generateHTML } = await loadTiptapHtml();
+  const [{ generateHTML }, { manuscriptExtensions }] = await Promise.all([loadTiptapHtml(), loadSchema()]);
   return generateHTML(json, manuscriptExtensions());
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { EDITOR_FRAGMENT, type DocumentRef, type LiveDocuments } from '../documents/ports.js';
-import { blocksWords, decodeState, documentBlocks, documentHTML, documentJSON, type ProseMirrorJSON } from './content.js';
+import { blocksWords, decodeState, documentBlocks, documentHTML, documentJSONConverter, type ProseMirrorJSON } from './content.js';
 import { baseAfter, decodeVersion, encodeVersion, type EncodedVersion, type VersionBase } from './deltas.js';
 import { diffBlocks, wordsChanged, wordsDelta, type Block, type BlockChange } from './paragraph-diff.js';
 import type { LoadedVersion, StoredVersion, VersionKind, VersionMeta, VersionStore } from './ports.js';
@@ -177,6 +177,7 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
 
     async get(ref, versionId) {
       const version = await find(ref, versionId);
+      const documentJSON = await documentJSONConverter();
       const json = documentJSON(decodeVersion(version));
       return { ...metaOf(version), content: { json, html: await documentHTML(json) } };
     },
@@ -197,6 +198,7 @@ export function createVersionService(deps: VersionServiceDeps): VersionService {
 
     async restore(ref, versionId, actor) {
       const version = await find(ref, versionId);
+      const documentJSON = await documentJSONConverter();
       // Decoded before the transaction: nothing can fail once the live document is touched.
       const source = decodeVersion(version).getXmlFragment(EDITOR_FRAGMENT);
       // Compared as ProseMirror JSON: marks and attributes count, not only the text.

@@ -1,5 +1,5 @@
 import { splitChapters, textOf, type BookDocument, type Chapter } from '../../../manuscript/chapters.js';
-import { NODE } from '../../../manuscript/schema.js';
+import { NODE } from '../../../manuscript/names.js';
 import { countWords } from '../../../tracking/writing/word-rule.js';
 import { ActionError } from '../action-handlers.js';
 import type { ManuscriptPort } from './ports.js';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { EXPORT_FORMATS } from '../../../manuscript/export.js';
+import { EXPORT_FORMATS } from '../../../manuscript/formats.js';
 import type { ActionHandler } from '../action-handlers.js';
 import { bookDocumentIds } from './book.js';
 import { asActionError } from './errors.js';

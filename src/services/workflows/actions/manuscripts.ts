@@ -1,5 +1,5 @@
 import type { BookDocument } from '../../../manuscript/chapters.js';
-import { docToJSON } from '../../../manuscript/convert.js';
+import { loadConvert } from '../../../manuscript/load.js';
 import type { LiveDocuments } from '../../documents/ports.js';
 import type { ManuscriptPort } from './ports.js';
 
@@ -11,6 +11,7 @@ export function createLiveManuscripts(deps: { live: Pick<LiveDocuments, 'snapsho
   return {
     documentIds: deps.documentIds,
     async read(ref): Promise<BookDocument> {
+      const { docToJSON } = await loadConvert();
       const doc = await deps.live.snapshot(ref);
       try {
         return { title: ref.documentId, content: docToJSON(doc) };
