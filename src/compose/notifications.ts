@@ -65,7 +65,8 @@ export async function composeNotifications(deps: {
     clock,
     logger: logger.child({ module: 'outbox' }),
   });
-  const rules = createEventRules({ service, store: db.notifications, logger: logger.child({ module: 'notification-rules' }) });
+  // Recipients through the service's cache: its sightings invalidate it.
+  const rules = createEventRules({ service, store: service.recipients, logger: logger.child({ module: 'notification-rules' }) });
   outbox.start();
   return {
     service,

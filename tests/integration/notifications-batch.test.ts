@@ -15,8 +15,10 @@ import { onEveryDatabase } from '../helpers/databases.js';
  * The rules consumer's batch path (issue 14's push target): one read of bus events from many
  * writers and projects goes through `handleBatch` in one transaction, and every recipient gets
  * each alert exactly once, in the inbox and as a live push, also when the bus delivers the batch
- * again and when the process dies between the commit and the push (the outbox worker takes the
- * pushes over once their lease ends). Real PGlite, and Postgres with DATABASE_URL.
+ * again, when the process dies after its pushes and before the commit (the redelivery pushes the
+ * same ids and stores them once), and, for sends nobody redelivers, when the process dies between
+ * the commit and the push (the outbox worker takes the pushes over once their lease ends). Real
+ * PGlite, and Postgres with DATABASE_URL.
  */
 const logger = createLogger({ level: 'silent' });
 const NOON = Date.UTC(2026, 5, 10, 12, 0);
@@ -124,7 +126,50 @@ onEveryDatabase((name, open) => {
     }
   });
 
-  it(`${name}: a process that dies between the commit and the push leaves the pushes to the outbox worker once their lease ends`, { timeout: 120_000 }, async () => {
+  it(`${name}: a process that dies after its pushes and before the commit: the bus redelivers, the same ids are pushed again and stored once`, { timeout: 120_000 }, async () => {
+    const { db, cleanup } = await open();
+    try {
+      const run = `d${Math.random().toString(36).slice(2, 8)}`;
+      // The dying process pushes (the rules consumer pushes before its commit), then is gone
+      // before the commit: its pushes never complete, so nothing is stored or acknowledged.
+      const dyingPushed: Pushed[] = [];
+      const dying = setup(db, run, async (m) => {
+        await recorder(dyingPushed)(m);
+        return new Promise<never>(() => {});
+      });
+      const pushed: Pushed[] = [];
+      const survivor = setup(db, run, recorder(pushed));
+      const users = Array.from({ length: 20 }, (_, i) => dying.user(i));
+      for (const u of users) await db.notifications.recordSighting({ userId: u, actor: actorOf(u), email: null, projects: { [`${run}-p`]: 'writer' }, at: NOON });
+      const events = users.map((u, i) => createEvent('analytics.goal_missed', { actor: actorOf(u), projectId: `${run}-p`, occurredAt: NOON, payload: { goalId: `g${i}`, kind: 'daily_words', target: 500, actual: 100 } }));
+      void dying.rules.handleBatch(events);
+      for (let waited = 0; dyingPushed.length < users.length; waited++) {
+        if (waited > 200) throw new Error('the dying process did not push');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const u of users) expect(await inbox(db, u)).toEqual([]);
+      // The bus hands the unacknowledged events to the survivor: stored once, pushed under the same ids.
+      await survivor.rules.handleBatch(events);
+      for (const u of users) expect(await inbox(db, u)).toHaveLength(1);
+      const stored = new Set((await Promise.all(users.map((u) => inbox(db, u)))).flat().map((n) => n.id));
+      expect(new Set(pushed.map((p) => p.id))).toEqual(stored);
+      expect(new Set(dyingPushed.map((p) => p.id))).toEqual(stored);
+      // Recorded as sent with the inbox rows: the outbox worker has nothing left to push.
+      expect(await survivor.worker.runOnce()).toBe(0);
+      expect(pushed).toHaveLength(users.length);
+      const first = [...stored][0]!;
+      const owner = (await Promise.all(users.map(async (u) => ((await inbox(db, u))[0]?.id === first ? u : null)))).find(Boolean)!;
+      expect(await db.notifications.deliveriesOf(owner, first)).toEqual([expect.objectContaining({ channel: 'in_app', status: 'sent', attempts: 1 })]);
+      // Delivered once more after the commit (a crash before the ack): nothing stored or pushed again.
+      await survivor.rules.handleBatch(events);
+      for (const u of users) expect(await inbox(db, u)).toHaveLength(1);
+      expect(pushed).toHaveLength(users.length);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it(`${name}: a send that dies between the commit and the push leaves the push to the outbox worker once its lease ends`, { timeout: 120_000 }, async () => {
     const { db, cleanup } = await open();
     try {
       const run = `c${Math.random().toString(36).slice(2, 8)}`;
@@ -133,9 +178,9 @@ onEveryDatabase((name, open) => {
       const pushed: Pushed[] = [];
       const survivor = setup(db, run, recorder(pushed));
       const users = Array.from({ length: 20 }, (_, i) => dying.user(i));
-      for (const u of users) await db.notifications.recordSighting({ userId: u, actor: actorOf(u), email: null, projects: { [`${run}-p`]: 'writer' }, at: NOON });
-      const events = users.map((u, i) => createEvent('analytics.goal_missed', { actor: actorOf(u), projectId: `${run}-p`, occurredAt: NOON, payload: { goalId: `g${i}`, kind: 'daily_words', target: 500, actual: 100 } }));
-      void dying.rules.handleBatch(events);
+      // Sends nobody redelivers (REST, break suggestions) store first, then push under a lease.
+      const inputs = users.map((u, i) => ({ userId: u, projectId: `${run}-p`, category: 'system' as const, priority: 'medium' as const, title: `Note ${i}`, body: 'from the editor', dedupeKey: `send:${run}:${u}` }));
+      void dying.service.notifyMany(inputs);
       for (let waited = 0; (await inbox(db, users[19]!)).length === 0; waited++) {
         if (waited > 200) throw new Error('the batch was not stored');
         await new Promise((r) => setTimeout(r, 50));
@@ -148,8 +193,8 @@ onEveryDatabase((name, open) => {
       while ((await survivor.worker.runOnce()) > 0);
       expect(pushed.map((p) => p.channel).sort()).toEqual(users.map((u) => `user:${u}`).sort());
       expect(new Set(pushed.map((p) => p.id)).size).toBe(users.length);
-      // The bus hands the unacknowledged events to the survivor: nothing is stored or pushed twice.
-      await survivor.rules.handleBatch(events);
+      // The same sends again (a client's retry with the same keys): nothing is stored or pushed twice.
+      expect(await survivor.service.notifyMany(inputs)).toEqual(inputs.map(() => null));
       for (const u of users) expect(await inbox(db, u)).toHaveLength(1);
       expect(pushed).toHaveLength(users.length);
     } finally {

@@ -23,11 +23,13 @@ interface DeliveryRow {
   silent: boolean;
   due_at: string;
   attempts: number;
+  last_error: string | null;
   idempotency_key: string;
   claimed_until: string | null;
   claim_token: string | null;
   created_at: string;
   updated_at: string;
+  sent_at: string | null;
 }
 
 /**
@@ -36,9 +38,10 @@ interface DeliveryRow {
  */
 function insertDeliveries(rows: readonly DeliveryRow[], tail: SQL): SQL {
   return sql`
-    insert into notification_deliveries (id, user_id, notification_ids, channel, kind, status, hold_reason, silent, due_at, attempts, idempotency_key, claimed_until, claim_token, created_at, updated_at)
+    insert into notification_deliveries (id, user_id, notification_ids, channel, kind, status, hold_reason, silent, due_at, attempts, last_error, idempotency_key, claimed_until, claim_token, created_at, updated_at, sent_at)
     select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id text, user_id text, notification_ids jsonb, channel text, kind text, status text,
-      hold_reason text, silent boolean, due_at timestamptz, attempts integer, idempotency_key text, claimed_until timestamptz, claim_token text, created_at timestamptz, updated_at timestamptz)
+      hold_reason text, silent boolean, due_at timestamptz, attempts integer, last_error text, idempotency_key text, claimed_until timestamptz, claim_token text,
+      created_at timestamptz, updated_at timestamptz, sent_at timestamptz)
     ${tail}`;
 }
 
@@ -160,16 +163,18 @@ export function createNotificationBatchRepository(db: DrizzleDatabase): BatchPar
               notification_ids: [n.id],
               channel: p.channel,
               kind: p.kind,
-              status: p.status,
+              status: p.outcome?.status ?? p.status,
               hold_reason: p.holdReason,
               silent: p.silent,
               due_at: new Date(p.dueAt).toISOString(),
-              attempts: p.claim ? 1 : 0,
+              attempts: p.outcome?.attempts ?? (p.claim ? 1 : 0),
+              last_error: p.outcome?.lastError ?? null,
               idempotency_key: p.idempotencyKey,
               claimed_until: p.claim ? new Date(p.claim.until).toISOString() : null,
               claim_token: p.claim?.token ?? null,
               created_at: at,
               updated_at: at,
+              sent_at: p.outcome?.status === 'sent' ? at : null,
             };
             if (p.kind === 'single') {
               singles.push(row);

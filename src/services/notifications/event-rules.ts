@@ -4,7 +4,12 @@
  * `event:<eventId>:<userId>` (unique in the inbox) makes a redelivered event add nothing. The bus
  * hands each read over as one batch (`handleBatch`): one event at a time, with its queries and
  * its transaction, held the consumer to ~70 events/s.
+ *
+ * The bus redelivers a read until handleBatch resolves, so its in-app pushes go out before the
+ * inbox commit (notify-batch.ts `pushFirst`), each under an id derived from the event and the user
+ * (`stableNotificationId`): a redelivery after a crash pushes the same id again.
  */
+import { createHash } from 'node:crypto';
 import { EVENT_CATEGORIES, type EventCategory, type EventType, type StoryloomEvent } from '../../events/schema.js';
 import { BREAK_SUGGESTION, NOTIFICATION_RULES, RULES_BY_TYPE, type NotificationRule } from '../../notify/rules.js';
 import { errorMessage } from '../../lib/errors.js';
@@ -13,6 +18,23 @@ import type { NotificationService, NotifyInput } from './notification-service.js
 import type { NotificationStore } from './ports.js';
 
 export const NOTIFICATIONS_CONSUMER_GROUP = 'notifications';
+
+/**
+ * A UUIDv7-shaped id that every delivery of one event to one user gets: the event's time in the
+ * 48-bit timestamp (ids still sort roughly by time) and 74 bits of SHA-256 of the dedupe key.
+ */
+export function stableNotificationId(atMs: number, dedupeKey: string): string {
+  const bytes = createHash('sha256').update(dedupeKey).digest().subarray(0, 16);
+  let ts = Number.isFinite(atMs) && atMs >= 0 ? Math.floor(atMs) : 0;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ts % 256;
+    ts = Math.floor(ts / 256);
+  }
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** A consumer spec the bus accepts (structurally: events/bus.ts ConsumerSpec). */
 export interface RulesConsumer {
@@ -59,7 +81,9 @@ export function createEventRules(deps: { service: Pick<NotificationService, 'not
     for (const { event, rule, projectId } of matched) {
       const found = rule.audience === 'owners' ? (owners.get(projectId) ?? []) : actorsOf(rule, event).flatMap((a) => byActor.get(a) ?? []);
       for (const userId of new Set(found)) {
+        const dedupeKey = `event:${event.id}:${userId}`;
         inputs.push({
+          id: stableNotificationId(Date.parse(event.occurredAt), dedupeKey),
           userId,
           projectId,
           category: rule.category,
@@ -67,12 +91,12 @@ export function createEventRules(deps: { service: Pick<NotificationService, 'not
           title: rule.title(event),
           body: rule.body(event),
           data: { eventId: event.id, eventType: event.type, ...(event.documentId ? { documentId: event.documentId } : {}) },
-          dedupeKey: `event:${event.id}:${userId}`,
+          dedupeKey,
           ...(rule.onlyChannels ? { onlyChannels: rule.onlyChannels } : {}),
         });
       }
     }
-    await deps.service.notifyMany(inputs);
+    await deps.service.notifyMany(inputs, { pushFirst: true });
   }
 
   const handle = (event: StoryloomEvent): Promise<void> => handleBatch([event]);

@@ -10,6 +10,7 @@ import { uuidv7 } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import { NOTIFICATION_CATEGORIES, NOTIFICATION_PRIORITIES, effectivePreferences, mergePreferences, type EffectivePreferences, type NotificationCategory, type NotificationChannel, type StoredPreferences } from '../../notify/model.js';
 import type { ChannelName, DeliveryChannel } from './channels/channel.js';
+import { createLookupCache } from './lookup-cache.js';
 import { createBatchNotifier } from './notify-batch.js';
 import type { NotifyInput, WriterState } from './ports.js';
 
@@ -25,6 +26,12 @@ export interface NotificationServiceDeps {
   logger: Logger;
   /** The outbox worker's wake-up: a new pending delivery goes out without waiting for a poll. */
   wake?: () => void;
+  /**
+   * How long the rules consumer may route with cached recipients, preferences and zones
+   * (lookup-cache.ts): writes through this instance invalidate at once, this bounds how late a
+   * change made through another instance is seen. Default 10 s; 0 turns the caches off.
+   */
+  cacheTtlMs?: number;
 }
 
 export interface ChannelStatus {
@@ -54,13 +61,21 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     return out;
   }
 
+  const cacheTtlMs = deps.cacheTtlMs ?? 10_000;
+  const batch = createBatchNotifier({ store, writers: deps.writers, channels: deps.channels, clock, logger, cacheTtlMs, ...(deps.wake ? { wake: deps.wake } : {}) });
+  // The rules consumer's recipients: pseudonym -> users, project -> owners; sightings change them.
+  const byActor = createLookupCache({ load: (actors) => store.usersByActors(actors), clock, ttlMs: cacheTtlMs });
+  const owners = createLookupCache({ load: (projects) => store.ownersOf(projects), clock, ttlMs: cacheTtlMs });
+
   async function updatePreferences(userId: string, patch: StoredPreferences): Promise<PreferencesView> {
     const stored = (await store.getPreferences(userId))?.settings ?? {};
-    await store.savePreferences(userId, deps.actorOf(userId), mergePreferences(stored, patch), clock.now());
+    try {
+      await store.savePreferences(userId, deps.actorOf(userId), mergePreferences(stored, patch), clock.now());
+    } finally {
+      batch.invalidateUser(userId);
+    }
     return { ...(await preferencesOf(userId)), channelStatus: channelStatus() };
   }
-
-  const batch = createBatchNotifier({ store, writers: deps.writers, channels: deps.channels, clock, logger, ...(deps.wake ? { wake: deps.wake } : {}) });
 
   /** One notification: null when its dedupe key was already stored (a redelivered event). */
   async function notify(input: NotifyInput): Promise<StoredNotification | null> {
@@ -72,6 +87,11 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     notify,
     /** Many at once (the rules consumer's batch): one transaction, answers in input order. */
     notifyMany: batch.notifyMany,
+    /** The rules consumer's recipient lookups, cached (see cacheTtlMs) and invalidated by sightings. */
+    recipients: {
+      usersByActors: (actors: readonly string[]) => byActor.getMany(actors),
+      ownersOf: (projectIds: readonly string[]) => owners.getMany(projectIds),
+    },
     preferencesOf,
     channelStatus,
 
@@ -83,8 +103,15 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       if (last && last.signature === signature && now - last.at < SIGHTING_REFRESH_MS) return;
       sightings.set(identity.userId, { signature, at: now });
       if (sightings.size > 100_000) sightings.clear();
+      const actor = deps.actorOf(identity.userId);
       store
-        .recordSighting({ userId: identity.userId, actor: deps.actorOf(identity.userId), email: identity.email ?? null, projects: identity.projects, at: now })
+        .recordSighting({ userId: identity.userId, actor, email: identity.email ?? null, projects: identity.projects, at: now })
+        // After the commit: the next batch reads the new pseudonym, roles and email claim.
+        .finally(() => {
+          byActor.invalidate([actor]);
+          owners.invalidate(Object.keys(identity.projects));
+          batch.invalidateUser(identity.userId);
+        })
         .catch((error: unknown) => {
           sightings.delete(identity.userId);
           logger.warn({ err: error, user: identity.userId }, 'could not remember a user for notifications');

@@ -43,6 +43,16 @@ export interface DeliveryRecord {
   sentAt: number | null;
 }
 
+/**
+ * A delivery's result known before it is stored: a push made before the commit (sent, or back
+ * to the worker as pending/dead), or a channel this build has not configured (failed).
+ */
+export interface DeliveryOutcome {
+  status: 'sent' | 'pending' | 'failed' | 'dead';
+  lastError: string | null;
+  attempts: number;
+}
+
 export interface InboxQuery {
   userId: string;
   unread?: boolean;
@@ -107,9 +117,12 @@ export interface NotificationStore {
    * ids of the notifications inserted (those whose dedupe key existed are left out, with their
    * deliveries). A delivery with `claim` is stored
    * already claimed under that lease (the caller sends it itself; if it dies, the lease runs out
-   * and the outbox worker sends it).
+   * and the outbox worker sends it). A delivery with `outcome` is stored with it (`sent` with its
+   * sent_at, or the error): nothing is left for the worker unless it says `pending`.
    */
-  createMany(items: readonly { notification: StoredNotification & { dedupeKey: string | null }; deliveries: (PlannedDelivery & { id: string; claim?: { token: string; until: number } })[] }[]): Promise<Set<string>>;
+  createMany(
+    items: readonly { notification: StoredNotification & { dedupeKey: string | null }; deliveries: (PlannedDelivery & { id: string; claim?: { token: string; until: number }; outcome?: DeliveryOutcome })[] }[],
+  ): Promise<Set<string>>;
   list(query: InboxQuery): Promise<{ items: StoredNotification[]; nextCursor: string | null }>;
   unreadCount(userId: string): Promise<number>;
   get(userId: string, id: string): Promise<StoredNotification | null>;
@@ -158,6 +171,12 @@ export interface NotifyInput {
   fingerprint?: string;
   /** Makes a repeated call (a redelivered event) add nothing. */
   dedupeKey?: string;
+  /**
+   * The notification's id when the source gives one that is stable across redeliveries (the
+   * rules consumer: derived from the event and the user), so a push made before a crash and the
+   * push of the redelivery carry the same id. Default: a new UUIDv7.
+   */
+  id?: string;
   onlyChannels?: readonly NotificationChannel[];
 }
 
