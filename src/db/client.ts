@@ -28,7 +28,6 @@ import { createProjectDocumentsQuery } from './repositories/project-documents.js
 import { documentUpdates } from './schema/index.js';
 import { createFileLoggedStore, type FileLoggedStore } from './update-log/file-document-store.js';
 import { openFileUpdateLog } from './update-log/file-log.js';
-import { fsyncChangedTree } from './update-log/fsync-tree.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent, embedded PGlite is used. */
@@ -97,7 +96,7 @@ async function openPglite(dataDir: string, updateLog: 'file' | 'pglite', templat
   try {
     // Unpacked files keep the template's mtimes: the first checkpoint fsyncs the whole tree.
     const syncedUpTo = client.initialized === 'template' ? 0 : openedAt;
-    store = await openFileLog(join(dataDir, 'update-log'), dir, syncedUpTo, db, client, logger);
+    store = await openFileLog(join(dataDir, 'update-log'), syncedUpTo, db, client, logger);
   } catch (error) {
     await client.close();
     throw error;
@@ -145,7 +144,6 @@ const MTIME_SLACK_MS = 2_000;
  */
 async function openFileLog(
   dir: string,
-  pgliteDir: string,
   syncedBefore: number,
   db: DrizzleDatabase,
   client: PgliteWorkerClient,
@@ -174,11 +172,11 @@ async function openFileLog(
     snapshots: createDocumentRepository(db),
     log,
     // CHECKPOINT writes PGlite's dirty pages (a full disk fails here); PGlite runs with fsync
-    // off, so the files it changed are fsynced here before any fold may become durable.
+    // off, so the files it changed are fsynced too before any fold may become durable. Both in
+    // the worker thread (src/db/pglite/worker.ts), off the event loop that delivers the edits.
     checkpoint: async () => {
       const started = Date.now();
-      await client.query('CHECKPOINT');
-      await fsyncChangedTree(pgliteDir, syncedUpTo - MTIME_SLACK_MS);
+      await client.checkpoint(syncedUpTo - MTIME_SLACK_MS);
       syncedUpTo = started;
     },
     reclaimIntervalMs: RECLAIM_INTERVAL_MS,

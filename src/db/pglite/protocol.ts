@@ -10,6 +10,8 @@ export type WorkerRequest =
   | { id: number; op: 'query'; sql: string; params: unknown[]; rowMode: RowMode; tx?: number }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
+  /** CHECKPOINT, then fsync every file of the data directory changed since `sinceMs` (mtime). */
+  | { id: number; op: 'sync'; sinceMs: number }
   | { id: number; op: 'close' };
 
 /** What a query returns: the part of PGlite's `Results` drizzle reads. */

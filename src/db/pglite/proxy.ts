@@ -18,6 +18,11 @@ export interface PgliteWorkerClient extends PgliteLikeClient {
   readonly openMs: number;
   /** Whether the data directory existed, came from the template or from initdb. */
   readonly initialized: Initialized;
+  /**
+   * CHECKPOINT, then fsync every file and folder of the data directory changed at or after
+   * `sinceMs` (PGlite runs with fsync off), all in the worker thread. Resolves once on disk.
+   */
+  checkpoint(sinceMs: number): Promise<void>;
   /** Closes PGlite (its files are consistent afterwards) and ends the thread. Idempotent. */
   close(): Promise<void>;
 }
@@ -127,6 +132,9 @@ export async function openPgliteWorker(options: WorkerOptions & { logger: Logger
     ...clientFor(),
     openMs,
     initialized,
+    async checkpoint(sinceMs) {
+      await send({ op: 'sync', sinceMs });
+    },
     close() {
       closing ??= (async () => {
         if (!dead) await send({ op: 'close' }).catch(() => undefined);

@@ -14,11 +14,6 @@ export interface FileLoggedStoreOptions {
   checkpoint(): Promise<void>;
   /** How often pending folds are made durable and dead segments deleted. */
   reclaimIntervalMs: number;
-  /**
-   * How long logged words may wait before their journal rows are written (one insert for every
-   * append in the window). Default 250 ms.
-   */
-  journalDelayMs?: number;
   onReclaimError(error: unknown): void;
 }
 
@@ -46,9 +41,10 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
   const { snapshots, log, checkpoint } = options;
   /**
    * Logged words not yet known to be in the word journal: the records' words are durable in the
-   * segment files (fdatasync before the ack), their journal rows in PGlite are written right
-   * after, and, until that is known to have happened, again (idempotently, under the seq) before
-   * any fold of theirs can become durable. After a restart every live record is offered again.
+   * segment files (fdatasync before the ack), their journal rows in PGlite are written by the next
+   * word-journal fold or reclaim, and, until that is known to have happened, again (idempotently,
+   * under the seq) before any fold of theirs can become durable. After a restart every live record
+   * is offered again.
    */
   const unjournaled = new Map<number, JournalEntry>();
   for (const e of log.wordEntries()) unjournaled.set(e.seq, e);
@@ -58,28 +54,30 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
     await snapshots.recordWords(entries);
     for (const e of entries) unjournaled.delete(e.seq);
   }
+  /** The bound of the last prune that went through: the same bound again would delete nothing. */
+  let prunedBelow: number | undefined;
   const reclaim = async (): Promise<void> => {
     // A fold may only become durable once its words are journaled: replay could not offer them again.
     await journalPending();
     await log.reclaim(checkpoint);
     // Counted rows whose records are durably gone are not needed to recognise a replay any more.
-    await snapshots.pruneCountedWords?.(log.wordEntries()[0]?.seq ?? Number.MAX_SAFE_INTEGER);
+    // Only when that bound moved (a fold became durable): otherwise it is a DELETE of nothing in
+    // the PGlite worker every interval, queued with the edits' own statements. (A row below the
+    // same bound counted since the last prune is only kept until the bound moves again.)
+    const below = log.wordEntries()[0]?.seq ?? Number.MAX_SAFE_INTEGER;
+    if (snapshots.pruneCountedWords === undefined || below === prunedBelow) return;
+    await snapshots.pruneCountedWords(below);
+    prunedBelow = below;
   };
   /**
-   * Journal rows are written in the background, one insert per window, never on the append's
-   * path: the words are already durable in the segment record, so an edit costs no database
-   * round trip (issue 17, lever 3). Buckets learn them at the first flush after the window.
+   * Journal rows are written in the background, never on the append's path: the words are
+   * already durable in the segment record, so an edit costs no database round trip (issue 17,
+   * lever 3). They are written in one insert right before each word-journal fold (the writing
+   * service's flush, every 500 ms: src/db/client.ts wraps the fold with journalNow), which is the
+   * only reader that needs them soon, and by each reclaim (every 10 s, also without tracking).
+   * A separate 250 ms timer used to write them as well: twice the inserts, each queued in the
+   * PGlite worker with the edits' claims and loads, for rows the next fold would write anyway.
    */
-  let journaling: Promise<void> | undefined;
-  let journalTimer: NodeJS.Timeout | undefined;
-  const journalSoon = (): void => {
-    journalTimer ??= setTimeout(() => {
-      journalTimer = undefined;
-      // One pass at a time; a pass started meanwhile finds the entries already gone.
-      journaling = (journaling ?? Promise.resolve()).then(journalPending).catch(options.onReclaimError);
-    }, options.journalDelayMs ?? 250);
-    journalTimer.unref();
-  };
   journalPending().catch(options.onReclaimError);
   let periodic: Promise<void> | undefined;
   const timer = setInterval(() => {
@@ -104,15 +102,13 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
         if (r.userId?.includes('\u0000')) throw new Error('appendUpdates failed: invalid byte sequence for encoding "UTF8": 0x00 in userId');
       }
       const seqs = await log.append(records);
-      let words = false;
       records.forEach((r, i) => {
         if (r.words === undefined || r.userId === null) return;
-        unjournaled.set(seqs[i]!, { ...r, seq: seqs[i]! });
-        words = true;
+        // The journal's fields only: the update bytes are held by the log's live index already.
+        unjournaled.set(seqs[i]!, { seq: seqs[i]!, documentName: r.documentName, userId: r.userId, receivedAt: r.receivedAt, words: r.words });
       });
-      // The update is durable (and may be acknowledged) now: a failed journal write is retried
-      // by the next window or reclaim, and after a restart from the log.
-      if (words) journalSoon();
+      // The update is durable (and may be acknowledged) now; its journal row is written by the
+      // next fold or reclaim (a failed write is retried by the one after), after a restart from the log.
       return seqs;
     },
     async storeSnapshot(documentName, snapshot, foldedSeqs) {
@@ -131,8 +127,6 @@ export function createFileLoggedStore(options: FileLoggedStoreOptions): FileLogg
     close() {
       closing ??= (async () => {
         clearInterval(timer);
-        clearTimeout(journalTimer);
-        await journaling;
         // A failed final reclaim loses nothing: the folds stay undone and replay brings those
         // updates back (already in their snapshots). So it is reported, not thrown.
         await reclaim().catch(options.onReclaimError);
