@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { backoffDelay } from '../lib/backoff.js';
 import type { PGlite } from '@electric-sql/pglite';
-import { asc, lte, sql } from 'drizzle-orm';
+import { asc, eq, lte, sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -25,7 +25,7 @@ import { createWritingRepository } from './repositories/writing.js';
 import { createVersionRepository } from './repositories/versions.js';
 import { createWorkflowRepository } from './repositories/workflows.js';
 import { createProjectDocumentsQuery } from './repositories/project-documents.js';
-import { documentUpdates } from './schema/index.js';
+import { documents, documentUpdates } from './schema/index.js';
 import { createFileLoggedStore, type FileLoggedStore } from './update-log/file-document-store.js';
 import { openFileUpdateLog } from './update-log/file-log.js';
 
@@ -171,6 +171,10 @@ async function openFileLog(
   return createFileLoggedStore({
     snapshots: createDocumentRepository(db),
     log,
+    async loadSnapshot(documentName) {
+      const [row] = await db.select({ snapshot: documents.snapshot }).from(documents).where(eq(documents.name, documentName));
+      return row?.snapshot ?? null;
+    },
     // CHECKPOINT writes PGlite's dirty pages (a full disk fails here); PGlite runs with fsync
     // off, so the files it changed are fsynced too before any fold may become durable. Both in
     // the worker thread (src/db/pglite/worker.ts), off the event loop that delivers the edits.
