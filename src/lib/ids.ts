@@ -16,7 +16,16 @@ export function uuidv7(nowMs: number = Date.now()): string {
   }
   const bytes = Buffer.from(pool.subarray(offset, offset + 16));
   offset += 16;
-  let ts = nowMs;
+  return uuidv7Of(nowMs, bytes);
+}
+
+/**
+ * The UUIDv7 layout over 16 given bytes (changed in place): the 48-bit ms timestamp, version and
+ * variant overwrite theirs, the other 74 bits are kept. `uuidv7` passes random bytes; a caller
+ * that needs the same id for the same input (a redelivered event) passes a hash of it.
+ */
+export function uuidv7Of(nowMs: number, bytes: Buffer): string {
+  let ts = Number.isFinite(nowMs) && nowMs >= 0 ? Math.floor(nowMs) : 0;
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ts % 256;
     ts = Math.floor(ts / 256);

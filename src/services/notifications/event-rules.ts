@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { EVENT_CATEGORIES, type EventCategory, type EventType, type StoryloomEvent } from '../../events/schema.js';
 import { BREAK_SUGGESTION, NOTIFICATION_RULES, RULES_BY_TYPE, type NotificationRule } from '../../notify/rules.js';
 import { errorMessage } from '../../lib/errors.js';
+import { uuidv7Of } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { NotificationService, NotifyInput } from './notification-service.js';
 import type { NotificationStore } from './ports.js';
@@ -24,16 +25,7 @@ export const NOTIFICATIONS_CONSUMER_GROUP = 'notifications';
  * 48-bit timestamp (ids still sort roughly by time) and 74 bits of SHA-256 of the dedupe key.
  */
 export function stableNotificationId(atMs: number, dedupeKey: string): string {
-  const bytes = createHash('sha256').update(dedupeKey).digest().subarray(0, 16);
-  let ts = Number.isFinite(atMs) && atMs >= 0 ? Math.floor(atMs) : 0;
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ts % 256;
-    ts = Math.floor(ts / 256);
-  }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidv7Of(atMs, createHash('sha256').update(dedupeKey).digest().subarray(0, 16));
 }
 
 /** A consumer spec the bus accepts (structurally: events/bus.ts ConsumerSpec). */
