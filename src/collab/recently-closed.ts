@@ -16,7 +16,11 @@ export interface RecentlyClosed {
   get(documentName: string): Y.Doc | undefined;
 }
 
-/** A few documents for a few minutes: a writer closes a chapter, then a version or export follows. */
+/**
+ * A few documents for a few minutes: a writer closes a chapter, then a version or export follows.
+ * The memory this may hold: a decoded 127K-word novel with some typing is ~5.5 MB of heap
+ * (measured), so 8 documents of that size ~45 MB, for at most 5 minutes after they closed.
+ */
 export const RECENTLY_CLOSED_DEFAULTS: RecentlyClosedOptions = { maxDocuments: 8, ttlMs: 5 * 60_000 };
 
 /**
