@@ -91,6 +91,9 @@ export const envSchema = z.object({
   GATEWAY_MESSAGE_BURST: int(100, 1, 1_000_000),
   REST_REQUESTS_PER_SECOND: int(50, 1, 1_000_000),
   REST_REQUEST_BURST: int(200, 1, 10_000_000),
+  // How long notification lookups (recipients, preferences, zones) may be served from memory;
+  // 0 reads them every batch (src/services/notifications/lookup-cache.ts).
+  NOTIFICATIONS_CACHE_TTL_MS: int(10_000, 0, 3_600_000),
   // Notification delivery channels (src/delivery/, docs/notifications.md "Channels").
   SMTP_URL: url(['smtp', 'smtps']),
   MAIL_FROM: optionalText,

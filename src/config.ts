@@ -51,6 +51,11 @@ export interface Config {
   readonly presence: { readonly idleRetentionMs: number };
   /** In-process bus (no REDIS_URL): events every consumer has read kept per category (the rest is only memory). */
   readonly events: { readonly memoryBusKeepConsumed: number };
+  /**
+   * Notification lookups (recipients, preferences, zones) are cached this long; this instance's
+   * own writes invalidate them at once, other instances' changes are seen within it.
+   */
+  readonly notifications: { readonly cacheTtlMs: number };
   /** Who may use a cookie credential on /ws/* (cross-site WebSocket hijacking), and abuse limits. */
   readonly abuse: AbuseConfig;
   /** Notification delivery channels: email (SMTP or Brevo), SMS (Brevo), web push (VAPID). */
@@ -189,6 +194,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     presence: { idleRetentionMs: env.PRESENCE_IDLE_RETENTION_MS },
     events: { memoryBusKeepConsumed: env.MEMORY_BUS_KEEP_CONSUMED },
+    notifications: { cacheTtlMs: env.NOTIFICATIONS_CACHE_TTL_MS },
     abuse: {
       publicUrl: env.PUBLIC_URL,
       allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o !== ''),

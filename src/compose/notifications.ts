@@ -55,6 +55,7 @@ export async function composeNotifications(deps: {
     actorOf: deps.actorOf,
     clock,
     logger: logger.child({ module: 'notifications' }),
+    cacheTtlMs: deps.config.notifications.cacheTtlMs,
     wake: () => outbox.wake(),
   });
   const outbox = createOutboxWorker({

@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WRITING_END_AFTER_MS: '60000' })).toThrow(/WRITING_BREAK_AFTER_MS: must lie between/);
   });
 
+  it('reads the notification lookup cache lifetime: 10 s unless set, 0 turns it off, nothing negative', () => {
+    expect(loadConfig({}).notifications.cacheTtlMs).toBe(10_000);
+    expect(loadConfig({ NOTIFICATIONS_CACHE_TTL_MS: '0' }).notifications.cacheTtlMs).toBe(0);
+    expect(() => loadConfig({ NOTIFICATIONS_CACHE_TTL_MS: '-1' })).toThrow(/NOTIFICATIONS_CACHE_TTL_MS/);
+  });
+
   it('names every bad variable in one readable message', () => {
     let error: unknown;
     try {
