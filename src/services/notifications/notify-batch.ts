@@ -24,7 +24,7 @@ import { randomUUID, uuidv7 } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import { AUTO_MUTE_WINDOW_MS, defaultFingerprint, effectivePreferences } from '../../notify/model.js';
 import { route, type PlannedDelivery } from '../../notify/route.js';
-import type { ChannelName, DeliveryChannel, SendResult } from './channels/channel.js';
+import { unconfiguredReason, type ChannelName, type DeliveryChannel, type SendResult } from './channels/channel.js';
 import { outboundOf, type InAppMessage } from './in-app-channel.js';
 import { createLookupCache } from './lookup-cache.js';
 import { fingerprintKey, type DeliveryOutcome, type NotificationStore, type NotifyInput, type StoredNotification, type WriterState } from './ports.js';
@@ -120,8 +120,8 @@ export function createBatchNotifier(deps: BatchNotifierDeps) {
   function unconfigured(d: PlannedDelivery, now: number): DeliveryOutcome | undefined {
     // Digests gather notifications until their time (an unconfigured one fails at send, as before).
     if (d.kind !== 'single' || d.status !== 'pending' || d.dueAt > now) return undefined;
-    const readiness = deps.channels.get(d.channel)?.readiness() ?? { configured: false, detail: 'no such channel in this build' };
-    return readiness.configured ? undefined : { status: 'failed', lastError: `channel ${d.channel} is not configured: ${readiness.detail}`, attempts: 0 };
+    const lastError = unconfiguredReason(deps.channels, d.channel);
+    return lastError === undefined ? undefined : { status: 'failed', lastError, attempts: 0 };
   }
 
   /** The outcome a push made before the commit is stored with: sent, or back to the worker. */

@@ -16,7 +16,7 @@ import { randomUUID } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { EffectivePreferences } from '../../notify/model.js';
 import { releaseFromFlow } from '../../notify/route.js';
-import type { ChannelName, DeliveryChannel, OutboundMessage, SendResult } from './channels/channel.js';
+import { unconfiguredReason, type ChannelName, type DeliveryChannel, type OutboundMessage, type SendResult } from './channels/channel.js';
 import { outboundOf, type InAppMessage } from './in-app-channel.js';
 import type { WriterState } from './notification-service.js';
 import type { DeliveryRecord, NotificationStore, StoredNotification } from './ports.js';
@@ -90,9 +90,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   /** Sends one claimed delivery; answers true when it was sent and only the `sent` record is left to write. */
   async function deliver(d: DeliveryRecord, round: RoundData): Promise<boolean> {
     const channel = deps.channels.get(d.channel);
-    const readiness = channel?.readiness() ?? { configured: false, detail: 'no such channel in this build' };
-    if (!channel || !readiness.configured) {
-      await failure(d, 'failed', `channel ${d.channel} is not configured: ${readiness.detail}`);
+    const unconfigured = unconfiguredReason(deps.channels, d.channel);
+    if (!channel || unconfigured !== undefined) {
+      await failure(d, 'failed', unconfigured ?? `channel ${d.channel} is not configured`);
       return false;
     }
     const items = d.notificationIds.flatMap((id) => round.items.get(id) ?? []).sort((a, b) => a.createdAt - b.createdAt);

@@ -21,3 +21,13 @@ export interface DeliveryChannel {
   readiness(): { configured: boolean; detail: string };
   send(message: OutboundMessage, signal?: AbortSignal): Promise<SendResult>;
 }
+
+/**
+ * Why a delivery on `name` cannot be sent by this build (the `lastError` it is stored `failed`
+ * with), or undefined when the channel exists and is configured. The outbox worker and the
+ * batch notifier (which fails such deliveries at once) record the same reason.
+ */
+export function unconfiguredReason(channels: ReadonlyMap<ChannelName, DeliveryChannel>, name: ChannelName): string | undefined {
+  const readiness = channels.get(name)?.readiness() ?? { configured: false, detail: 'no such channel in this build' };
+  return readiness.configured ? undefined : `channel ${name} is not configured: ${readiness.detail}`;
+}
