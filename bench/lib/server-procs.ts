@@ -1,6 +1,6 @@
 /**
- * The servers under test, each in its own process: Storyloom (src/main.ts on PGlite in a temp
- * DATA_DIR) and the bare Hocuspocus baseline (bench/bare-server.ts). Both listen on 127.0.0.1
+ * The servers under test, each in its own process: Storyloom (as `npm start` runs it, on PGlite
+ * in a temp DATA_DIR; BENCH_STORYLOOM_RUNTIME=tsx runs src/main.ts through tsx instead) and the bare Hocuspocus baseline (bench/bare-server.ts). Both listen on 127.0.0.1
  * only. A sampler reads the child's CPU and RSS from /proc once a second, because
  * process.cpuUsage() sees only the calling process.
  */
@@ -44,7 +44,9 @@ export async function startBenchServer(kind: ServerKind, options: { dataDir?: st
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'storyloom-bench-')));
     // A fresh PGlite data folder (initdb) alone can take 25-40 s on two busy cores: the tests' 30 s
     // start limit would end a run before it measured anything.
-    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect }, { startTimeoutMs: 120_000 });
+    // What `npm start` runs (the transpiled build), unless BENCH_STORYLOOM_RUNTIME=tsx.
+    const runtime = process.env.BENCH_STORYLOOM_RUNTIME === 'tsx' ? 'tsx' : 'start';
+    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect }, { startTimeoutMs: 120_000, runtime });
     // startServerProcess keeps reading stdout (so the pipe never blocks the server) and keeps
     // every line; start empty so a long run holds only its own lines.
     proc.lines.length = 0;

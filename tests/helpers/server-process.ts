@@ -18,14 +18,17 @@ export interface ServerProcess {
 }
 
 /**
- * Runs `src/main.ts` as its own process, as `npm start` would, so tests can SIGKILL or SIGTERM
- * a real server. Resolves once it logged that it listens (port 0 -> the port it got).
- * `startTimeoutMs` (default 30 s) is longer in the fault suite, where PGlite's first start
- * competes with the load the test itself makes.
+ * Runs the server as its own process, so tests can SIGKILL or SIGTERM a real server. Resolves
+ * once it logged that it listens (port 0 -> the port it got). `startTimeoutMs` (default 30 s) is
+ * longer in the fault suite, where PGlite's first start competes with the load the test makes.
+ * `runtime`: 'tsx' (default) runs src/main.ts through tsx, so a test always runs the source it
+ * sees; 'start' runs what `npm start` runs (scripts/start.mjs: the transpiled .start/ build),
+ * which the benchmarks measure.
  */
-export async function startServerProcess(env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, options: { startTimeoutMs?: number; runtime?: 'tsx' | 'start' } = {}): Promise<ServerProcess> {
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const args = options.runtime === 'start' ? ['scripts/start.mjs'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
