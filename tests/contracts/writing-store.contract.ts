@@ -135,6 +135,25 @@ export function writingStoreContract(name: string, open: () => Promise<OpenedDat
       expect(mine.map((s) => s.id)).toEqual([open.id, third.id]);
     });
 
+    it('saves many sessions in one call: inserts, replaces, the last row of a repeated id wins', async () => {
+      const [p, u, v] = [uniqueName('p'), uniqueName('u'), uniqueName('v')];
+      await store().saveSessions([]);
+      const a = session(u, p, '2025-04-01T08:00:00Z', 10 * MIN, 100, { flow: 2 * MIN });
+      const openB = { ...session(v, p, '2025-04-01T09:00:00Z', 5 * MIN, 50), state: 'active' as const, endedAt: null, endReason: null };
+      await store().saveSession(a);
+      const newerA = { ...a, summary: { ...a.summary, writingMs: 11 * MIN }, updatedAt: a.updatedAt + MIN };
+      const closedB = { ...openB, state: 'ended' as const, endedAt: openB.startedAt + 6 * MIN, endReason: 'explicit' as const, updatedAt: openB.startedAt + 6 * MIN };
+      const c = session(u, p, '2025-04-02T08:00:00Z', 20 * MIN, 400);
+      await store().saveSessions([newerA, openB, c, closedB]);
+      expect(await store().getSession(a.id)).toEqual(newerA);
+      expect(await store().getSession(openB.id)).toEqual(closedB);
+      expect(await store().getSession(c.id)).toEqual(c);
+      const listed = await store().listSessions({ projectId: p, from: 0, to: at('2026-01-01T00:00:00Z'), limit: 10 });
+      expect(listed.map((s) => s.id)).toEqual([c.id, openB.id, a.id]);
+      // The plain columns follow the summary (the report and the median read them).
+      expect(await store().medianWpmMany([u], 0)).toEqual(new Map([[u, (100 / 11 + 20) / 2]]));
+    });
+
     it('sets, replaces and lists goals; rejects unknown time zones', async () => {
       const [p, u, v] = [uniqueName('p'), uniqueName('u'), uniqueName('v')];
       expect(await store().getGoal(u, p)).toBeNull();
@@ -161,6 +180,31 @@ export function writingStoreContract(name: string, open: () => Promise<OpenedDat
       expect(await store().getPreferences(u)).toEqual({ userId: u, analyticsOptOut: true, timeZone: 'America/New_York' });
       await store().setPreferences({ userId: u, analyticsOptOut: false, timeZone: 'UTC' });
       expect(await store().getPreferences(u)).toEqual({ userId: u, analyticsOptOut: false, timeZone: 'UTC' });
+    });
+
+    it('reads goals and preferences of many writers at once; absent ones are left out', async () => {
+      const [p, q, u, v, w] = [uniqueName('p'), uniqueName('q'), uniqueName('u'), uniqueName('v'), uniqueName('w')];
+      expect(await store().goalsFor([])).toEqual([]);
+      const ugoal = await store().setGoal({ userId: u, projectId: p, dailyWords: 500, timeZone: 'Europe/Paris' });
+      const vgoal = await store().setGoal({ userId: v, projectId: q, dailyWords: 200, timeZone: 'UTC' });
+      await store().setGoal({ userId: u, projectId: q, dailyWords: 300, timeZone: 'UTC' }); // not asked for
+      const goals = await store().goalsFor([
+        { userId: u, projectId: p },
+        { userId: v, projectId: q },
+        { userId: v, projectId: p }, // no goal
+        { userId: w, projectId: p }, // unknown writer
+      ]);
+      expect(goals.sort((a, b) => a.dailyWords - b.dailyWords)).toEqual([vgoal, ugoal]);
+
+      expect(await store().getPreferencesMany([])).toEqual(new Map());
+      await store().setPreferences({ userId: u, analyticsOptOut: true, timeZone: 'America/New_York' });
+      await store().setPreferences({ userId: v, analyticsOptOut: false, timeZone: 'UTC' });
+      expect(await store().getPreferencesMany([u, v, w])).toEqual(
+        new Map([
+          [u, { userId: u, analyticsOptOut: true, timeZone: 'America/New_York' }],
+          [v, { userId: v, analyticsOptOut: false, timeZone: 'UTC' }],
+        ]),
+      );
     });
 
     it('counts days in the requested time zone', async () => {
@@ -361,6 +405,12 @@ export function writingStoreContract(name: string, open: () => Promise<OpenedDat
       await store().saveSession(session(u, p, '2025-01-01T08:00:00Z', 10 * MIN, 9_000)); // before `since`
       expect(await store().medianWpm(u, at('2025-03-01T00:00:00Z'))).toBe(20);
       expect(await store().medianWpm(u, at('2025-03-11T00:00:00Z'))).toBe(30);
+      // The batch form answers the same per writer; writers without data are absent.
+      const [v, w] = [uniqueName('v'), uniqueName('w')];
+      await store().saveSession(session(v, p, '2025-03-10T08:00:00Z', 2 * MIN, 100)); // 50 wpm
+      expect(await store().medianWpmMany([], 0)).toEqual(new Map());
+      expect(await store().medianWpmMany([u, v, w], at('2025-03-01T00:00:00Z'))).toEqual(new Map([[u, 20], [v, 50]]));
+      expect(await store().medianWpmMany([u, v], at('2025-03-11T00:00:00Z'))).toEqual(new Map([[u, 30]]));
     });
   });
 }

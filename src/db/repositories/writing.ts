@@ -1,7 +1,7 @@
 import { DrizzleQueryError, and, asc, desc, eq, gte, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { AppError, errorMessage } from '../../lib/errors.js';
-import type { SessionSummary, WritingState } from '../../tracking/writing/session-types.js';
-import type { StoredSession, WritingGoal, WritingStore } from '../../services/writing/ports.js';
+import type { SessionSummary } from '../../tracking/writing/session-types.js';
+import type { StoredSession, WritingStore } from '../../services/writing/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { writingBuckets, writingDocumentTotals, writingGoals, writingPreferences, writingQuarters, writingSessions } from '../schema/index.js';
 import { writingWordJournal } from '../schema/word-journal.js';
@@ -9,6 +9,7 @@ import { requireTimeZone } from '../../lib/time-zones.js';
 import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
 import { projectWritingReport } from './writing-project-report.js';
 import { foldAll } from './word-journal.js';
+import { getPreferencesMany, goalsFor, medianWpmMany, saveSessions, sessionRow, toGoal } from './writing-batch.js';
 
 /**
  * The WritingStore contract (src/services/writing/ports.ts) over drizzle, for PGlite and
@@ -32,23 +33,12 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
     },
 
     async saveSession(session) {
-      const row = {
-        id: session.id,
-        userId: session.userId,
-        projectId: session.projectId,
-        state: session.state,
-        startedAt: new Date(session.startedAt),
-        endedAt: session.endedAt === null ? null : new Date(session.endedAt),
-        endReason: session.endReason,
-        writingMs: Math.round(session.summary.writingMs),
-        composedWords: Math.round(session.summary.totals.composedWords),
-        ...timeInStateColumns(session.summary),
-        summary: session.summary,
-        updatedAt: new Date(session.updatedAt),
-      };
+      const row = sessionRow(session);
       const { id: _id, ...changes } = row;
       await db.insert(writingSessions).values(row).onConflictDoUpdate({ target: writingSessions.id, set: changes });
     },
+
+    saveSessions: (sessions) => saveSessions(db, sessions),
 
     async getSession(id) {
       const [row] = await db.select().from(writingSessions).where(eq(writingSessions.id, id));
@@ -98,6 +88,8 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       return row ? toGoal(row) : null;
     },
 
+    goalsFor: (pairs) => goalsFor(db, pairs),
+
     async listGoals(projectId) {
       const rows = await db.select().from(writingGoals).where(eq(writingGoals.projectId, projectId)).orderBy(asc(writingGoals.userId));
       return rows.map(toGoal);
@@ -107,6 +99,8 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       const [row] = await db.select().from(writingPreferences).where(eq(writingPreferences.userId, userId));
       return row ? { userId: row.userId, analyticsOptOut: row.analyticsOptOut, timeZone: row.timeZone } : null;
     },
+
+    getPreferencesMany: (userIds) => getPreferencesMany(db, userIds),
 
     async setPreferences(prefs) {
       const timeZone = requireTimeZone(prefs.timeZone);
@@ -159,6 +153,8 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
         );
       return row?.median ?? null;
     },
+
+    medianWpmMany: (userIds, since) => medianWpmMany(db, userIds, since),
 
     async openSessions(limit) {
       const rows = await db
@@ -242,24 +238,6 @@ function toSession(row: typeof writingSessions.$inferSelect): StoredSession {
     summary: row.summary as SessionSummary,
     updatedAt: row.updatedAt.getTime(),
   };
-}
-
-/** summary.timeInState as the session row's plain columns (missing states count 0). */
-function timeInStateColumns(summary: SessionSummary) {
-  const ms = (state: WritingState) => Number(summary.timeInState?.[state] ?? 0) || 0;
-  return {
-    idleMs: ms('idle'),
-    warmingUpMs: ms('warming_up'),
-    activeMs: ms('active'),
-    flowMs: ms('flow'),
-    pausedMs: ms('paused'),
-    breakMs: ms('break'),
-    endedMs: ms('ended'),
-  };
-}
-
-function toGoal(row: typeof writingGoals.$inferSelect): WritingGoal {
-  return { userId: row.userId, projectId: row.projectId, dailyWords: row.dailyWords, timeZone: row.timeZone, updatedAt: row.updatedAt.getTime() };
 }
 
 /**

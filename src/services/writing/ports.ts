@@ -99,13 +99,19 @@ export interface WritingStore {
   addBuckets(deltas: WritingBucketDelta[]): Promise<void>;
   /** Inserts or replaces a session by id. */
   saveSession(session: StoredSession): Promise<void>;
+  /** saveSession for many rows in one statement (a burst of writers starting); the last row of an id wins. */
+  saveSessions(sessions: readonly StoredSession[]): Promise<void>;
   getSession(id: string): Promise<StoredSession | null>;
   /** Sessions that started in [from, to), newest first. */
   listSessions(query: { projectId: string; userId?: string; from: number; to: number; limit: number }): Promise<StoredSession[]>;
   setGoal(goal: Omit<WritingGoal, 'updatedAt'>): Promise<WritingGoal>;
   getGoal(userId: string, projectId: string): Promise<WritingGoal | null>;
+  /** getGoal for many (writer, project) pairs in one query; pairs without a goal have no entry. */
+  goalsFor(pairs: readonly { userId: string; projectId: string }[]): Promise<WritingGoal[]>;
   listGoals(projectId: string): Promise<WritingGoal[]>;
   getPreferences(userId: string): Promise<WritingPreferences | null>;
+  /** getPreferences for many writers in one query, by user id; writers without stored preferences are absent. */
+  getPreferencesMany(userIds: readonly string[]): Promise<Map<string, WritingPreferences>>;
   setPreferences(prefs: WritingPreferences): Promise<WritingPreferences>;
   /** Words per day per writer, sessions, time in states, pace and streaks for [fromDay, toDay] (inclusive, YYYY-MM-DD) in `timeZone`. */
   projectWriting(query: { projectId: string; fromDay: string; toDay: string; timeZone: string; userId?: string }): Promise<ProjectWritingReport>;
@@ -113,6 +119,8 @@ export interface WritingStore {
   bestHours(query: { userId: string; projectId?: string; since: number; timeZone: string }): Promise<{ hour: number; words: number }[]>;
   /** Median over closed sessions since `since` of composed words per writing minute; null with no data. */
   medianWpm(userId: string, since: number): Promise<number | null>;
+  /** medianWpm for many writers in one query, by user id; writers with no data are absent. */
+  medianWpmMany(userIds: readonly string[], since: number): Promise<Map<string, number>>;
   /** Net words of the writer in the project with occurredAt in [from, to). */
   wordsBetween(userId: string, projectId: string, from: number, to: number): Promise<number>;
   /** Words and active minutes per writer of the document over all its buckets, by user id; writers without buckets are absent. */
