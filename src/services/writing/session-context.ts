@@ -14,6 +14,7 @@ import type { LiveSessionStore, WritingGoal, WritingStore } from './ports.js';
 import type { DocumentMilestones } from './session-outputs.js';
 
 export interface SessionContext {
+  /** Saves of one event-loop turn go as one statement (writer-lookups.ts). */
   store: Pick<WritingStore, 'saveSession'>;
   live: LiveSessionStore;
   buckets: BucketAggregator;
@@ -21,6 +22,8 @@ export interface SessionContext {
   /** Keyed `${projectId}\u0000${userId}`. */
   goalLookup: CachedLookup<WritingGoal | null>;
   medians: CachedLookup<number | null>;
+  /** true: the writer opted out of writing analytics. */
+  optOut: CachedLookup<boolean>;
   /** Failures are the session's to log (an event lost is not an edit lost). */
   publish(event: StoryloomEvent): Promise<void>;
   /** Live push to /ws/analytics; fire and forget. */

@@ -9,16 +9,15 @@ import { AppError } from '../../lib/errors.js';
 import { editFromWords } from '../../tracking/writing/session-model.js';
 import { resolveWritingThresholds } from '../../tracking/writing/thresholds.js';
 import { createBucketAggregator } from './bucket-aggregator.js';
-import { createCachedLookup } from './cached-lookup.js';
 import { endCutShortSessions } from './cut-short.js';
 import { createGoalTracker } from './goal-tracker.js';
-import type { WritingGoal } from './ports.js';
 import type { SessionContext } from './session-context.js';
 import { DocumentMilestones, type RunnerEdit } from './session-outputs.js';
 import { SessionTable } from './session-table.js';
 import type { WritingService, WritingServiceDeps } from './service-types.js';
 import { liveKeys, parseRecord, viewOfSession, viewOfStored, type SessionView } from './session-view.js';
 import type { WriterSession } from './writer-session.js';
+import { createWriterLookups, goalKey } from './writer-lookups.js';
 
 export type { SessionView } from './session-view.js';
 export type { KeystrokeInput, TrackedEdit, WritingService, WritingServiceDeps } from './service-types.js';
@@ -37,28 +36,15 @@ const METRICS_PUSH_INTERVAL_MS = 1_000;
 /** How often open sessions nobody holds are looked for (cut-short.ts). */
 const CUT_SHORT_SWEEP_MS = 60_000;
 
-const goalKey = (userId: string, projectId: string) => `${projectId}\u0000${userId}`;
-
 /** The shared context every writer session runs with (caches, aggregators, pacing). */
 function createSessionContext(deps: WritingServiceDeps): SessionContext {
   const { store, live, clock, logger } = deps;
   const buckets = createBucketAggregator({ store, logger, now: () => clock.now() });
-  const goalLookup = createCachedLookup<WritingGoal | null>({
-    load: (key) => {
-      const [projectId, userId] = key.split('\u0000') as [string, string];
-      return store.getGoal(userId, projectId);
-    },
-    ttlMs: 60_000,
-    fallback: (_key, _error, last) => last ?? null,
-  });
-  const medians = createCachedLookup<number | null>({
-    load: (userId) => store.medianWpm(userId, clock.now() - 30 * 86_400_000),
-    ttlMs: 3_600_000,
-    fallback: (_key, _error, last) => last ?? null,
-  });
+  const { goalLookup, medians, optOut, sessions } = createWriterLookups({ store, clock, logger, preferencesTtlMs: deps.preferencesTtlMs });
   const publish = async (event: Parameters<WritingServiceDeps['publish']>[0]) => deps.publish(event);
   return {
-    store,
+    store: sessions,
+    optOut,
     live,
     buckets,
     goals: createGoalTracker({ store, goals: goalLookup, live, buckets, actorOf: deps.actorOf, publish, logger }),
@@ -86,15 +72,7 @@ export function createWritingService(deps: WritingServiceDeps): WritingService {
   const { store, live, clock, logger } = deps;
   const ctx = createSessionContext(deps);
   const { buckets, thresholds } = ctx;
-  const prefs = createCachedLookup<boolean>({
-    load: async (userId) => (await store.getPreferences(userId))?.analyticsOptOut === true,
-    ttlMs: deps.preferencesTtlMs ?? 30_000,
-    // Privacy first: a writer whose choice cannot be read is not tracked until it can.
-    fallback: (userId, error, last) => {
-      logger.warn({ err: error, user: userId }, 'writing preferences unavailable');
-      return last ?? true;
-    },
-  });
+  const prefs = ctx.optOut;
   const table = new SessionTable(ctx);
   let closed = false;
 
