@@ -1,6 +1,6 @@
 import { and, count, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { NotificationCategory, NotificationPriority, StoredPreferences } from '../../notify/model.js';
-import type { NotificationStore, PushSubscription, StoredNotification } from '../../services/notifications/ports.js';
+import type { NotificationStore, PushSubscription, StoredNotification, UserSighting } from '../../services/notifications/ports.js';
 import type { DrizzleDatabase } from '../drizzle-database.js';
 import { notificationDeliveries, notificationMembers, notificationPreferences, notificationPushSubscriptions, notifications } from '../schema/index.js';
 import { createNotificationBatchRepository } from './notifications-batch.js';
@@ -46,24 +46,8 @@ export function createNotificationRepository(db: DrizzleDatabase): NotificationS
     ...createOutboxRepository(db),
     ...createNotificationBatchRepository(db),
 
-    async recordSighting(s) {
-      const at = new Date(s.at);
-      await db
-        .insert(notificationPreferences)
-        .values({ userId: s.userId, actor: s.actor, settings: {}, tokenEmail: s.email, firstSeenAt: at, updatedAt: at })
-        .onConflictDoUpdate({
-          target: notificationPreferences.userId,
-          // The newest email claim wins; a token without one keeps what was remembered.
-          set: { actor: s.actor, tokenEmail: sql`coalesce(excluded.token_email, ${notificationPreferences.tokenEmail})` },
-        });
-      const rows = Object.entries(s.projects).map(([projectId, role]) => ({ projectId, userId: s.userId, role, seenAt: at }));
-      if (rows.length > 0) {
-        await db
-          .insert(notificationMembers)
-          .values(rows)
-          .onConflictDoUpdate({ target: [notificationMembers.projectId, notificationMembers.userId], set: { role: sql`excluded.role`, seenAt: sql`excluded.seen_at` } });
-      }
-    },
+    recordSighting: (s) => recordSightings(db, [s]),
+    recordSightings: (sightings) => recordSightings(db, sightings),
     async usersByActor(actors) {
       if (actors.length === 0) return [];
       const rows = await db.select({ userId: notificationPreferences.userId }).from(notificationPreferences).where(inArray(notificationPreferences.actor, [...actors]));
@@ -198,6 +182,38 @@ export function createNotificationRepository(db: DrizzleDatabase): NotificationS
       return rows.map(rowToDelivery);
     },
   };
+}
+
+/**
+ * Users and their project roles as tokens showed them: two statements for any number of
+ * sightings. Several sightings of one user merge first (Postgres updates a row once per
+ * statement), as applying them in order would: the last actor and role win, an email claim
+ * stays unless a later one replaces it.
+ */
+async function recordSightings(db: DrizzleDatabase, sightings: readonly UserSighting[]): Promise<void> {
+  if (sightings.length === 0) return;
+  const users = new Map<string, { userId: string; actor: string; settings: object; tokenEmail: string | null; firstSeenAt: Date; updatedAt: Date }>();
+  const members = new Map<string, { projectId: string; userId: string; role: string; seenAt: Date }>();
+  for (const s of sightings) {
+    const at = new Date(s.at);
+    const earlier = users.get(s.userId);
+    users.set(s.userId, { userId: s.userId, actor: s.actor, settings: {}, tokenEmail: s.email ?? earlier?.tokenEmail ?? null, firstSeenAt: earlier?.firstSeenAt ?? at, updatedAt: earlier?.updatedAt ?? at });
+    for (const [projectId, role] of Object.entries(s.projects)) members.set(`${projectId}\u0000${s.userId}`, { projectId, userId: s.userId, role, seenAt: at });
+  }
+  await db
+    .insert(notificationPreferences)
+    .values([...users.values()])
+    .onConflictDoUpdate({
+      target: notificationPreferences.userId,
+      // The newest email claim wins; a token without one keeps what was remembered.
+      set: { actor: sql`excluded.actor`, tokenEmail: sql`coalesce(excluded.token_email, ${notificationPreferences.tokenEmail})` },
+    });
+  if (members.size > 0) {
+    await db
+      .insert(notificationMembers)
+      .values([...members.values()])
+      .onConflictDoUpdate({ target: [notificationMembers.projectId, notificationMembers.userId], set: { role: sql`excluded.role`, seenAt: sql`excluded.seen_at` } });
+  }
 }
 
 function toSubscription(r: typeof notificationPushSubscriptions.$inferSelect): PushSubscription {

@@ -4,6 +4,7 @@
  * pushes it in-app at once and wakes the outbox worker for the other channels (notify-batch.ts;
  * a read of bus events goes through as one batch). The inbox, preferences and push subscriptions go through here too.
  */
+import { createBatchLoader } from '../../lib/batch-loader.js';
 import { AppError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { uuidv7 } from '../../lib/ids.js';
@@ -15,7 +16,7 @@ import { createBatchNotifier } from './notify-batch.js';
 import type { NotifyInput, WriterState } from './ports.js';
 
 export type { NotifyInput, WriterState } from './ports.js';
-import type { DeliveryRecord, InboxQuery, NotificationStore, PushSubscription, StoredNotification } from './ports.js';
+import type { DeliveryRecord, InboxQuery, NotificationStore, PushSubscription, StoredNotification, UserSighting } from './ports.js';
 
 export interface NotificationServiceDeps {
   store: NotificationStore;
@@ -66,6 +67,16 @@ export function createNotificationService(deps: NotificationServiceDeps) {
   // The rules consumer's recipients: pseudonym -> users, project -> owners; sightings change them.
   const byActor = createLookupCache({ load: (actors) => store.usersByActors(actors), clock, ttlMs: cacheTtlMs });
   const owners = createLookupCache({ load: (projects) => store.ownersOf(projects), clock, ttlMs: cacheTtlMs });
+  // A connect burst sights every writer within a second: the sightings of one event-loop turn
+  // are stored by two statements in all (not two each); a failed batch is retried one by one,
+  // so each sighting settles with its own outcome.
+  const sightingWrites = createBatchLoader<UserSighting, void>({
+    retrySingly: true,
+    async run(batch) {
+      await store.recordSightings(batch);
+      return batch.map(() => undefined);
+    },
+  });
 
   async function updatePreferences(userId: string, patch: StoredPreferences): Promise<PreferencesView> {
     const stored = (await store.getPreferences(userId))?.settings ?? {};
@@ -104,8 +115,8 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       sightings.set(identity.userId, { signature, at: now });
       if (sightings.size > 100_000) sightings.clear();
       const actor = deps.actorOf(identity.userId);
-      store
-        .recordSighting({ userId: identity.userId, actor, email: identity.email ?? null, projects: identity.projects, at: now })
+      sightingWrites
+        .load({ userId: identity.userId, actor, email: identity.email ?? null, projects: identity.projects, at: now })
         // After the commit: the next batch reads the new pseudonym, roles and email claim.
         .finally(() => {
           byActor.invalidate([actor]);

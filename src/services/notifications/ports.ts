@@ -88,6 +88,8 @@ export interface UserSighting {
 
 export interface NotificationStore {
   recordSighting(sighting: UserSighting): Promise<void>;
+  /** recordSighting for many at once: one upsert of users and one of project roles (a connect burst). */
+  recordSightings(sightings: readonly UserSighting[]): Promise<void>;
   /** User ids behind event pseudonyms (users never seen are absent). */
   usersByActor(actors: readonly string[]): Promise<string[]>;
   /** Owners of a project as tokens showed them. */
