@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdtemp, readFile, readdir, readlink, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +63,24 @@ describe('update log codec', () => {
 });
 
 describe('file update log', () => {
+  // An append resolves (and its writer is acknowledged) once the write returns: that is durable
+  // only because the segment is open with O_DSYNC. Read from the kernel's view of our fds.
+  it.runIf(process.platform === 'linux')('writes its segments through an O_DSYNC descriptor', async () => {
+    const dir = await tempDir();
+    const log = await openLog(dir);
+    await log.append([rec(1)]);
+    const segment = await onlySegment(dir);
+    const flags: number[] = [];
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target !== segment) continue;
+      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+      flags.push(parseInt(/^flags:\s+([0-7]+)/m.exec(info)![1]!, 8));
+    }
+    expect(flags).toHaveLength(1);
+    expect(flags[0]! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+  });
+
   it('keeps every acknowledged append across reopen, in order, with seqs monotonic', async () => {
     const dir = await tempDir();
     let log = await openLog(dir);

@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { LoggedUpdate, UpdateRecord } from '../document-store.js';
 import { decodeHeader, decodeSegment, encodeBatch, type LogEntry, type UpdateEntry } from './codec.js';
 import { createLiveIndex, toEntry } from './live-index.js';
-import { createSegment as createSegmentFile, SEGMENT_NAME, syncDir as syncFolder, writeAll, type Active, type Segment } from './segment-files.js';
+import { createSegment as createSegmentFile, SEGMENT_NAME, syncDir as syncFolder, writeDurably, type Active, type Segment } from './segment-files.js';
 
 export interface FileUpdateLogOptions {
   /** The folder of segment files (`<DATA_DIR>/update-log`); created if missing. */
@@ -21,7 +21,7 @@ export interface FileUpdateLogOptions {
 }
 
 export interface FileUpdateLog {
-  /** Appends one batch; resolves with its seqs once the batch is fdatasync'ed. */
+  /** Appends one batch; resolves with its seqs once the batch is on disk (O_DSYNC write). */
   append(records: readonly UpdateRecord[]): Promise<number[]>;
   /** The document's live updates in seq order (a fresh array; the bytes are shared). */
   updates(documentName: string): LoggedUpdate[];
@@ -58,11 +58,11 @@ interface QueuedBatch {
 
 /**
  * The update log of the embedded (PGlite) mode, in append-only segment files: the hot path of
- * every keystroke is one write plus one fdatasync per group of batches, with no WebAssembly
+ * every keystroke is one durable (O_DSYNC) write per group of batches, with no WebAssembly
  * database on it. Live (unfolded) updates are also held in memory: they are what a document
  * load needs, and compaction keeps them few.
  *
- * Failure rule: any write or fdatasync error rejects every batch of that write (so nothing is
+ * Failure rule: any write (or sync) error rejects every batch of that write (so nothing is
  * acknowledged) and poisons the segment: after a failed fsync the file's state is unknown, so it
  * is never written again and the next write starts a new segment.
  */
@@ -129,8 +129,7 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   const carried = [...live.all()].sort((a, b) => a.seq - b.seq);
   if (carried.length > 0) {
     // One batch per update: each was durable on its own, and a damaged one must not take the rest.
-    await writeAll(active, Buffer.concat(carried.map((e) => encodeBatch([toEntry(e)]))));
-    await active.handle.datasync();
+    await writeDurably(active, Buffer.concat(carried.map((e) => encodeBatch([toEntry(e)]))));
   }
   for (const entry of carried) entry.segment = active;
   active.live = carried.length;
@@ -138,7 +137,7 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
   await syncDir();
   logger.info({ dir, live: carried.length, documents: live.documents(), adopted, replayedSegments: names.length, nextSeq }, 'update log opened');
 
-  // --- The write queue: one write + fdatasync in flight; batches queued meanwhile share the next. ---
+  // --- The write queue: one durable write in flight; batches queued meanwhile share the next. ---
   let queue: QueuedBatch[] = [];
   let writing: Promise<void> | undefined;
   let closed = false;
@@ -158,8 +157,7 @@ export async function openFileUpdateLog(options: FileUpdateLogOptions): Promise<
       queue = [];
       try {
         const target = await writable();
-        await writeAll(target, Buffer.concat(group.flatMap((b) => b.batches.map(encodeBatch))));
-        await target.handle.datasync();
+        await writeDurably(target, Buffer.concat(group.flatMap((b) => b.batches.map(encodeBatch))));
         for (const b of group) b.resolve(target);
       } catch (error) {
         poison(error);
