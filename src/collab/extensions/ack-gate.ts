@@ -1,5 +1,4 @@
 import type { Connection } from '@hocuspocus/server';
-import * as decoding from 'lib0/decoding';
 
 /** Hocuspocus's outgoing message type for "your sync/update was applied" (MessageType.SyncStatus). */
 const SYNC_STATUS = 8;
@@ -65,13 +64,20 @@ export function createAckGate(): AckGate {
   };
 }
 
-/** Whether an outgoing frame (varString address, varUint type, ...) is a SyncStatus. */
-function isSyncStatus(frame: Uint8Array): boolean {
-  try {
-    const decoder = decoding.createDecoder(frame);
-    decoding.readVarString(decoder);
-    return decoding.readVarUint(decoder) === SYNC_STATUS;
-  } catch {
-    return false;
+/**
+ * Whether an outgoing frame (varString address, varUint type, ...) is a SyncStatus. Every frame
+ * the server sends passes here (~12,000 a second in the hot-doc benchmark, mostly awareness), so
+ * it skips the address by its length prefix instead of decoding it as a string.
+ */
+export function isSyncStatus(frame: Uint8Array): boolean {
+  let pos = 0;
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= frame.length || shift > 28) return false;
+    const byte = frame[pos++]!;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
   }
+  // The type is a varUint; SYNC_STATUS (8) fits in one byte without a continuation bit.
+  return frame[pos + length] === SYNC_STATUS;
 }
