@@ -1,9 +1,10 @@
 /**
- * Calls made in the same turn of the event loop (or within `delayMs`) served by one batch call.
- * A burst of writers starting at once used to queue one statement per writer per lookup (and per
- * small write) on the single PGlite worker; batched, the burst costs one statement per kind. The
- * busier the event loop, the more calls a turn holds, so batches grow exactly when it matters and
- * a lone call waits only for the next turn.
+ * Calls made in the same turn of the event loop (or within `delayMs`) served by one batch call,
+ * with one batch in flight at a time (as group commit does): calls arriving while it runs go
+ * together in the next one. A burst of writers starting at once used to queue one statement per
+ * writer per lookup (and per small write) on the single PGlite worker; batched, the burst costs
+ * a few statements per kind. The slower the database answers, the more calls wait for the next
+ * batch, so batches grow exactly when it matters, and a lone call waits only for the next turn.
  */
 
 export interface BatchLoader<T, R> {
@@ -24,6 +25,8 @@ export interface BatchLoaderOptions<T, R> {
   maxBatch?: number;
   /** 0 (default): the next turn of the event loop (setImmediate); otherwise a timer from the first item. */
   delayMs?: number;
+  /** Batches in flight at once; default 1. */
+  concurrency?: number;
   /**
    * On a failed batch of several items, run each alone so one bad item fails only its own
    * caller (writes); without it every caller gets the batch's error (lookups with a fallback).
@@ -39,16 +42,41 @@ interface Slot<T, R> {
 export function createBatchLoader<T, R>(options: BatchLoaderOptions<T, R>): BatchLoader<T, R> {
   const maxBatch = options.maxBatch ?? 500;
   const delayMs = options.delayMs ?? 0;
+  const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be an integer >= 1, got ${maxBatch}`);
-  let queue = new Map<string | number, Slot<T, R>>();
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer >= 1, got ${concurrency}`);
+  const queue = new Map<string | number, Slot<T, R>>();
   let unkeyed = 0;
-  let armed = false;
+  let scheduled = false;
+  let running = 0;
 
-  function dispatch(): void {
-    armed = false;
-    const slots = [...queue.values()];
-    queue = new Map();
-    for (let i = 0; i < slots.length; i += maxBatch) void runBatch(slots.slice(i, i + maxBatch));
+  /** Waits a turn (or the delay) before the first batch, so the calls of that turn join it. */
+  function schedule(): void {
+    if (scheduled || running >= concurrency) return;
+    scheduled = true;
+    const fire = () => {
+      scheduled = false;
+      pump();
+    };
+    if (delayMs === 0) setImmediate(fire);
+    else setTimeout(fire, delayMs);
+  }
+
+  /** Starts batches while a place is free; a finished batch starts the next with what queued meanwhile. */
+  function pump(): void {
+    while (running < concurrency && queue.size > 0) {
+      const slots: Slot<T, R>[] = [];
+      for (const [key, slot] of queue) {
+        if (slots.length === maxBatch) break;
+        slots.push(slot);
+        queue.delete(key);
+      }
+      running++;
+      void runBatch(slots).finally(() => {
+        running--;
+        pump();
+      });
+    }
   }
 
   async function runBatch(slots: Slot<T, R>[]): Promise<void> {
@@ -80,10 +108,7 @@ export function createBatchLoader<T, R>(options: BatchLoaderOptions<T, R>): Batc
         } else {
           queue.set(key, { item, waiters: [{ resolve, reject }] });
         }
-        if (armed) return;
-        armed = true;
-        if (delayMs === 0) setImmediate(dispatch);
-        else setTimeout(dispatch, delayMs);
+        schedule();
       });
     },
   };

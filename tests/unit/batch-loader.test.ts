@@ -37,6 +37,28 @@ describe('batch loader', () => {
     expect(runs).toEqual([[1, 2], [3]]);
   });
 
+  it('one batch in flight at a time: calls arriving meanwhile go together in the next one', async () => {
+    const runs: number[][] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const loader = createBatchLoader<number, number>({
+      run: async (items) => {
+        runs.push([...items]);
+        if (runs.length === 1) await gate;
+        return items.map((i) => -i);
+      },
+    });
+    const first = loader.load(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs).toEqual([[1]]);
+    const during = [2, 3, 4].map((i) => loader.load(i));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(runs).toEqual([[1]]); // waiting for the first
+    release();
+    expect(await Promise.all([first, ...during])).toEqual([-1, -2, -3, -4]);
+    expect(runs).toEqual([[1], [2, 3, 4]]);
+  });
+
   it('the last item of a key is what runs (a newer row of one record), and all its callers settle', async () => {
     const ran: { id: string; v: number }[][] = [];
     const loader = createBatchLoader<{ id: string; v: number }, void>({
