@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { createTestDatabase, redisUrl, serviceAvailable } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, '.start');
@@ -54,6 +55,28 @@ describe('npm start: the .start/ bundle', () => {
       const docx = await fetch(`${server.httpUrl}/api/documents/demo/chapter-1/export?format=docx`, { headers: { authorization: `Bearer ${token}` } });
       expect(docx.status).toBe(200);
       expect(Buffer.from(await docx.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+    } finally {
+      expect(await stop(server)).toBe(0);
+    }
+  });
+
+  // Their drivers (postgres, patched by patch-package; ioredis, loaded on demand) are the
+  // bundle's other dependencies with their own loading: checked when the services are there.
+  it.skipIf(!serviceAvailable('postgres'))('starts on Postgres', async () => {
+    const db = await createTestDatabase();
+    const server = await startServerProcess({ DATA_DIR: dataDir, DATABASE_URL: db.url }, { runtime: 'start' });
+    try {
+      expect(await readyz(server)).toBe(200);
+    } finally {
+      expect(await stop(server)).toBe(0);
+      await db.drop();
+    }
+  });
+
+  it.skipIf(!serviceAvailable('redis'))('starts with Redis', async () => {
+    const server = await startServerProcess({ DATA_DIR: dataDir, REDIS_URL: redisUrl! }, { runtime: 'start' });
+    try {
+      expect(await readyz(server)).toBe(200);
     } finally {
       expect(await stop(server)).toBe(0);
     }
