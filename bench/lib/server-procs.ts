@@ -33,7 +33,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts in these ticks on every arch Node ships for.
 
 /** Starts a server of `kind`; pass `dataDir` to reopen an earlier Storyloom's storage. */
-export async function startBenchServer(kind: ServerKind, options: { dataDir?: string; inspectPort?: number } = {}): Promise<BenchServer> {
+export async function startBenchServer(kind: ServerKind, options: { dataDir?: string; inspectPort?: number; runtime?: 'tsx' | 'start' } = {}): Promise<BenchServer> {
   const t0 = performance.now();
   // For bench/lib/inspector.ts collectGarbage (the idle scenario's memory per connection).
   // BENCH_SERVER_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the servers
@@ -44,8 +44,8 @@ export async function startBenchServer(kind: ServerKind, options: { dataDir?: st
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'storyloom-bench-')));
     // A fresh PGlite data folder (initdb) alone can take 25-40 s on two busy cores: the tests' 30 s
     // start limit would end a run before it measured anything.
-    // What `npm start` runs (the transpiled build), unless BENCH_STORYLOOM_RUNTIME=tsx.
-    const runtime = process.env.BENCH_STORYLOOM_RUNTIME === 'tsx' ? 'tsx' : 'start';
+    // What `npm start` runs (the .start/ bundle), unless BENCH_STORYLOOM_RUNTIME=tsx or the caller says.
+    const runtime = options.runtime ?? (process.env.BENCH_STORYLOOM_RUNTIME === 'tsx' ? 'tsx' : 'start');
     const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect }, { startTimeoutMs: 120_000, runtime });
     // startServerProcess keeps reading stdout (so the pipe never blocks the server) and keeps
     // every line; start empty so a long run holds only its own lines.

@@ -3,8 +3,8 @@
  * listens (bare Hocuspocus has no /readyz), and its RSS after 3 s idle. Storyloom runs two ways,
  * each first on a fresh DATA_DIR (PGlite from the install-time template, or initdb without one),
  * then again on the same directory: as `npm start` runs it (`node scripts/start.mjs`: the
- * transpiled .start/, built once before the runs so no run pays for a rebuild), and as the tests
- * and the other scenarios run it (`node --import tsx src/main.ts`). The issue's goals (for
+ * .start/ bundle, built once before the runs so no run pays for a rebuild; the other scenarios
+ * run it so too), and as the tests run it (`node --import tsx src/main.ts`). The issue's goals (for
  * `npm start`): ≤ 2 s fresh, ≤ 1 s existing, ≤ 250 MB idle.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -79,13 +79,13 @@ async function npmStartRun(): Promise<{ fresh: Start; existing: Start }> {
 
 async function storyloomRun(): Promise<{ fresh: Start; existing: Start }> {
   let t0 = performance.now();
-  const first = await startBenchServer('storyloom');
+  const first = await startBenchServer('storyloom', { runtime: 'tsx' });
   let second: BenchServer | undefined;
   try {
     const fresh = await readyAndIdle(first, t0);
     await first.stop();
     t0 = performance.now();
-    second = await startBenchServer('storyloom', { dataDir: first.dataDir! });
+    second = await startBenchServer('storyloom', { dataDir: first.dataDir!, runtime: 'tsx' });
     const existing = await readyAndIdle(second, t0);
     return { fresh, existing };
   } finally {

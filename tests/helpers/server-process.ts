@@ -22,7 +22,7 @@ export interface ServerProcess {
  * once it logged that it listens (port 0 -> the port it got). `startTimeoutMs` (default 30 s) is
  * longer in the fault suite, where PGlite's first start competes with the load the test makes.
  * `runtime`: 'tsx' (default) runs src/main.ts through tsx, so a test always runs the source it
- * sees; 'start' runs what `npm start` runs (scripts/start.mjs: the transpiled .start/ build),
+ * sees; 'start' runs what `npm start` runs (scripts/start.mjs: the .start/ bundle),
  * which the benchmarks measure.
  */
 export async function startServerProcess(env: Record<string, string>, options: { startTimeoutMs?: number; runtime?: 'tsx' | 'start' } = {}): Promise<ServerProcess> {
