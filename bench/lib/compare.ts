@@ -56,6 +56,17 @@ export function loadRows(p: Pair): Row[] {
     { ...row('documents converged', (r) => r.docsConverged, 0), ratio: `${s.docsDiverged + b.docsDiverged === 0 ? 'all' : 'NOT all'} of ${s.docsConverged + s.docsDiverged}` },
     row('server CPU, mean (% of a core)', (r) => r.serverUsage.cpuPercent, 0),
     row('server CPU, busiest second (% of a core)', (r) => r.serverUsage.cpuPeakPercent, 0),
+    ...(s.databaseCpuPercent !== undefined
+      ? [
+          {
+            label: 'Postgres CPU, its own processes (% of a core; ratio: server + Postgres ÷ bare)',
+            storyloom: s.databaseCpuPercent,
+            bare: NaN,
+            digits: 0,
+            ratio: ((s.serverUsage.cpuPercent + s.databaseCpuPercent) / b.serverUsage.cpuPercent).toFixed(2),
+          } satisfies Row,
+        ]
+      : []),
     row('server RSS at end (MB)', (r) => r.serverUsage.rssEndMb, 0),
     row('load generator CPU, all processes (% of a core)', (r) => r.generatorCpuPercent, 0),
     row('load generator CPU, busiest process (% of a core)', (r) => r.generatorMaxWorkerCpuPercent, 0),

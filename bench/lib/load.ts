@@ -12,7 +12,7 @@ import { mergeHistograms, summarizeHistogram } from './histogram.js';
 import { nextMessage } from './notify-ipc.js';
 import type { ClientSpec, ParentMessage, WorkerMessage } from './load-worker.js';
 import type { BenchServer, ProcUsage } from './server-procs.js';
-import { sampleProcess } from './server-procs.js';
+import { cpuSecondsOf, sampleProcess } from './server-procs.js';
 import type { Summary } from './stats.js';
 import type { WriterReport } from './writer.js';
 
@@ -57,6 +57,8 @@ export interface LoadResult {
   docsDiverged: number;
   disconnects: number;
   serverUsage: ProcUsage;
+  /** Storyloom on Postgres (DATABASE_URL): the postgres processes' CPU over the same window, % of a core. */
+  databaseCpuPercent?: number;
   serverRssBeforeConnectMb: number;
   serverRssAfterConnectMb: number;
   /** Sum over workers, % of one core, over the typing window. */
@@ -115,17 +117,21 @@ export async function runLoad(server: BenchServer, spec: LoadSpec, log: (line: s
 
     const warm = Math.min(spec.warmupSeconds ?? 0, spec.seconds - 1);
     let window = warm > 0 ? undefined : sampler.mark();
+    const onPostgres = server.kind === 'storyloom' && Boolean(process.env.DATABASE_URL);
+    let database = warm > 0 || !onPostgres ? undefined : { cpu: cpuSecondsOf('postgres'), at: performance.now() };
     const until = Date.now() + spec.seconds * 1000;
     const steadyFrom = until - (spec.seconds - warm) * 1000;
     workers.forEach((w) => post(w, { type: 'go', until, steadyFrom, editsPerSecond: spec.editsPerSecond, caretHz: spec.caretHz }));
     for (let s = 1; s <= spec.seconds; s++) {
       await sleep(Math.max(0, until - (spec.seconds - s) * 1000 - Date.now()));
       if (s === warm) window = sampler.mark();
+      if (s === warm && onPostgres) database = { cpu: cpuSecondsOf('postgres'), at: performance.now() };
       const latest = sampler.latest();
       const sent = workers.reduce((n, w) => n + w.sent, 0);
       log(`  ${server.kind}: ${s}/${spec.seconds} s, edits sent ${sent}, server rss ${fmt((latest?.rssBytes ?? NaN) / 2 ** 20)} MB`);
     }
     const serverUsage = window!.end();
+    const databaseCpuPercent = database ? ((cpuSecondsOf('postgres') - database.cpu) * 1e5) / (performance.now() - database.at) : undefined;
     await sleep(spec.drainMs);
     workers.forEach((w) => post(w, { type: 'collect' }));
     const reports = await Promise.all(workers.map((w) => w.next('report', 60_000)));
@@ -143,6 +149,7 @@ export async function runLoad(server: BenchServer, spec: LoadSpec, log: (line: s
       latencyMs: latency,
       steadyLatencyMs: steadyLatency,
       serverUsage,
+      ...(databaseCpuPercent !== undefined ? { databaseCpuPercent } : {}),
       serverRssBeforeConnectMb: rssBefore / 2 ** 20,
       serverRssAfterConnectMb: serverUsage.rssStartMb,
       generatorCpuPercent: cpu.reduce((a, b) => a + b, 0),

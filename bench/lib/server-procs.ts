@@ -5,7 +5,7 @@
  * process.cpuUsage() sees only the calling process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,27 @@ export function readProc(pid: number): { cpuSeconds: number; rssBytes: number } 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds of every process named `comm` (e.g. Postgres's backends, checkpointer and WAL
+ * writer: "postgres"), so a run on Postgres can report the database's own CPU beside the
+ * server's. Counts every such process on the machine: meaningful on a quiet one only.
+ */
+export function cpuSecondsOf(comm: string): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return ticks / CLK_TCK;
 }
 
 export interface ProcSampler {
