@@ -33,7 +33,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts in these ticks on every arch Node ships for.
 
 /** Starts a server of `kind`; pass `dataDir` to reopen an earlier Storyloom's storage. */
-export async function startBenchServer(kind: ServerKind, options: { dataDir?: string; inspectPort?: number; runtime?: 'tsx' | 'start' } = {}): Promise<BenchServer> {
+export async function startBenchServer(
+  kind: ServerKind,
+  options: { dataDir?: string; inspectPort?: number; runtime?: 'tsx' | 'start'; env?: Record<string, string> } = {},
+): Promise<BenchServer> {
   const t0 = performance.now();
   // For bench/lib/inspector.ts collectGarbage (the idle scenario's memory per connection).
   // BENCH_SERVER_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the servers
@@ -46,7 +49,7 @@ export async function startBenchServer(kind: ServerKind, options: { dataDir?: st
     // start limit would end a run before it measured anything.
     // What `npm start` runs (the .start/ bundle), unless BENCH_STORYLOOM_RUNTIME=tsx or the caller says.
     const runtime = options.runtime ?? (process.env.BENCH_STORYLOOM_RUNTIME === 'tsx' ? 'tsx' : 'start');
-    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect }, { startTimeoutMs: 120_000, runtime });
+    const proc = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...serverEnv(), ...inspect, ...options.env }, { startTimeoutMs: 120_000, runtime });
     // startServerProcess keeps reading stdout (so the pipe never blocks the server) and keeps
     // every line; start empty so a long run holds only its own lines.
     proc.lines.length = 0;

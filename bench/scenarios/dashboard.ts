@@ -43,7 +43,9 @@ async function timeLoads(browser: Browser, url: string, ready: string, mark: str
 export async function dashboard(): Promise<string> {
   if (!chromiumAvailable()) return `Skipped: no Chromium at ${CHROMIUM_PATH}.`;
   await ensureWebBuilt();
-  const server = await startBenchServer('storyloom');
+  // The pages log in with a dev token (GET /api/dev/token), which a server with AUTH_SECRET set
+  // serves only when told to (the harness always sets one).
+  const server = await startBenchServer('storyloom', { env: { DEV_TOKENS: 'true' } });
   const httpUrl = server.wsUrl.replace(/^ws:/, 'http:').replace(/\/collaboration$/, '');
   const clients: TestClient[] = [];
   let browser: Browser | undefined;
@@ -84,7 +86,7 @@ export async function dashboard(): Promise<string> {
       header(),
       `${WRITERS} writers with ${WORDS} words each in demo/chapter-1; ${LOADS} cold loads (fresh browser context each) in headless Chromium ` +
         `on the same machine. Charts shown = the page's performance mark after its first render (navigation start → charts in the DOM); ` +
-        `wall = page.goto → ready selector, as seen by the driver. Target: < 1,000 ms — ${charts.max < 1_000 && demoWall.max < 1_000 ? 'met' : 'NOT met'}.`,
+        `wall = page.goto → ready selector, as seen by the driver. Target (dashboard charts shown < 1,000 ms, every load): ${charts.max < 1_000 ? 'met' : 'NOT met'}; the demo page is reported, not targeted.`,
       '',
       table([
         { label: 'dashboard: navigation → charts shown p50 (ms)', storyloom: charts.p50, bare: NaN, digits: 0, ratio: na },
