@@ -25,8 +25,9 @@ export interface Active extends Segment {
  * Segments are opened with O_DSYNC where the platform has it (Linux, macOS): each write then
  * returns only once its data (and the size needed to read it back) is on disk, as a write
  * followed by fdatasync would, but in one system call and one trip through libuv's thread pool
- * instead of two. On this 2-core machine that cut the CPU of a durable append by about a third
- * (BENCHMARKS.md, ack-latency). Without O_DSYNC (Windows) `writeDurably` calls datasync itself.
+ * instead of two. Measured directly on this 2-core machine, that is a third less CPU per durable
+ * append; too little to show at the load benchmarks' rates (BENCHMARKS.md, "The current run").
+ * Without O_DSYNC (Windows) `writeDurably` calls datasync itself.
  */
 const O_DSYNC: number | undefined = constants.O_DSYNC;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (O_DSYNC ?? 0);
