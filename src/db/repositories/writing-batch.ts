@@ -1,7 +1,7 @@
 /**
  * The WritingStore's batch forms (ports.ts): what the writing service's batch loaders call when
- * many writers start at once, one statement per kind instead of one per writer. Also the
- * session row mapping, shared with saveSession in writing.ts.
+ * many writers start at once, one statement per kind instead of one per writer. The single
+ * forms in writing.ts (saveSession, getGoal, getPreferences, medianWpm) call these with one item.
  */
 import { and, gte, inArray, sql } from 'drizzle-orm';
 import type { StoredSession, WritingGoal, WritingPreferences } from '../../services/writing/ports.js';
@@ -13,7 +13,7 @@ import { writingGoals, writingPreferences, writingSessions } from '../schema/ind
 const SESSIONS_PER_STATEMENT = 500;
 
 /** The session as its row, summary.timeInState spread into plain columns. */
-export function sessionRow(session: StoredSession) {
+function sessionRow(session: StoredSession) {
   return {
     id: session.id,
     userId: session.userId,
@@ -83,7 +83,11 @@ export async function getPreferencesMany(db: DrizzleDatabase, userIds: readonly 
   return new Map(rows.map((r) => [r.userId, { userId: r.userId, analyticsOptOut: r.analyticsOptOut, timeZone: r.timeZone }]));
 }
 
-/** The median pace per writer (see medianWpm), grouped in one pass over their sessions' index range. */
+/**
+ * The median pace per writer (ports.ts medianWpm), grouped in one pass over their sessions'
+ * index range. Sessions under a minute of writing are left out, as the model leaves their pace
+ * null: ten words in five seconds is not a writer's pace.
+ */
 export async function medianWpmMany(db: DrizzleDatabase, userIds: readonly string[], since: number): Promise<Map<string, number>> {
   if (userIds.length === 0) return new Map();
   const s = writingSessions;

@@ -9,7 +9,7 @@ import { requireTimeZone } from '../../lib/time-zones.js';
 import { MAX_DELTAS_PER_STATEMENT, addDeltas, rebuildWriterDays } from './writing-rollups.js';
 import { projectWritingReport } from './writing-project-report.js';
 import { foldAll } from './word-journal.js';
-import { getPreferencesMany, goalsFor, medianWpmMany, saveSessions, sessionRow, toGoal } from './writing-batch.js';
+import { getPreferencesMany, goalsFor, medianWpmMany, saveSessions, toGoal } from './writing-batch.js';
 
 /**
  * The WritingStore contract (src/services/writing/ports.ts) over drizzle, for PGlite and
@@ -32,12 +32,8 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       });
     },
 
-    async saveSession(session) {
-      const row = sessionRow(session);
-      const { id: _id, ...changes } = row;
-      await db.insert(writingSessions).values(row).onConflictDoUpdate({ target: writingSessions.id, set: changes });
-    },
-
+    // The single forms are the batch forms (writing-batch.ts) with one item: one statement each.
+    saveSession: (session) => saveSessions(db, [session]),
     saveSessions: (sessions) => saveSessions(db, sessions),
 
     async getSession(id) {
@@ -80,13 +76,7 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       return toGoal(row!);
     },
 
-    async getGoal(userId, projectId) {
-      const [row] = await db
-        .select()
-        .from(writingGoals)
-        .where(and(eq(writingGoals.userId, userId), eq(writingGoals.projectId, projectId)));
-      return row ? toGoal(row) : null;
-    },
+    getGoal: async (userId, projectId) => (await goalsFor(db, [{ userId, projectId }]))[0] ?? null,
 
     goalsFor: (pairs) => goalsFor(db, pairs),
 
@@ -95,10 +85,7 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       return rows.map(toGoal);
     },
 
-    async getPreferences(userId) {
-      const [row] = await db.select().from(writingPreferences).where(eq(writingPreferences.userId, userId));
-      return row ? { userId: row.userId, analyticsOptOut: row.analyticsOptOut, timeZone: row.timeZone } : null;
-    },
+    getPreferences: async (userId) => (await getPreferencesMany(db, [userId])).get(userId) ?? null,
 
     getPreferencesMany: (userIds) => getPreferencesMany(db, userIds),
 
@@ -133,27 +120,7 @@ export function createWritingRepository(db: DrizzleDatabase, now: () => number =
       return Array.from({ length: 24 }, (_, h) => ({ hour: h, words: byHour.get(h) ?? 0 }));
     },
 
-    async medianWpm(userId, since) {
-      // Sessions under a minute of writing are left out, as the model leaves their pace null:
-      // ten words in five seconds is not a writer's pace.
-      const [row] = await db
-        .select({
-          median: sql<number | null>`percentile_cont(0.5) within group (order by ${writingSessions.composedWords} * 60000.0 / ${writingSessions.writingMs})`.mapWith(
-            (v: unknown) => (v === null ? null : Number(v)),
-          ),
-        })
-        .from(writingSessions)
-        .where(
-          and(
-            eq(writingSessions.userId, userId),
-            gte(writingSessions.startedAt, new Date(since)),
-            sql`${writingSessions.endedAt} is not null`,
-            gte(writingSessions.writingMs, 60_000),
-          ),
-        );
-      return row?.median ?? null;
-    },
-
+    medianWpm: async (userId, since) => (await medianWpmMany(db, [userId], since)).get(userId) ?? null,
     medianWpmMany: (userIds, since) => medianWpmMany(db, userIds, since),
 
     async openSessions(limit) {
