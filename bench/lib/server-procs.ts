@@ -123,13 +123,18 @@ export interface ProcUsage {
   rssPeakMb: number;
 }
 
+/** utime + stime of `pid` in clock ticks; throws once the process is gone. */
+function cpuTicks(pid: number | string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // comm (field 2) may contain spaces: fields are counted after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /** Reads utime+stime and VmRSS of `pid`; undefined once the process is gone. */
 export function readProc(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces: fields are counted after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const ticks = cpuTicks(pid);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     return { cpuSeconds: ticks / CLK_TCK, rssBytes: rssKb * 1024 };
@@ -148,10 +153,7 @@ export function cpuSecondsOf(comm: string): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) ticks += cpuTicks(entry);
     } catch {
       // gone between the listing and the read
     }
