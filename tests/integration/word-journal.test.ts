@@ -79,6 +79,34 @@ onEveryDatabase((name, open) => {
       }
     });
 
+    it('folds words into their writer, document and minute, also several in one minute', async () => {
+      // The fold groups journal rows into minute buckets in SQL: 18:29:10 and 18:29:50 are one
+      // minute (one active minute), 18:30:10 the next, which is the next day in Kolkata (+5:30).
+      const project = uniqueName('wj');
+      const [doc, other] = [`${project}/chapter`, `${project}/notes`];
+      const { db, cleanup } = await open();
+      try {
+        const frank = uniqueName('frank');
+        await db.writing.setGoal({ userId: frank, projectId: project, dailyWords: 10, timeZone: 'Asia/Kolkata' });
+        const t = Date.parse('2025-03-10T18:29:10Z');
+        await db.documents.appendUpdates([record(doc, frank, 4, t), record(doc, frank, 3, t + 40_000), record(doc, frank, -1, t + 60_000), record(other, frank, 2, t)]);
+        await db.writing.foldWordJournal!();
+        const minute = Date.parse('2025-03-10T18:29:00Z');
+        expect(await db.writing.wordsBetween(frank, project, minute, minute + 60_000)).toBe(9);
+        expect(await db.writing.wordsBetween(frank, project, minute + 60_000, minute + 120_000)).toBe(-1);
+        expect(await db.writing.documentContributions(project, 'chapter')).toEqual([{ userId: frank, wordsAdded: 7, wordsRemoved: 1, wordsNet: 6, activeMinutes: 2 }]);
+        const { writers } = await db.writing.projectWriting({ projectId: project, fromDay: '2025-03-10', toDay: '2025-03-11', timeZone: 'Asia/Kolkata' });
+        expect(writers.map((w) => w.days.map((d) => [d.day, d.wordsNet]))).toEqual([
+          [
+            ['2025-03-10', 9],
+            ['2025-03-11', -1],
+          ],
+        ]);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('drops the words of a writer who opted out of analytics', async () => {
       const project = uniqueName('wj');
       const doc = `${project}/chapter`;
