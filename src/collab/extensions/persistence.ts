@@ -10,6 +10,7 @@ import { refuseForStorage, toRefusal } from '../close-codes.js';
 import type { CollabContext } from '../context.js';
 import { createPersistenceHealth, type PersistenceHealth } from '../persistence-health.js';
 import { safeHook } from '../safe-hook.js';
+import { updateMetaOf } from '../update-meta.js';
 import { createAckGate } from './ack-gate.js';
 import { createCompactor, type DocState, type LoadedDoc } from './compaction.js';
 import type { PersistenceExtension } from './persistence-types.js';
@@ -143,7 +144,7 @@ export function createPersistenceExtension(deps: {
         return;
       }
       try {
-        Y.parseUpdateMeta(payload);
+        updateMetaOf(payload);
       } catch {
         throw toRefusal(new AppError('invalid-message', 'The update is not a valid Yjs update'));
       }

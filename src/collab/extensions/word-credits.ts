@@ -13,13 +13,13 @@
  *   before Hocuspocus acknowledges the update.
  */
 import type { Extension, afterUnloadDocumentPayload, beforeSyncPayload, onAwarenessUpdatePayload, onLoadDocumentPayload } from '@hocuspocus/server';
-import * as Y from 'yjs';
 import type { UpdateRecord } from '../../db/document-store.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ClientWriters } from '../../services/writing/client-writers.js';
 import type { DocumentEditConsumer } from '../../tracking/document-edit.js';
 import { refuseForStorage } from '../close-codes.js';
 import { safeHook } from '../safe-hook.js';
+import { updateMetaOf } from '../update-meta.js';
 import type { CollabContext } from '../context.js';
 
 const SYNC_STEP_2 = 1;
@@ -80,7 +80,7 @@ export function createWordCreditExtensions(deps: { writers: ClientWriters; appen
         if (connection.readOnly || userId === undefined || !isUpdate(type, payload)) return;
         let clients: Iterable<number>;
         try {
-          clients = Y.parseUpdateMeta(payload).from.keys();
+          clients = updateMetaOf(payload).from.keys();
         } catch {
           return; // persistence refuses it
         }
