@@ -20,9 +20,17 @@ export function quietUntil(quiet: QuietHours | null, at: number): number | null 
   const start = parseTimeOfDay(quiet.start);
   const end = parseTimeOfDay(quiet.end);
   if (start === null || end === null || start === end) return null;
-  const now = minuteOfDay(at, quiet.timeZone);
-  const inside = start < end ? now >= start && now < end : now >= start || now < end;
-  return inside ? nextLocalTime(at, end, quiet.timeZone) : null;
+  const inside = (instant: number) => {
+    const minute = minuteOfDay(instant, quiet.timeZone);
+    return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+  };
+  if (!inside(at)) return null;
+  // An end that falls in a spring-forward gap (02:00 on the night clocks jump to 03:00) answers
+  // the wall time just past the gap; when that is itself inside the window (a window such as
+  // 02:30-02:00), the quiet hours did not end that night: the next night's end is the answer.
+  let until = nextLocalTime(at, end, quiet.timeZone);
+  for (let night = 0; night < 2 && inside(until); night++) until = nextLocalTime(until, end, quiet.timeZone);
+  return until;
 }
 
 /** The next digest time for `cadence` after `at` in `timeZone` (null for 'off'). */

@@ -200,6 +200,18 @@ describe('notification routing (pure, property-tested)', () => {
         { numRuns: 3_000 },
       );
     });
+
+    it('an end inside the spring-forward gap whose far side is still quiet (02:01-02:00, New York, 8 March) releases at the next night\'s end', () => {
+      // Found by the quiet-hours property above (seed 1887249207): 02:00 never happens on 8 March,
+      // the wall time just past the gap (03:00) is inside the window, so the window runs on.
+      const q = { start: '02:01', end: '02:00', timeZone: 'America/New_York' };
+      const at = Date.UTC(2026, 2, 7, 7, 1); // 7 March 02:01 EST
+      const until = quietUntil(q, at)!;
+      expect(new Date(until).toISOString()).toBe('2026-03-09T06:00:00.000Z'); // 9 March 02:00 EDT
+      expect(localTime(until - MIN, 'America/New_York')).toMatchObject({ day: 9, hour: 1, minute: 59 });
+      // A window whose far side is outside (22:00-02:30) still ends at the gap, as before.
+      expect(new Date(quietUntil({ start: '22:00', end: '02:30', timeZone: 'America/New_York' }, Date.UTC(2026, 2, 8, 4))!).toISOString()).toBe('2026-03-08T07:30:00.000Z');
+    });
   });
 
   it('the wall clock (cached per UTC day) agrees with Intl for any instant, DST switch days included', () => {
