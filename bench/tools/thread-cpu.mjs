@@ -8,7 +8,8 @@
  *   npm run bench -- many-docs
  *
  * Every `--every` seconds, one line per server process: % of a core per thread over that
- * interval, the main thread (event loop) first, then the others busiest first. Node does not
+ * interval, the main thread (event loop) first with its system (kernel) share, then the others
+ * busiest first. Node does not
  * name its threads, so the busiest other thread of a Storyloom process under load is its PGlite
  * worker (check against the worker's own --cpu-prof); V8's background threads are the 4
  * similar ones. Stops when no matching process is left after one was seen.
@@ -46,7 +47,7 @@ function threads(pid) {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+        out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]), system: Number(fields[12]) });
       } catch {
         // thread ended
       }
@@ -77,7 +78,9 @@ for (;;) {
     others.sort((a, b) => b.pct - a.pct);
     const total = pct(pid) + others.reduce((n, o) => n + o.pct, 0);
     const rest = others.filter((o) => o.pct >= 0.05).map((o) => `${o.name === 'node' ? '' : `${o.name} `}${o.pct.toFixed(1)}`);
-    console.log(`${((now - started) / 1000).toFixed(0).padStart(4)} s pid ${pid}: total ${total.toFixed(1)} %, main ${pct(pid).toFixed(1)} %, others ${rest.join(' ')}`);
+    // The main thread's kernel share: its socket writes and reads are system time.
+    const mainSystem = ((current.get(pid).system - (before.threads.get(pid)?.system ?? current.get(pid).system)) / TICKS / seconds) * 100;
+    console.log(`${((now - started) / 1000).toFixed(0).padStart(4)} s pid ${pid}: total ${total.toFixed(1)} %, main ${pct(pid).toFixed(1)} % (system ${mainSystem.toFixed(1)}), others ${rest.join(' ')}`);
   }
   last = next;
   await new Promise((resolve) => setTimeout(resolve, everyMs));
