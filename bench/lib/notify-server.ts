@@ -10,11 +10,11 @@
  * and publishing, the synchronous part) so it can be told apart from the server's own work. The
  * 1,000 subscriber sockets, the cost that used to share this loop, are in notify-subscriber.ts.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../../tests/helpers/test-server.js';
 import type { Cpu, ServerReply, ServerRequest, ThreadCpu } from './notify-ipc.js';
 import { ruleEvent } from './notify-events.js';
 import { attachWorkerProfiler, type WorkerProfiler } from './notify-worker-profile.js';
+import { threadTicks as threadsOf } from './proc-stat.js';
 
 let server: TestServer | undefined;
 // BENCH_NOTIFY_WORKER_PROFILE=<dir>: PGlite worker's CPU profile over the push window.
@@ -28,16 +28,7 @@ let cpuMark = { usage: process.cpuUsage(), at: performance.now(), threads: threa
  */
 function threadTicks(): Map<string, { name: string; ticks: number }> {
   const out = new Map<string, { name: string; ticks: number }>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, { name: tid === String(process.pid) ? 'main' : name, ticks: Number(fields[11]) + Number(fields[12]) });
-    }
-  } catch {
-    // not Linux: no per-thread figures
-  }
+  for (const [tid, t] of threadsOf('self')) out.set(tid, { name: tid === String(process.pid) ? 'main' : t.name, ticks: t.user + t.system });
   return out;
 }
 

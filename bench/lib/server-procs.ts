@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess } from '../../tests/helpers/server-process.js';
+import { CLK_TCK, cpuTicks } from './proc-stat.js';
 
 export type ServerKind = 'storyloom' | 'bare';
 export const SERVER_KINDS: readonly ServerKind[] = ['storyloom', 'bare'];
@@ -30,7 +31,6 @@ export interface BenchServer {
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts in these ticks on every arch Node ships for.
 
 /** Starts a server of `kind`; pass `dataDir` to reopen an earlier Storyloom's storage. */
 export async function startBenchServer(
@@ -121,14 +121,6 @@ export interface ProcUsage {
   rssStartMb: number;
   rssEndMb: number;
   rssPeakMb: number;
-}
-
-/** utime + stime of `pid` in clock ticks; throws once the process is gone. */
-function cpuTicks(pid: number | string): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // comm (field 2) may contain spaces: fields are counted after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** Reads utime+stime and VmRSS of `pid`; undefined once the process is gone. */
