@@ -7,7 +7,7 @@
 import { and, count, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import type { StoredPreferences } from '../../notify/model.js';
 import { fingerprintKey, type NotificationStore } from '../../services/notifications/ports.js';
-import type { DrizzleDatabase } from '../drizzle-database.js';
+import { rowsOf, type DrizzleDatabase } from '../drizzle-database.js';
 import { notificationMembers, notificationPreferences, notifications, writingPreferences } from '../schema/index.js';
 
 type BatchPart = Pick<NotificationStore, 'usersByActors' | 'ownersOf' | 'preferencesMany' | 'writerZones' | 'countsSince' | 'createMany'>;
@@ -45,9 +45,6 @@ function insertDeliveries(rows: readonly DeliveryRow[], tail: SQL): SQL {
     ${tail}`;
 }
 
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
-}
 
 /** Rows per INSERT: bounds one statement's JSON parameter. */
 const CHUNK = 500;

@@ -1,6 +1,6 @@
 import { and, lt, not, sql } from 'drizzle-orm';
 import type { RecordWords, UpdateRecord } from '../document-store.js';
-import type { DrizzleDatabase } from '../drizzle-database.js';
+import { rowsOf, type DrizzleDatabase } from '../drizzle-database.js';
 import { writingWordJournal } from '../schema/word-journal.js';
 import { ROLLUP_CTES } from './writing-rollups.js';
 
@@ -93,8 +93,7 @@ export async function foldJournal(db: DrizzleDatabase): Promise<number> {
       group by 1, 2, 3, 4
     ),${ROLLUP_CTES}
     select count(*)::integer as taken from taken`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { taken: number }[];
-  return rows[0]?.taken ?? 0;
+  return rowsOf<{ taken: number }>(result)[0]?.taken ?? 0;
 }
 
 /** Folds until nothing uncounted is left (or `maxRounds` batches); the rows taken. */

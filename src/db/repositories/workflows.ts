@@ -2,17 +2,13 @@ import { and, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { NewRun, RunRecord, WorkflowRecord, WorkflowStore } from '../../services/workflows/ports.js';
 import type { WorkflowDefinition } from '../../workflows/definition.js';
 import { isFinished, type RunState, type RunStatus } from '../../workflows/run-state.js';
-import type { DrizzleDatabase } from '../drizzle-database.js';
+import { rowsOf, type DrizzleDatabase } from '../drizzle-database.js';
 import { workflowCronTicks, workflowRuns as r, workflows as w } from '../schema/workflows.js';
 
 const UNFINISHED = ['pending', 'running'];
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Rows of a raw `execute`: postgres-js answers an array, PGlite an object holding `rows`. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
-}
 
 const toWorkflow = (row: typeof w.$inferSelect): WorkflowRecord => ({
   ...row,
